@@ -1,0 +1,185 @@
+"""The record contract: pydantic models for one SOUL Atlas occupation record."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+STATUSES = ("stub", "draft", "review", "stable")
+KINDS = (
+    "occupation",
+    "discipline",
+    "role",
+    "identity",
+    "community",
+    "historical",
+    "agent-persona",
+)
+PROVENANCES = ("human", "ai-assisted", "ai-generated")
+DIFFICULTIES = ("foundational", "intermediate", "advanced", "expert")
+RELATIONSHIP_TYPES = (
+    "related",
+    "specialization",
+    "prerequisite",
+    "adjacent",
+    "collaboration",
+    "progression",
+)
+CATEGORIES = (
+    "Technology",
+    "Healthcare",
+    "Skilled Trades",
+    "Engineering",
+    "Science",
+    "Education",
+    "Business",
+    "Government",
+    "Military",
+    "Law",
+    "Transportation",
+    "Agriculture",
+    "Hospitality",
+    "Creative",
+    "Sports",
+    "Entertainment",
+    "Finance",
+    "Public Service",
+    "Historical",
+    "Emerging",
+    "Life Roles",
+)
+SOURCE_KINDS = ("book", "standard", "article", "interview", "course", "documentation", "other")
+
+
+class Part(BaseModel):
+    """Base for every part of a record: unknown fields are kept (and counted), never lost."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+class Relationship(Part):
+    slug: str
+    type: str
+    note: str | None = None
+
+
+class Reviewer(Part):
+    name: str = Field(min_length=1)
+    credential: str | None = None
+    date: dt.date | None = None
+
+
+class CountryVariant(Part):
+    region: str
+    note: str
+
+
+class ReferenceSource(Part):
+    title: str
+    url: str | None = None
+    kind: str | None = None
+
+
+class Source(Part):
+    origin: str = Field(min_length=1)
+    url: str | None = None
+    repo: str | None = None
+    license: str | None = None
+    attribution: str | None = None
+    fetched: dt.date | None = None
+
+
+class Metadata(Part):
+    title: str = Field(min_length=1)
+    slug: str = Field(pattern=SLUG_PATTERN)
+    category: str = Field(min_length=1)
+    status: str
+    summary: str | None = None
+    kind: str | None = None
+    provenance: str | None = None
+    difficulty: str | None = None
+    created: dt.date | None = None
+    updated: dt.date | None = None
+    last_reviewed: dt.date | None = None
+    aliases: list[str] = []
+    tags: list[str] = []
+    contributors: list[str] = []
+    reviewers: list[Reviewer] = []
+    related: list[Relationship] = []
+    specializations: list[str] = []
+    country_variants: list[CountryVariant] = []
+    sources: list[ReferenceSource] = []
+    source: Source | None = None
+
+    @field_validator("status")
+    @classmethod
+    def status_is_known(cls, value: str) -> str:
+        if value not in STATUSES:
+            raise ValueError(f"must be one of {', '.join(STATUSES)}, found {value!r}")
+        return value
+
+
+class Section(Part):
+    heading: str
+    id: str
+    markdown: str
+    html: str | None = None
+    wordCount: int = Field(ge=0)
+
+
+class Computed(Part):
+    wordCount: int | None = None
+    readingTimeMinutes: float | None = None
+    completeness: float | None = None
+    backlinks: list[str] = []
+    verified: bool | None = None
+    aiDrafted: bool | None = None
+    unverifiedAiDraft: bool | None = None
+    federated: bool | None = None
+
+
+class GitAuthor(Part):
+    name: str
+    commits: int | None = None
+
+
+class Git(Part):
+    created: str | None = None
+    updated: str | None = None
+    revisions: int | None = None
+    authors: list[GitAuthor] = []
+
+
+class Citation(Part):
+    apa: str | None = None
+    bibtex: str | None = None
+    text: str | None = None
+
+
+class Record(Part):
+    """One occupation record as the SOUL Atlas static API serves it."""
+
+    slug: str = Field(pattern=SLUG_PATTERN)
+    title: str = Field(min_length=1)
+    metadata: Metadata
+    sections: list[Section]
+    computed: Computed = Computed()
+    git: Git = Git()
+    citation: Citation | None = None
+    synthetic: bool = False  # occupipe's own marker for generated demo records
+
+
+def collect_unknown_fields(model: BaseModel, path: str = "") -> list[str]:
+    """Return the dotted paths of every field the contract does not know, at any depth."""
+    found = [f"{path}{name}" for name in (model.model_extra or {})]
+    for name in type(model).model_fields:
+        value: Any = getattr(model, name)
+        children = value if isinstance(value, list) else [value]
+        for child in children:
+            if isinstance(child, BaseModel):
+                suffix = "[]" if isinstance(value, list) else ""
+                found.extend(collect_unknown_fields(child, f"{path}{name}{suffix}."))
+    return found

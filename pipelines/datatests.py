@@ -1,0 +1,117 @@
+"""Data tests over the built warehouse: generic column tests from `sql/tests/schema.toml`
+plus singular SQL tests (`sql/tests/*.sql`, each selecting the rows that fail)."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipelines.warehouse import insert_rows
+
+SEVERITIES = ("error", "warn")
+_SEVERITY_COMMENT = re.compile(r"--\s*severity:\s*(error|warn)", re.IGNORECASE)
+
+
+class DataTestSpecError(Exception):
+    """The data-test specification itself is wrong."""
+
+
+@dataclass(frozen=True)
+class DataTest:
+    name: str
+    severity: str
+    sql: str  # selects failing rows
+
+
+@dataclass(frozen=True)
+class DataTestResult:
+    name: str
+    severity: str
+    failures: int
+    sample: list[tuple[Any, ...]]
+    columns: list[str]
+
+    @property
+    def passed(self) -> bool:
+        return self.failures == 0
+
+
+def _quote_list(values: list[Any]) -> str:
+    return ", ".join("'" + str(v).replace("'", "''") + "'" for v in values)
+
+
+def compile_test(model: str, test: str, column: str, options: dict[str, Any]) -> str:
+    """SQL selecting the rows of `model` that break one generic test."""
+    where = f" and ({options['where']})" if "where" in options else ""
+    if test == "not_null":
+        return f"select * from {model} where {column} is null{where}"
+    if test == "unique":
+        return (
+            f"select {column}, count(*) as occurrences from {model} where true{where}"
+            f" group by {column} having count(*) > 1"
+        )
+    if test == "accepted_values":
+        values = _quote_list(options["values"])
+        return f"select * from {model} where {column} not in ({values}){where}"
+    if test == "relationships":
+        target, field = options["to"], options["field"]
+        return (
+            f"select child.* from {model} as child left join {target} as parent"
+            f" on child.{column} = parent.{field}"
+            f" where child.{column} is not null and parent.{field} is null{where}"
+        )
+    if test == "expression":
+        return f"select * from {model} where not ({options['expression']}){where}"
+    raise DataTestSpecError(f"unknown data test {test!r} on {model}.{column}")
+
+
+def load_data_tests(tests_dir: Path) -> list[DataTest]:
+    """Every data test: generic ones from schema.toml, singular ones from *.sql."""
+    spec_path = tests_dir / "schema.toml"
+    spec = tomllib.loads(spec_path.read_text(encoding="utf-8")) if spec_path.exists() else {}
+    tests = []
+    for entry in spec.get("tests", []):
+        model, test, column = entry["model"], entry["test"], entry.get("column", "")
+        severity = entry.get("severity", "error")
+        if severity not in SEVERITIES:
+            raise DataTestSpecError(f"severity must be error or warn in {model}.{column}")
+        suffix = f"_{entry['name']}" if "name" in entry else ""
+        name = f"{test}_{model}_{column}{suffix}".replace("__", "_").rstrip("_")
+        tests.append(DataTest(name, severity, compile_test(model, test, column, entry)))
+    for path in sorted(tests_dir.glob("*.sql")):
+        sql = path.read_text(encoding="utf-8").strip().rstrip(";")
+        match = _SEVERITY_COMMENT.search(sql)
+        tests.append(DataTest(path.stem, match.group(1).lower() if match else "error", sql))
+    return tests
+
+
+def run_data_test(con: duckdb.DuckDBPyConnection, test: DataTest, sample: int = 5) -> DataTestResult:
+    """Count a test's failing rows and keep a few to show."""
+    try:
+        failures_row = con.execute(f"select count(*) from ({test.sql})").fetchone()
+        cursor = con.execute(f"select * from ({test.sql}) limit {sample}")
+        rows = cursor.fetchall()
+        columns = [d[0] for d in cursor.description or []]
+    except duckdb.Error as exc:
+        first_line = str(exc).splitlines()[0]
+        raise DataTestSpecError(f"data test {test.name} cannot run: {first_line}") from exc
+    failures = int(failures_row[0]) if failures_row else 0
+    return DataTestResult(test.name, test.severity, failures, rows, columns)
+
+
+def run_data_tests(con: duckdb.DuckDBPyConnection, tests: list[DataTest]) -> list[DataTestResult]:
+    """Run every data test and record the results in the `data_test_results` table."""
+    results = [run_data_test(con, t) for t in tests]
+    con.execute(
+        "create or replace table data_test_results"
+        " (test_name varchar, severity varchar, failures bigint, passed boolean)"
+    )
+    insert_rows(
+        con, "data_test_results", [(r.name, r.severity, r.failures, r.passed) for r in results]
+    )
+    return results

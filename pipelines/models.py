@@ -1,0 +1,99 @@
+"""Discover the SQL models in `sql/`, order them by dependency and build them in DuckDB."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from graphlib import CycleError, TopologicalSorter
+from pathlib import Path
+
+import duckdb
+
+LAYERS = ("staging", "marts", "reports")
+MATERIALIZATION = {"staging": "view", "marts": "table", "reports": "view"}
+_CTE = re.compile(r"(?:\bwith|,)\s*([a-z_][a-z0-9_]*)\s+as\s*\(", re.IGNORECASE)
+_REFERENCE = re.compile(r"\b(?:from|join)\s+([a-z_][a-z0-9_]*)\b(?!\s*\.)", re.IGNORECASE)
+
+
+class ModelError(Exception):
+    """A model could not be discovered or built."""
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    layer: str
+    path: Path
+    sql: str
+    depends_on: frozenset[str]
+
+    @property
+    def materialization(self) -> str:
+        return MATERIALIZATION[self.layer]
+
+
+def discover_models(sql_dir: Path) -> list[Model]:
+    """Every `sql/<layer>/<name>.sql`, with the other models it references by name."""
+    paths = [p for layer in LAYERS for p in sorted((sql_dir / layer).glob("*.sql"))]
+    names = {p.stem for p in paths}
+    if len(names) != len(paths):
+        raise ModelError("two model files share a name; file stems must be unique")
+    models = []
+    for path in paths:
+        sql = path.read_text(encoding="utf-8").strip().rstrip(";")
+        references = find_references(_strip_comments(sql)) & names - {path.stem}
+        models.append(Model(path.stem, path.parent.name, path, sql, frozenset(references)))
+    return models
+
+
+def find_references(sql: str) -> set[str]:
+    """Relations a query reads (after `from`/`join`) that are not its own earlier CTEs.
+
+    Inside the body of CTE `x`, `from x` means the model `x` (import CTEs keep model names).
+    """
+    ctes = [(m.start(), m.group(1).lower()) for m in _CTE.finditer(sql)]
+    found = set()
+    for match in _REFERENCE.finditer(sql):
+        name, position = match.group(1).lower(), match.start()
+        earlier = [cte for start, cte in ctes if start < position]
+        enclosing = earlier[-1] if earlier else None
+        if name not in earlier or name == enclosing and earlier.count(name) == 1:
+            found.add(name)
+    return found
+
+
+def _strip_comments(sql: str) -> str:
+    return re.sub(r"--[^\n]*", "", sql)
+
+
+def order_models(models: list[Model]) -> list[Model]:
+    """Models in an order where each comes after everything it depends on."""
+    by_name = {m.name: m for m in models}
+    sorter = TopologicalSorter({m.name: m.depends_on for m in models})
+    try:
+        return [by_name[name] for name in sorter.static_order()]
+    except CycleError as exc:
+        raise ModelError(f"models depend on each other in a cycle: {' -> '.join(exc.args[1])}") from exc
+
+
+def build_model(con: duckdb.DuckDBPyConnection, model: Model) -> float:
+    """Create or replace one model as a view or table; return seconds taken."""
+    started = time.perf_counter()
+    try:
+        con.execute(f"create or replace {model.materialization} {model.name} as\n{model.sql}")
+    except duckdb.Error as exc:
+        first_line = str(exc).splitlines()[0]
+        raise ModelError(f"model {model.name} ({model.path.name}) failed: {first_line}") from exc
+    return time.perf_counter() - started
+
+
+def build_models(
+    con: duckdb.DuckDBPyConnection, models: list[Model], layer: str | None = None
+) -> dict[str, float]:
+    """Build models (optionally one layer only) in dependency order; return timings."""
+    return {
+        m.name: build_model(con, m)
+        for m in order_models(models)
+        if layer is None or m.layer == layer
+    }

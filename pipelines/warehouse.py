@@ -1,0 +1,107 @@
+"""Publish the normalized Parquet tables and load them into a DuckDB warehouse file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow.parquet as pq
+
+from pipelines.batch import INPUT_COLUMN
+from pipelines.extract import Rejection
+from pipelines.tables import TABLES, Table
+
+RAW_SCHEMA = "raw"
+
+
+def sql_literal(value: str) -> str:
+    """Quote a string as a SQL literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def write_final_table(
+    con: duckdb.DuckDBPyConnection, table: Table, parts_dir: Path, out_dir: Path, excluded: set[int]
+) -> int:
+    """Write one table's rows (minus excluded inputs), sorted by key, as one zstd Parquet file."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / f"{table.name}.parquet"
+    parts = sorted((parts_dir / table.name).glob("*.parquet"))
+    if not parts:
+        pq.write_table(table.schema.empty_table(), target, compression="zstd")
+        return 0
+    files = "[" + ", ".join(sql_literal(str(p)) for p in parts) + "]"
+    where = f"where {INPUT_COLUMN} not in ({', '.join(map(str, sorted(excluded)))})" if excluded else ""
+    order = ", ".join(table.key)
+    con.execute(
+        f"copy (select * exclude ({INPUT_COLUMN}) from read_parquet({files}) {where} order by {order})"
+        f" to {sql_literal(str(target))} (format parquet, compression zstd, row_group_size 100000)"
+    )
+    return int(pq.read_metadata(target).num_rows)
+
+
+def load_raw_tables(con: duckdb.DuckDBPyConnection, tables_dir: Path) -> dict[str, int]:
+    """Copy each published Parquet table into the warehouse's `raw` schema; return row counts."""
+    con.execute(f"create schema if not exists {RAW_SCHEMA}")
+    counts = {}
+    for table in TABLES:
+        path = sql_literal(str(tables_dir / f"{table.name}.parquet"))
+        con.execute(f"create or replace table {RAW_SCHEMA}.{table.name} as select * from read_parquet({path})")
+        counts[table.name] = _count(con, f"{RAW_SCHEMA}.{table.name}")
+    return counts
+
+
+def load_reference_tables(con: duckdb.DuckDBPyConnection, sections_spec: Path) -> None:
+    """Load the canonical section spec (`sections.json`) as `raw.canonical_sections`."""
+    spec = json.loads(sections_spec.read_text(encoding="utf-8"))
+    rows = [
+        (position, s["heading"], bool(s.get("required", False)), int(s.get("minWords", 0)))
+        for position, s in enumerate(spec["sections"])
+    ]
+    con.execute(f"create schema if not exists {RAW_SCHEMA}")
+    con.execute(
+        f"create or replace table {RAW_SCHEMA}.canonical_sections "
+        "(position integer, heading varchar, is_required boolean, min_words integer)"
+    )
+    insert_rows(con, f"{RAW_SCHEMA}.canonical_sections", rows)
+
+
+def load_run_tables(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    as_of: dt.date,
+    rejections: Iterable[Rejection],
+    input_counts: dict[str, int],
+) -> None:
+    """Record the run's parameters, its input accounting and its quarantine."""
+    con.execute(f"create schema if not exists {RAW_SCHEMA}")
+    con.execute(f"create or replace table {RAW_SCHEMA}.run_params (run_id varchar, as_of date)")
+    con.execute(f"insert into {RAW_SCHEMA}.run_params values (?, ?)", [run_id, as_of])
+    con.execute(
+        "create or replace table run_inputs (run_id varchar, outcome varchar, inputs bigint)"
+    )
+    insert_rows(con, "run_inputs", [(run_id, outcome, n) for outcome, n in input_counts.items()])
+    con.execute(
+        "create or replace table quarantine (run_id varchar, source_file varchar, stage varchar,"
+        " reason varchar, content_hash varchar)"
+    )
+    insert_rows(
+        con,
+        "quarantine",
+        [(run_id, r.source_file, r.stage, r.reason, r.content_hash) for r in rejections],
+    )
+
+
+def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[Sequence[Any]]) -> None:
+    """Insert rows into a table (nothing to do for no rows)."""
+    if rows:
+        marks = ", ".join("?" * len(rows[0]))
+        con.executemany(f"insert into {table} values ({marks})", rows)
+
+
+def _count(con: duckdb.DuckDBPyConnection, relation: str) -> int:
+    row = con.execute(f"select count(*) from {relation}").fetchone()
+    return int(row[0]) if row else 0
