@@ -93,5 +93,7 @@ def write_part(directory: Path, batch_number: int, table: pa.Table) -> Path:
     """Write one batch's rows of one table as a zstd Parquet part file."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"part-{batch_number:05d}.parquet"
-    pq.write_table(table, path, compression="zstd")
+    # parts are all-nullable so the published file's schema does not depend on the part count
+    nullable = pa.schema([f.with_nullable(True) for f in table.schema])
+    pq.write_table(table.cast(nullable), path, compression="zstd")
     return path

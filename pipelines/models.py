@@ -48,19 +48,27 @@ def discover_models(sql_dir: Path) -> list[Model]:
 
 
 def find_references(sql: str) -> set[str]:
-    """Relations a query reads (after `from`/`join`) that are not its own earlier CTEs.
+    """Relations a query reads (after `from`/`join`) that are not its own CTEs.
 
     Inside the body of CTE `x`, `from x` means the model `x` (import CTEs keep model names).
     """
-    ctes = [(m.start(), m.group(1).lower()) for m in _CTE.finditer(sql)]
+    spans = [(m.group(1).lower(), m.end() - 1, _closing_paren(sql, m.end() - 1)) for m in _CTE.finditer(sql)]
     found = set()
     for match in _REFERENCE.finditer(sql):
         name, position = match.group(1).lower(), match.start()
-        earlier = [cte for start, cte in ctes if start < position]
-        enclosing = earlier[-1] if earlier else None
-        if name not in earlier or name == enclosing and earlier.count(name) == 1:
+        visible = {cte for cte, begin, end in spans if begin < position and not begin < position < end}
+        if name not in visible:
             found.add(name)
     return found
+
+
+def _closing_paren(sql: str, opening: int) -> int:
+    depth = 0
+    for index in range(opening, len(sql)):
+        depth += {"(": 1, ")": -1}.get(sql[index], 0)
+        if depth == 0:
+            return index
+    return len(sql)
 
 
 def _strip_comments(sql: str) -> str:

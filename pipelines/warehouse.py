@@ -23,24 +23,36 @@ def sql_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+ROW_GROUP_ROWS = 100_000
+
+
 def write_final_table(
     con: duckdb.DuckDBPyConnection, table: Table, parts_dir: Path, out_dir: Path, excluded: set[int]
 ) -> int:
-    """Write one table's rows (minus excluded inputs), sorted by key, as one zstd Parquet file."""
+    """Write one table's rows (minus excluded inputs), sorted by key, as one zstd Parquet file.
+
+    DuckDB sorts and streams; pyarrow writes with the declared schema, so the file's schema
+    (nullability, column descriptions) never depends on how many part files there were.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{table.name}.parquet"
     parts = sorted((parts_dir / table.name).glob("*.parquet"))
-    if not parts:
-        pq.write_table(table.schema.empty_table(), target, compression="zstd")
-        return 0
-    files = "[" + ", ".join(sql_literal(str(p)) for p in parts) + "]"
-    where = f"where {INPUT_COLUMN} not in ({', '.join(map(str, sorted(excluded)))})" if excluded else ""
-    order = ", ".join(table.key)
-    con.execute(
-        f"copy (select * exclude ({INPUT_COLUMN}) from read_parquet({files}) {where} order by {order})"
-        f" to {sql_literal(str(target))} (format parquet, compression zstd, row_group_size 100000)"
-    )
-    return int(pq.read_metadata(target).num_rows)
+    rows = 0
+    with pq.ParquetWriter(target, table.schema, compression="zstd") as writer:
+        if not parts:
+            writer.write_table(table.schema.empty_table())
+            return 0
+        files = "[" + ", ".join(sql_literal(str(p)) for p in parts) + "]"
+        skip = ", ".join(map(str, sorted(excluded)))
+        where = f"where {INPUT_COLUMN} not in ({skip})" if excluded else ""
+        columns = ", ".join(table.column_names)
+        reader = con.sql(
+            f"select {columns} from read_parquet({files}) {where} order by {', '.join(table.key)}"
+        ).to_arrow_reader(ROW_GROUP_ROWS)
+        for batch in reader:
+            writer.write_batch(batch.cast(table.schema), row_group_size=ROW_GROUP_ROWS)
+            rows += batch.num_rows
+    return rows
 
 
 def load_raw_tables(con: duckdb.DuckDBPyConnection, tables_dir: Path) -> dict[str, int]:

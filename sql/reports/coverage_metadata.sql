@@ -31,7 +31,7 @@ flags as (
     left join reference_sources on reference_sources.slug = occupations.slug
 ),
 
-final as (
+counts as (
     unpivot (
         select
             count(*) filter (where has_difficulty) as difficulty,
@@ -43,10 +43,14 @@ final as (
     )
     on difficulty, tags, summary, aliases, sources
     into name field value records_with_field
+),
+
+final as (
+    select
+        field,
+        records_with_field,
+        round(records_with_field / (select count(*) from occupations), 3) as share
+    from counts
 )
 
-select
-    field,
-    records_with_field,
-    round(records_with_field / (select count(*) from occupations), 3) as share
-from final
+select * from final

@@ -65,18 +65,18 @@ totals as (
         count(distinct category) as categories,
         (select count(*) from tag_counts) as tags,
         (select count(*) from contributor_counts) as contributors,
-        round(sum(word_count) / count(*))::bigint as avgWords,
-        round(avg(reading_time_minutes), 1) as avgReadingTime,
+        round(sum(word_count) / count(*))::bigint as "avgWords",
+        round(avg(reading_time_minutes), 1) as "avgReadingTime",
         round((select count(*) from graph_edges) / (count(*) * (count(*) - 1) / 2), 5)
-            as graphDensity,
+            as "graphDensity",
         round(
             (select count(*) from authored where status = 'stable')
             / (select count(*) from authored),
             3
-        ) as stableShare,
+        ) as "stableShare",
         count(*) filter (where is_verified) as verified,
         round(count(*) filter (where is_verified) / (select count(*) from authored), 3)
-            as verifiedShare
+            as "verifiedShare"
     from occupations
 ),
 

@@ -1,0 +1,47 @@
+# occupipe: every command a developer or CI needs. `make run` and `make test` are the quickstart.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+PYTHON ?= python3.11
+UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
+VENV := .venv
+BIN := $(VENV)/bin
+SOURCE ?= data/raw
+export UV_COMPILE_BYTECODE := 1
+
+.PHONY: help setup run test test-fast lint format demo-data clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+setup: $(BIN)/.synced ## install the locked environment (installs uv with pip if missing)
+
+$(BIN)/.synced: pyproject.toml uv.lock
+	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || \
+		$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore uv
+	@$(UV) sync --frozen --quiet --python $(PYTHON)
+	@touch $@
+
+run: setup ## build the warehouse from data/raw (SOURCE=dir to change) and print a summary
+	@$(BIN)/occupipe run --source $(SOURCE)
+
+test: setup lint ## lint, type-check and run the whole test suite
+	@$(BIN)/pytest
+
+test-fast: setup ## run the tests that need no Prefect server
+	@$(BIN)/pytest -m "not e2e"
+
+lint: setup ## ruff (lint + format check) and mypy
+	@$(BIN)/ruff check pipelines tests
+	@$(BIN)/ruff format --check --quiet pipelines tests
+	@$(BIN)/mypy
+
+format: setup ## apply ruff's fixes and formatting
+	@$(BIN)/ruff check --fix pipelines tests
+	@$(BIN)/ruff format pipelines tests
+
+demo-data: setup ## regenerate the synthetic demo corpus in data/raw
+	@rm -f data/raw/*.json
+	@$(BIN)/occupipe synth --records 120 --out data/raw
+
+clean: ## remove the environment, caches and built warehouses
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .prefect data/warehouse/*

@@ -1,0 +1,230 @@
+"""The `occupipe` command line: run the pipeline, read reports, query the warehouse."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import duckdb
+import typer
+from rich.console import Console
+
+from pipelines.build import DATABASE_NAME, DEFAULT_SECTIONS_SPEC, RunFailed, failed_tests
+from pipelines.datatests import DataTestSpecError
+from pipelines.extract import SourceError
+from pipelines.models import ModelError
+from pipelines.output import print_table, render_csv, render_json, rows_as_dicts
+from pipelines.pipeline import RunOptions, RunSummary
+from pipelines.settings import Settings, find_sql_dir
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Turn SOUL Atlas occupation records into a DuckDB warehouse and report on it.\n\n"
+    "Exit codes: 0 success, 1 run or data failure, 2 usage error.",
+)
+out = Console()
+err = Console(stderr=True)
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class Failure(Exception):
+    """A problem to report to the user as one sentence, with exit code 1."""
+
+
+def fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def parse_date(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date like 2026-06-26") from None
+
+
+def warehouse_dir(option: Path | None) -> Path:
+    return option if option is not None else Settings().warehouse
+
+
+WarehouseOption = Annotated[
+    Path | None,
+    typer.Option("--warehouse", help="Warehouse folder (default data/warehouse, or $OCCUPIPE_WAREHOUSE)."),
+]
+AsOfOption = Annotated[
+    str | None, typer.Option("--as-of", help="Reference date for staleness, YYYY-MM-DD (default today).")
+]
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+
+
+@app.command()
+def run(
+    source: Annotated[
+        Path | None, typer.Option("--source", help="Folder of *.json records (default data/raw).")
+    ] = None,
+    as_of: AsOfOption = None,
+    warehouse: WarehouseOption = None,
+    with_html: Annotated[bool, typer.Option("--with-html", help="Keep rendered section HTML.")] = False,
+    batch_size: Annotated[int, typer.Option(min=1, help="Records per extract task.")] = 500,
+) -> None:
+    """Run the build-warehouse flow over a folder of records and publish the warehouse."""
+    settings = Settings()
+    options = RunOptions(
+        source=source or settings.source,
+        warehouse_dir=warehouse_dir(warehouse),
+        sql_dir=find_sql_dir(),
+        as_of=parse_date(as_of) or dt.date.today(),
+        sections_spec=DEFAULT_SECTIONS_SPEC,
+        batch_size=batch_size,
+        with_html=with_html,
+    )
+    try:
+        options.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise fail(f"cannot create warehouse folder {options.warehouse_dir}: {exc.strerror}") from None
+    from pipelines.flows import run_build_flow  # Prefect is imported only for runs
+
+    try:
+        summary = run_build_flow(options)
+    except (RunFailed, SourceError, ModelError, DataTestSpecError) as exc:
+        raise fail(f"{exc}; the previous warehouse was left as it was.") from None
+    except OSError as exc:
+        raise fail(f"{exc.strerror or exc} ({exc.filename}); the previous warehouse was left as it was.") from None
+    print_summary(summary)
+
+
+def print_summary(summary: RunSummary) -> None:
+    """The end-of-run summary: inputs, outcome, tables, stage times, warnings."""
+    out.print(f"[bold]occupipe run {summary.run_id}[/]")
+    out.print(
+        f"inputs {summary.inputs}: loaded {summary.loaded}, quarantined {summary.rejected},"
+        f" ignored {summary.ignored}"
+    )
+    for rejection in summary.rejections[:10]:
+        out.print(f"  quarantined {rejection.source_file} [{rejection.stage}]: {rejection.reason}")
+    if len(summary.rejections) > 10:
+        out.print(f"  ... and {len(summary.rejections) - 10} more (occupipe query 'from quarantine')")
+    tables = ", ".join(f"{name} {rows}" for name, rows in summary.table_rows.items())
+    out.print(f"tables written ({len(summary.table_rows)}): {tables}")
+    stages = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in summary.stage_seconds.items())
+    out.print(f"time per stage: {stages}")
+    if summary.build:
+        warnings = failed_tests(summary.build.test_results, "warn")
+        passed = sum(r.passed for r in summary.build.test_results)
+        out.print(f"data tests: {passed} of {len(summary.build.test_results)} passed")
+        for result in warnings:
+            out.print(f"  warn {result.name}: {result.failures} row(s), e.g. {result.sample[0]}")
+    out.print(f"warehouse: {summary.warehouse}")
+
+
+def connect_read_only(warehouse: Path | None) -> duckdb.DuckDBPyConnection:
+    """Open the published warehouse read-only, with no access to files outside it."""
+    path = warehouse_dir(warehouse) / DATABASE_NAME
+    if not path.exists():
+        raise fail(f"no warehouse at {path}; run `occupipe run` first.")
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+        con.execute("set enable_external_access = false")
+    except duckdb.Error as exc:
+        raise fail(f"cannot open {path}: {str(exc).splitlines()[0]}") from None
+    return con
+
+
+def emit(fmt: Format, parts: list[tuple[str, list[str], list[tuple[Any, ...]]]]) -> None:
+    """Print one or more result sets in the chosen format."""
+    if fmt is Format.json:
+        payload: Any = {name: rows_as_dicts(cols, rows) for name, cols, rows in parts}
+        sys.stdout.write(render_json(payload if len(parts) > 1 else payload[parts[0][0]]) + "\n")
+        return
+    for index, (name, columns, rows) in enumerate(parts):
+        if fmt is Format.csv:
+            prefix = f"# {name}\n" if len(parts) > 1 else ""
+            sys.stdout.write(("\n" if index else "") + prefix + render_csv(columns, rows))
+        else:
+            print_table(out, name if len(parts) > 1 else None, columns, rows)
+
+
+def report_models(con: duckdb.DuckDBPyConnection, name: str) -> list[str]:
+    """The report views making up report NAME: the view NAME itself, or every NAME_* view."""
+    views = [
+        row[0]
+        for row in con.execute(
+            "select view_name from duckdb_views() where not internal and schema_name = 'main'"
+            " order by view_name"
+        ).fetchall()
+    ]
+    if name in views:
+        return [name]
+    return [v for v in views if v.startswith(f"{name}_") and not v.startswith("stg_")]
+
+
+REPORTS_HELP = "coverage, review, wordcount or stats (or any report view's full name)."
+
+
+@app.command()
+def report(
+    name: Annotated[str, typer.Argument(help=REPORTS_HELP)],
+    fmt: FormatOption = Format.table,
+    as_of: AsOfOption = None,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Print a report computed by the SQL models in sql/reports."""
+    day = parse_date(as_of)
+    con = connect_read_only(warehouse)
+    models = report_models(con, name)
+    if not models:
+        raise fail(f"there is no report called {name!r}; try {REPORTS_HELP}", EXIT_USAGE)
+    if day:
+        con.execute("set variable as_of = ?", [day])
+    if models == ["stats"]:
+        row = con.execute("select stats::varchar from stats").fetchone()
+        sys.stdout.write((row[0] if row else "{}") + "\n")
+        return
+    parts = []
+    for model in models:
+        cursor = con.execute(f"select * from {model}")
+        parts.append((model, [d[0] for d in cursor.description or []], cursor.fetchall()))
+    emit(fmt, parts)
+
+
+@app.command()
+def query(
+    sql: Annotated[str, typer.Argument(help="A SQL query (read-only).")],
+    fmt: FormatOption = Format.table,
+    limit: Annotated[int, typer.Option(help="Most rows shown in table format.")] = 100,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Run a read-only SQL query against the warehouse."""
+    con = connect_read_only(warehouse)
+    try:
+        cursor = con.execute(sql)
+        columns = [d[0] for d in cursor.description or []]
+        rows = cursor.fetchmany(limit) if fmt is Format.table else cursor.fetchall()
+    except duckdb.Error as exc:
+        raise fail(f"the query failed: {str(exc).splitlines()[0]}") from None
+    emit(fmt, [("query", columns, rows)])
+    if fmt is Format.table and len(rows) == limit and cursor.fetchone() is not None:
+        err.print(f"(showing the first {limit} rows; use --limit or --format csv for more)")
+
+
+def main() -> None:
+    """Entry point: run the CLI, turning unexpected errors into one sentence."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("interrupted; the previous warehouse was left as it was.")
+        sys.exit(130)

@@ -1,0 +1,60 @@
+"""Render query results as a terminal table, JSON or CSV."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import decimal
+import io
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+FORMATS = ("table", "json", "csv")
+
+
+def to_jsonable(value: Any) -> Any:
+    """Plain JSON types for DuckDB values (dates as ISO strings, decimals as floats)."""
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    return value
+
+
+def rows_as_dicts(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts keyed by column name."""
+    return [{c: to_jsonable(v) for c, v in zip(columns, row, strict=True)} for row in rows]
+
+
+def render_json(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def render_csv(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(
+            [json.dumps(to_jsonable(v)) if isinstance(v, list | dict) else to_jsonable(v) for v in row]
+        )
+    return buffer.getvalue()
+
+
+def print_table(
+    console: Console, title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    table = Table(title=title, title_justify="left", title_style="bold")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*("" if v is None else str(to_jsonable(v)) for v in row))
+    console.print(table)

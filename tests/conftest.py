@@ -1,0 +1,47 @@
+"""Shared fixtures: the real corpus beside the checkout, and warehouses built from it once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+# Prefect keeps state under PREFECT_HOME: give the test session its own, before any import.
+os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="occupipe-prefect-")
+
+from pipelines.build import DEFAULT_SECTIONS_SPEC  # noqa: E402
+from pipelines.pipeline import RunOptions, RunSummary, run_pipeline  # noqa: E402
+from pipelines.settings import PROJECT_DIR, find_sql_dir  # noqa: E402
+
+CORPUS = PROJECT_DIR.parent / "shared" / "corpus"
+SAMPLE = CORPUS / "soul-atlas-sample"
+SOULS = SAMPLE / "souls"
+SEED = CORPUS / "devops-engineer.seed.json"
+DEMO = PROJECT_DIR / "data" / "raw"
+REFERENCE_DATE = dt.date(2026, 6, 26)
+
+
+def build(source: Path, warehouse: Path, **overrides: object) -> RunSummary:
+    """Run the pipeline (no Prefect) from a folder into a warehouse folder."""
+    options = RunOptions(
+        source=source,
+        warehouse_dir=warehouse,
+        sql_dir=find_sql_dir(),
+        as_of=REFERENCE_DATE,
+        sections_spec=DEFAULT_SECTIONS_SPEC,
+    )
+    for name, value in overrides.items():
+        object.__setattr__(options, name, value)
+    return run_pipeline(options)
+
+
+@pytest.fixture(scope="session")
+def corpus_warehouse(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, RunSummary]:
+    """The 182-record sample built once per session: (warehouse folder, run summary)."""
+    if not SOULS.is_dir():
+        pytest.fail(f"the shared corpus is missing: expected it at {SOULS}")
+    warehouse = tmp_path_factory.mktemp("corpus-warehouse")
+    return warehouse, build(SOULS, warehouse)

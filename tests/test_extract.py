@@ -1,0 +1,52 @@
+"""Turning bytes into records or rejections, and finding inputs in a folder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pipelines.extract import Extracted, Rejection, SourceError, discover_inputs, extract_record
+from tests.test_contract import minimal_record
+
+
+def test_valid_bytes_become_a_record_with_its_hash() -> None:
+    outcome = extract_record(json.dumps(minimal_record()).encode(), "a.json")
+    assert isinstance(outcome, Extracted)
+    assert outcome.record.slug == "test-role"
+    assert len(outcome.content_hash) == 64
+
+
+@pytest.mark.parametrize(
+    ("raw", "stage", "reason_start"),
+    [
+        (b"", "read", "file is empty"),
+        (b"  \n", "read", "file is empty"),
+        (b'{"slug": "x", "title":', "parse", "not valid JSON"),
+        (b"hello", "parse", "not valid JSON"),
+        (b"42", "validate", "record: Input should be an object"),
+        (b'{"slug": "x"}', "validate", "title: required field is missing (and 2 more problems)"),
+    ],
+)
+def test_bad_bytes_are_rejected_with_stage_and_reason(raw: bytes, stage: str, reason_start: str) -> None:
+    outcome = extract_record(raw, "bad.json")
+    assert isinstance(outcome, Rejection)
+    assert (outcome.source_file, outcome.stage) == ("bad.json", stage)
+    assert outcome.reason.startswith(reason_start)
+    assert "\n" not in outcome.reason
+
+
+def test_discover_finds_records_recursively_and_ignores_other_files(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / ".hidden").mkdir()
+    for name in ["b.json", "a.json", "sub/c.json", "NOTES.txt", ".hidden/d.json"]:
+        (tmp_path / name).write_text("{}")
+    records, ignored = discover_inputs(tmp_path)
+    assert [p.relative_to(tmp_path).as_posix() for p in records] == ["a.json", "b.json", "sub/c.json"]
+    assert [p.name for p in ignored] == ["NOTES.txt"]
+
+
+def test_a_missing_source_folder_is_a_source_error(tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match="does not exist"):
+        discover_inputs(tmp_path / "nope")

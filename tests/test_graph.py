@@ -1,0 +1,25 @@
+"""Betweenness centrality (Brandes) on graphs whose answer is known by hand."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipelines.graph import compute_betweenness
+
+
+@pytest.mark.parametrize(
+    ("nodes", "edges", "expected"),
+    [
+        ("abc", [("a", "b"), ("b", "c")], {"a": 0, "b": 1, "c": 0}),
+        ("abcd", [("a", "b"), ("a", "c"), ("a", "d")], {"a": 3, "b": 0, "c": 0, "d": 0}),
+        # a 4-cycle: each node lies on half of the one opposite pair's two shortest paths
+        ("abcd", [("a", "b"), ("b", "c"), ("c", "d"), ("d", "a")], dict.fromkeys("abcd", 0.5)),
+        # both directions and self-loops do not change an undirected simple graph
+        ("abc", [("a", "b"), ("b", "a"), ("b", "c"), ("c", "c")], {"a": 0, "b": 1, "c": 0}),
+        ("ab", [], {"a": 0, "b": 0}),
+    ],
+)
+def test_betweenness_matches_hand_computed_values(
+    nodes: str, edges: list[tuple[str, str]], expected: dict[str, float]
+) -> None:
+    assert compute_betweenness(nodes, edges) == pytest.approx(expected)

@@ -1,0 +1,60 @@
+"""The sharpest test: our SQL reproduces the SOUL Atlas site's stats.json on the same records."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.pipeline import RunSummary
+from tests.conftest import SAMPLE
+from tests.parity import compare_ranked, compare_stats
+
+
+def computed_stats(warehouse: Path) -> dict[str, object]:
+    with duckdb.connect(str(warehouse / "occupations.duckdb"), read_only=True) as con:
+        row = con.execute("select stats::varchar from stats").fetchone()
+    assert row is not None
+    return json.loads(row[0])  # type: ignore[no-any-return]
+
+
+def test_stats_equal_the_sites_stats_field_by_field(
+    corpus_warehouse: tuple[Path, RunSummary],
+) -> None:
+    expected = json.loads((SAMPLE / "stats.json").read_text())
+    actual = computed_stats(corpus_warehouse[0])
+    assert compare_stats(expected, actual) == []
+    assert actual["generatedFor"] == "2026-06-26"
+
+
+def test_betweenness_matches_the_site_too(corpus_warehouse: tuple[Path, RunSummary]) -> None:
+    expected = json.loads((SAMPLE / "stats.json").read_text())["centrality"]
+    actual = computed_stats(corpus_warehouse[0])["centrality"]
+    assert [(c["slug"], c["betweenness"]) for c in actual] == [  # type: ignore[union-attr]
+        (c["slug"], pytest.approx(c["betweenness"], abs=1e-3)) for c in expected
+    ]
+
+
+@pytest.mark.parametrize(
+    ("expected", "actual", "problems"),
+    [
+        ([{"tag": "a", "count": 2}, {"tag": "b", "count": 2}],
+         [{"tag": "b", "count": 2}, {"tag": "a", "count": 2}], 0),
+        ([{"tag": "a", "count": 2}, {"tag": "b", "count": 1}],
+         [{"tag": "b", "count": 2}, {"tag": "a", "count": 1}], 2),
+        ([{"tag": "a", "count": 2}], [{"tag": "a", "count": 3}], 1),
+        ([{"tag": "a", "count": 2}], [], 1),
+    ],
+)
+def test_the_comparison_treats_ties_as_sets_and_catches_real_differences(
+    expected: list[object], actual: list[object], problems: int
+) -> None:
+    assert len(compare_ranked("tags", expected, actual)) == problems
+
+
+def test_the_comparison_catches_a_wrong_total() -> None:
+    assert compare_stats({"totals": {"souls": 182}}, {"totals": {"souls": 181}}) == [
+        "totals.souls: 181, expected 182"
+    ]

@@ -1,0 +1,47 @@
+"""The word-counting rule of metrics.md, case by case and against the site's own counts."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pipelines.wordcount import count_words
+from tests.conftest import SEED, SOULS
+
+
+@pytest.mark.parametrize(
+    ("markdown", "expected"),
+    [
+        ("", 0),
+        ("one two three", 3),
+        ("## Heading\n\nBody text.", 3),
+        ("well-known", 2),  # hyphens are separators
+        ("don't stop", 2),
+        ("it\u2019s fine", 2),  # curly apostrophe stays inside the word
+        ("- item one\n- item two", 4),
+        ("**bold** and _italic_", 3),
+        ("| a | b |\n|---|---|", 2),
+        ("> quoted words here", 3),
+        ("text `inline code here` text", 2),
+        ("before\n```python\nx = 1\nprint(x)\n```\nafter", 2),
+        ("<br/>tag<span class='x'>inner</span>", 2),
+        ("3.5 percent, 42", 4),  # the dot splits the number
+        ("'quoted' word", 2),  # a token must start with a letter or digit
+        ("... --- ***", 0),
+    ],
+)
+def test_count_words_follows_the_site_rule(markdown: str, expected: int) -> None:
+    assert count_words(markdown) == expected
+
+
+def test_count_words_matches_every_stated_count_in_the_corpus() -> None:
+    paths = [*sorted(SOULS.glob("*.json")), SEED]
+    mismatches = [
+        (path.name, section["heading"])
+        for path in paths
+        for section in json.loads(path.read_text())["sections"]
+        if count_words(section["markdown"]) != section["wordCount"]
+    ]
+    assert len(paths) == 183
+    assert mismatches == []
