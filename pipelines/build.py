@@ -20,9 +20,9 @@ from pipelines.graph import compute_betweenness
 from pipelines.models import build_models, discover_models
 from pipelines.tables import TABLES
 from pipelines.warehouse import (
+    insert_rows,
     load_raw_tables,
     load_reference_tables,
-    insert_rows,
     load_run_tables,
     write_final_table,
 )
@@ -121,7 +121,9 @@ def load_betweenness(con: duckdb.DuckDBPyConnection) -> None:
     scores = compute_betweenness(nodes, edges)
     con.execute("create or replace table graph_betweenness (slug varchar, betweenness double)")
     insert_rows(
-        con, "graph_betweenness", [(slug, round(score, 6)) for slug, score in sorted(scores.items())]
+        con,
+        "graph_betweenness",
+        [(slug, round(score, 6)) for slug, score in sorted(scores.items())],
     )
 
 

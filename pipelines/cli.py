@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -33,7 +33,7 @@ out = Console()
 err = Console(stderr=True)
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
@@ -63,10 +63,13 @@ def warehouse_dir(option: Path | None) -> Path:
 
 WarehouseOption = Annotated[
     Path | None,
-    typer.Option("--warehouse", help="Warehouse folder (default data/warehouse, or $OCCUPIPE_WAREHOUSE)."),
+    typer.Option(
+        "--warehouse", help="Warehouse folder (default data/warehouse, or $OCCUPIPE_WAREHOUSE)."
+    ),
 ]
 AsOfOption = Annotated[
-    str | None, typer.Option("--as-of", help="Reference date for staleness, YYYY-MM-DD (default today).")
+    str | None,
+    typer.Option("--as-of", help="Reference date for staleness, YYYY-MM-DD (default today)."),
 ]
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 
@@ -78,7 +81,9 @@ def run(
     ] = None,
     as_of: AsOfOption = None,
     warehouse: WarehouseOption = None,
-    with_html: Annotated[bool, typer.Option("--with-html", help="Keep rendered section HTML.")] = False,
+    with_html: Annotated[
+        bool, typer.Option("--with-html", help="Keep rendered section HTML.")
+    ] = False,
     batch_size: Annotated[int, typer.Option(min=1, help="Records per extract task.")] = 500,
 ) -> None:
     """Run the build-warehouse flow over a folder of records and publish the warehouse."""
@@ -95,7 +100,9 @@ def run(
     try:
         options.warehouse_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise fail(f"cannot create warehouse folder {options.warehouse_dir}: {exc.strerror}") from None
+        raise fail(
+            f"cannot create warehouse folder {options.warehouse_dir}: {exc.strerror}"
+        ) from None
     from pipelines.flows import run_build_flow  # Prefect is imported only for runs
 
     try:
@@ -103,7 +110,9 @@ def run(
     except (RunFailed, SourceError, ModelError, DataTestSpecError) as exc:
         raise fail(f"{exc}; the previous warehouse was left as it was.") from None
     except OSError as exc:
-        raise fail(f"{exc.strerror or exc} ({exc.filename}); the previous warehouse was left as it was.") from None
+        raise fail(
+            f"{exc.strerror or exc} ({exc.filename}); the previous warehouse was left as it was."
+        ) from None
     print_summary(summary)
 
 
@@ -117,7 +126,9 @@ def print_summary(summary: RunSummary) -> None:
     for rejection in summary.rejections[:10]:
         out.print(f"  quarantined {rejection.source_file} [{rejection.stage}]: {rejection.reason}")
     if len(summary.rejections) > 10:
-        out.print(f"  ... and {len(summary.rejections) - 10} more (occupipe query 'from quarantine')")
+        out.print(
+            f"  ... and {len(summary.rejections) - 10} more (occupipe query 'from quarantine')"
+        )
     tables = ", ".join(f"{name} {rows}" for name, rows in summary.table_rows.items())
     out.print(f"tables written ({len(summary.table_rows)}): {tables}")
     stages = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in summary.stage_seconds.items())

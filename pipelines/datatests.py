@@ -90,7 +90,9 @@ def load_data_tests(tests_dir: Path) -> list[DataTest]:
     return tests
 
 
-def run_data_test(con: duckdb.DuckDBPyConnection, test: DataTest, sample: int = 5) -> DataTestResult:
+def run_data_test(
+    con: duckdb.DuckDBPyConnection, test: DataTest, sample: int = 5
+) -> DataTestResult:
     """Count a test's failing rows and keep a few to show."""
     try:
         failures_row = con.execute(f"select count(*) from ({test.sql})").fetchone()

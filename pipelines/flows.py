@@ -10,6 +10,7 @@ from pipelines.prefect_setup import configure_prefect
 configure_prefect()
 
 from prefect import flow, task  # noqa: E402
+from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.events.worker import EventsWorker  # noqa: E402
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings  # noqa: E402
 
@@ -20,9 +21,13 @@ T = TypeVar("T")
 
 def run_as_task(name: str, fn: Callable[..., T], /, *args: Any) -> T:
     """Run one stage as a Prefect task named after the stage."""
-    stage_task = task(fn, name=name.rstrip("-0123456789"), task_run_name=name, cache_policy=None)
-    result: T = stage_task(*args)
-    return result
+    stage_task = task(
+        name=name.rstrip("-0123456789"),
+        task_run_name=name,
+        cache_policy=NO_CACHE,
+        persist_result=False,
+    )(fn)
+    return stage_task(*args)
 
 
 @flow(name="build-warehouse", validate_parameters=False)

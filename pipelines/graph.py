@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 
 def compute_betweenness(nodes: Iterable[str], edges: Iterable[tuple[str, str]]) -> dict[str, float]:
-    """Betweenness of every node of an undirected simple graph (unnormalized, pairs counted once)."""
+    """Betweenness of each node of an undirected simple graph (unnormalized, pairs once)."""
     neighbours: dict[str, set[str]] = {node: set() for node in nodes}
     for source, target in edges:
         if source != target:

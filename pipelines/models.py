@@ -52,11 +52,16 @@ def find_references(sql: str) -> set[str]:
 
     Inside the body of CTE `x`, `from x` means the model `x` (import CTEs keep model names).
     """
-    spans = [(m.group(1).lower(), m.end() - 1, _closing_paren(sql, m.end() - 1)) for m in _CTE.finditer(sql)]
+    spans = [
+        (m.group(1).lower(), m.end() - 1, _closing_paren(sql, m.end() - 1))
+        for m in _CTE.finditer(sql)
+    ]
     found = set()
     for match in _REFERENCE.finditer(sql):
         name, position = match.group(1).lower(), match.start()
-        visible = {cte for cte, begin, end in spans if begin < position and not begin < position < end}
+        visible = {
+            cte for cte, begin, end in spans if begin < position and not begin < position < end
+        }
         if name not in visible:
             found.add(name)
     return found
@@ -82,7 +87,9 @@ def order_models(models: list[Model]) -> list[Model]:
     try:
         return [by_name[name] for name in sorter.static_order()]
     except CycleError as exc:
-        raise ModelError(f"models depend on each other in a cycle: {' -> '.join(exc.args[1])}") from exc
+        raise ModelError(
+            f"models depend on each other in a cycle: {' -> '.join(exc.args[1])}"
+        ) from exc
 
 
 def build_model(con: duckdb.DuckDBPyConnection, model: Model) -> float:

@@ -56,9 +56,14 @@ def add_record_rows(
     add_list_rows(
         rows["relationships"],
         slug,
-        ({"target_slug": r.slug, "relationship_type": r.type, "note": r.note} for r in meta.related),
+        (
+            {"target_slug": r.slug, "relationship_type": r.type, "note": r.note}
+            for r in meta.related
+        ),
     )
-    add_list_rows(rows["specializations"], slug, ({"specialization": s} for s in meta.specializations))
+    add_list_rows(
+        rows["specializations"], slug, ({"specialization": s} for s in meta.specializations)
+    )
     add_list_rows(
         rows["reference_sources"],
         slug,
@@ -67,7 +72,10 @@ def add_record_rows(
     add_list_rows(
         rows["reviewers"],
         slug,
-        ({"name": r.name, "credential": r.credential, "reviewed_on": r.date} for r in meta.reviewers),
+        (
+            {"name": r.name, "credential": r.credential, "reviewed_on": r.date}
+            for r in meta.reviewers
+        ),
     )
     add_list_rows(rows["contributors"], slug, ({"name": c} for c in meta.contributors))
     add_list_rows(

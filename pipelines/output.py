@@ -44,7 +44,10 @@ def render_csv(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     writer.writerow(columns)
     for row in rows:
         writer.writerow(
-            [json.dumps(to_jsonable(v)) if isinstance(v, list | dict) else to_jsonable(v) for v in row]
+            [
+                json.dumps(to_jsonable(v)) if isinstance(v, list | dict) else to_jsonable(v)
+                for v in row
+            ]
         )
     return buffer.getvalue()
 

@@ -1,4 +1,4 @@
-"""One run of the pipeline, stage by stage; the stage runner is injected (plain call or Prefect task)."""
+"""One run of the pipeline, stage by stage, with an injected stage runner (call or Prefect task)."""
 
 from __future__ import annotations
 
@@ -85,7 +85,9 @@ def _timed(summary: RunSummary, name: str, started: float) -> None:
     summary.stage_seconds[name] = round(time.perf_counter() - started, 3)
 
 
-def _run_stages(options: RunOptions, stage: StageRunner, summary: RunSummary, build_dir: Path) -> None:
+def _run_stages(
+    options: RunOptions, stage: StageRunner, summary: RunSummary, build_dir: Path
+) -> None:
     started = time.perf_counter()
     inputs = stage("discover", discover, options.source)
     summary.inputs = len(inputs.records) + len(inputs.ignored)
@@ -96,7 +98,16 @@ def _run_stages(options: RunOptions, stage: StageRunner, summary: RunSummary, bu
     headings = load_canonical_headings(options.sections_spec)
     parts_dir = build_dir / "parts"
     results: list[BatchResult] = [
-        stage(f"extract-batch-{n}", process_batch, batch, inputs.root, parts_dir, n, headings, options.with_html)
+        stage(
+            f"extract-batch-{n}",
+            process_batch,
+            batch,
+            inputs.root,
+            parts_dir,
+            n,
+            headings,
+            options.with_html,
+        )
         for n, batch in enumerate(plan_batches(inputs.records, options.batch_size))
     ]
     summary.rejections, excluded = collect_rejections(results)

@@ -1,4 +1,4 @@
-"""The normalized tables: their Arrow schemas, keys and column descriptions (the data dictionary)."""
+"""The normalized tables: Arrow schemas, keys and column descriptions (the data dictionary)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,9 @@ class Table:
     def schema(self) -> pa.Schema:
         return pa.schema(
             [
-                pa.field(c.name, c.type, nullable=c.nullable, metadata={"description": c.description})
+                pa.field(
+                    c.name, c.type, nullable=c.nullable, metadata={"description": c.description}
+                )
                 for c in self.columns
             ]
         )
@@ -77,7 +79,9 @@ OCCUPATIONS = Table(
         Column("created_on", DATE, "`metadata.created`."),
         Column("updated_on", DATE, "`metadata.updated`."),
         Column("last_reviewed_on", DATE, "`metadata.last_reviewed`; null = never reviewed."),
-        Column("source_origin", STR, "Upstream collection of a federated record; null if authored."),
+        Column(
+            "source_origin", STR, "Upstream collection of a federated record; null if authored."
+        ),
         Column("source_url", STR, "Canonical URL of the upstream entry."),
         Column("source_repo", STR, "Upstream repository."),
         Column("source_license", STR, "Upstream licence."),

@@ -61,7 +61,8 @@ def load_raw_tables(con: duckdb.DuckDBPyConnection, tables_dir: Path) -> dict[st
     counts = {}
     for table in TABLES:
         path = sql_literal(str(tables_dir / f"{table.name}.parquet"))
-        con.execute(f"create or replace table {RAW_SCHEMA}.{table.name} as select * from read_parquet({path})")
+        relation = f"{RAW_SCHEMA}.{table.name}"
+        con.execute(f"create or replace table {relation} as select * from read_parquet({path})")
         counts[table.name] = _count(con, f"{RAW_SCHEMA}.{table.name}")
     return counts
 

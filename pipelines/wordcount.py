@@ -18,4 +18,3 @@ def count_words(markdown: str) -> int:
     text = _HTML_TAG.sub(" ", text)
     text = _MARKUP_CHARS.sub(" ", text)
     return sum(1 for _ in _WORD.finditer(text))
-

@@ -12,9 +12,9 @@ import pytest
 # Prefect keeps state under PREFECT_HOME: give the test session its own, before any import.
 os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="occupipe-prefect-")
 
-from pipelines.build import DEFAULT_SECTIONS_SPEC  # noqa: E402
-from pipelines.pipeline import RunOptions, RunSummary, run_pipeline  # noqa: E402
-from pipelines.settings import PROJECT_DIR, find_sql_dir  # noqa: E402
+from pipelines.build import DEFAULT_SECTIONS_SPEC
+from pipelines.pipeline import RunOptions, RunSummary, run_pipeline
+from pipelines.settings import PROJECT_DIR, find_sql_dir
 
 CORPUS = PROJECT_DIR.parent / "shared" / "corpus"
 SAMPLE = CORPUS / "soul-atlas-sample"

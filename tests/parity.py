@@ -10,9 +10,17 @@ from typing import Any
 IDENTITY_FIELDS = {"slug", "title", "tag", "name", "from", "to", "type", "missing"}
 EXCEPTED_FIELDS = {"betweenness"}
 # lists cut at a fixed length: their last tie group may be a subset of the full tie group
-TRUNCATED = {"centrality": 25, "interdisciplinary": 25, "newest": 12, "recentlyUpdated": 12,
-             "largest": 12, "smallest": 12, "incomplete": 50, "missingMetadata": 50,
-             "stalePages": 50}
+TRUNCATED = {
+    "centrality": 25,
+    "interdisciplinary": 25,
+    "newest": 12,
+    "recentlyUpdated": 12,
+    "largest": 12,
+    "smallest": 12,
+    "incomplete": 50,
+    "missingMetadata": 50,
+    "stalePages": 50,
+}
 
 
 def _sort_key(item: dict[str, Any]) -> str:

@@ -1,4 +1,4 @@
-"""The record contract: real records load, drift is tolerated and counted, essentials are enforced."""
+"""The record contract: real records load, drift is kept and counted, essentials enforced."""
 
 from __future__ import annotations
 

@@ -16,7 +16,8 @@ def con() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("create table parent as select * from (values ('a'), ('b')) t(slug)")
     con.execute(
-        "create table child as select * from (values ('a', 'x'), ('a', 'y'), ('c', null)) t(slug, v)"
+        "create table child as select *"
+        " from (values ('a', 'x'), ('a', 'y'), ('c', null)) t(slug, v)"
     )
     return con
 
@@ -34,7 +35,11 @@ def con() -> duckdb.DuckDBPyConnection:
     ],
 )
 def test_generic_tests_count_the_failing_rows(
-    con: duckdb.DuckDBPyConnection, test: str, column: str, options: dict[str, object], failures: int
+    con: duckdb.DuckDBPyConnection,
+    test: str,
+    column: str,
+    options: dict[str, object],
+    failures: int,
 ) -> None:
     sql = compile_test("child", test, column, options)
     results = run_data_tests(con, [DataTest("t", "error", sql)])

@@ -29,7 +29,9 @@ def test_valid_bytes_become_a_record_with_its_hash() -> None:
         (b'{"slug": "x"}', "validate", "title: required field is missing (and 2 more problems)"),
     ],
 )
-def test_bad_bytes_are_rejected_with_stage_and_reason(raw: bytes, stage: str, reason_start: str) -> None:
+def test_bad_bytes_are_rejected_with_stage_and_reason(
+    raw: bytes, stage: str, reason_start: str
+) -> None:
     outcome = extract_record(raw, "bad.json")
     assert isinstance(outcome, Rejection)
     assert (outcome.source_file, outcome.stage) == ("bad.json", stage)
@@ -43,7 +45,11 @@ def test_discover_finds_records_recursively_and_ignores_other_files(tmp_path: Pa
     for name in ["b.json", "a.json", "sub/c.json", "NOTES.txt", ".hidden/d.json"]:
         (tmp_path / name).write_text("{}")
     records, ignored = discover_inputs(tmp_path)
-    assert [p.relative_to(tmp_path).as_posix() for p in records] == ["a.json", "b.json", "sub/c.json"]
+    assert [p.relative_to(tmp_path).as_posix() for p in records] == [
+        "a.json",
+        "b.json",
+        "sub/c.json",
+    ]
     assert [p.name for p in ignored] == ["NOTES.txt"]
 
 

@@ -8,7 +8,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.models import ModelError, build_models, discover_models, find_references, order_models
+from pipelines.models import (
+    ModelError,
+    build_models,
+    discover_models,
+    find_references,
+    order_models,
+)
 from pipelines.settings import find_sql_dir
 
 
@@ -45,7 +51,9 @@ def test_models_build_in_dependency_order_with_layer_materializations(tmp_path: 
     assert [m.name for m in order_models(models)] == ["stg_s", "m", "r"]
     con = duckdb.connect()
     build_models(con, models)
-    kinds = dict(con.execute("select table_name, table_type from information_schema.tables").fetchall())
+    kinds = dict(
+        con.execute("select table_name, table_type from information_schema.tables").fetchall()
+    )
     assert kinds == {"stg_s": "VIEW", "m": "BASE TABLE", "r": "VIEW"}
     assert con.execute("select x from m").fetchall() == [(42,)]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -13,7 +14,7 @@ from tests.conftest import SAMPLE
 from tests.parity import compare_ranked, compare_stats
 
 
-def computed_stats(warehouse: Path) -> dict[str, object]:
+def computed_stats(warehouse: Path) -> dict[str, Any]:
     with duckdb.connect(str(warehouse / "occupations.duckdb"), read_only=True) as con:
         row = con.execute("select stats::varchar from stats").fetchone()
     assert row is not None
@@ -32,7 +33,7 @@ def test_stats_equal_the_sites_stats_field_by_field(
 def test_betweenness_matches_the_site_too(corpus_warehouse: tuple[Path, RunSummary]) -> None:
     expected = json.loads((SAMPLE / "stats.json").read_text())["centrality"]
     actual = computed_stats(corpus_warehouse[0])["centrality"]
-    assert [(c["slug"], c["betweenness"]) for c in actual] == [  # type: ignore[union-attr]
+    assert [(c["slug"], c["betweenness"]) for c in actual] == [
         (c["slug"], pytest.approx(c["betweenness"], abs=1e-3)) for c in expected
     ]
 
@@ -40,10 +41,16 @@ def test_betweenness_matches_the_site_too(corpus_warehouse: tuple[Path, RunSumma
 @pytest.mark.parametrize(
     ("expected", "actual", "problems"),
     [
-        ([{"tag": "a", "count": 2}, {"tag": "b", "count": 2}],
-         [{"tag": "b", "count": 2}, {"tag": "a", "count": 2}], 0),
-        ([{"tag": "a", "count": 2}, {"tag": "b", "count": 1}],
-         [{"tag": "b", "count": 2}, {"tag": "a", "count": 1}], 2),
+        (
+            [{"tag": "a", "count": 2}, {"tag": "b", "count": 2}],
+            [{"tag": "b", "count": 2}, {"tag": "a", "count": 2}],
+            0,
+        ),
+        (
+            [{"tag": "a", "count": 2}, {"tag": "b", "count": 1}],
+            [{"tag": "b", "count": 2}, {"tag": "a", "count": 1}],
+            2,
+        ),
         ([{"tag": "a", "count": 2}], [{"tag": "a", "count": 3}], 1),
         ([{"tag": "a", "count": 2}], [], 1),
     ],

@@ -38,9 +38,10 @@ def test_every_table_is_written_with_its_declared_schema(
     for table in TABLES:
         parquet = pq.read_schema(warehouse / "parquet" / f"{table.name}.parquet")
         assert parquet.names == table.column_names, table.name
-        assert summary.table_rows[table.name] == pq.read_metadata(
-            warehouse / "parquet" / f"{table.name}.parquet"
-        ).num_rows
+        assert (
+            summary.table_rows[table.name]
+            == pq.read_metadata(warehouse / "parquet" / f"{table.name}.parquet").num_rows
+        )
     assert summary.table_rows["occupations"] == 182
     assert summary.table_rows["sections"] == 3524
 
@@ -50,7 +51,10 @@ def test_html_is_left_out_unless_asked_for(corpus_warehouse: tuple[Path, RunSumm
 
 
 def test_the_warehouse_accounts_for_every_input(corpus_warehouse: tuple[Path, RunSummary]) -> None:
-    rows = dict(query(corpus_warehouse[0], "select outcome, inputs from run_inputs"))  # type: ignore[arg-type]
+    rows = {
+        row[0]: row[1]
+        for row in query(corpus_warehouse[0], "select outcome, inputs from run_inputs")
+    }
     assert rows == {"loaded": 182, "quarantined": 0, "ignored": 0}
 
 
