@@ -18,6 +18,7 @@ from pipelines.extract import SourceError
 from pipelines.models import ModelError
 from pipelines.output import print_table, render_csv, render_json, rows_as_dicts
 from pipelines.pipeline import RunOptions, RunSummary
+from pipelines.prefect_setup import configure_prefect
 from pipelines.settings import Settings, find_sql_dir
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -85,6 +86,7 @@ def run(
         bool, typer.Option("--with-html", help="Keep rendered section HTML.")
     ] = False,
     batch_size: Annotated[int, typer.Option(min=1, help="Records per extract task.")] = 500,
+    verbose: Annotated[bool, typer.Option("--verbose", help="Show Prefect's own logs.")] = False,
 ) -> None:
     """Run the build-warehouse flow over a folder of records and publish the warehouse."""
     settings = Settings()
@@ -97,12 +99,15 @@ def run(
         batch_size=batch_size,
         with_html=with_html,
     )
+    if not options.source.is_dir():
+        raise fail(f"source folder {options.source} does not exist or is not a folder.")
     try:
         options.warehouse_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise fail(
             f"cannot create warehouse folder {options.warehouse_dir}: {exc.strerror}"
         ) from None
+    configure_prefect(verbose)
     from pipelines.flows import run_build_flow  # Prefect is imported only for runs
 
     try:

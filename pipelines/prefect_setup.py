@@ -7,13 +7,22 @@ from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
-# Measured (docs/prefect-notes): with these, a run on the embedded server prints nothing and
-# loses nothing it would otherwise record; task runs are only recorded by a real server.
+# Measured (shared/docs/prefect-notes.md and our own runs): with these, a run on the embedded
+# server prints nothing. Task runs are recorded only by a real server (`prefect server start`
+# and PREFECT_API_URL); flow runs and their final states are always recorded. Prefect's own
+# console output is limited to CRITICAL: the CLI turns every failure into one sentence, and
+# `occupipe run --verbose` brings Prefect's logs (tracebacks included) back.
 QUIET_DEFAULTS = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED": "false",
     "PREFECT_LOGGING_LEVEL": "WARNING",
-    "PREFECT_LOGGING_TO_API_ENABLED": "false",
+    "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "CRITICAL",
+    "PREFECT_LOGGING_HANDLERS_CONSOLE_FLOW_RUNS_LEVEL": "CRITICAL",
+}
+VERBOSE = {
+    "PREFECT_LOGGING_LEVEL": "INFO",
+    "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "INFO",
+    "PREFECT_LOGGING_HANDLERS_CONSOLE_FLOW_RUNS_LEVEL": "INFO",
 }
 
 
@@ -24,8 +33,8 @@ def default_prefect_home() -> Path:
     return Path.home() / ".occupipe" / "prefect"
 
 
-def configure_prefect() -> None:
+def configure_prefect(verbose: bool = False) -> None:
     """Set Prefect's environment defaults; values the user already set win."""
     os.environ.setdefault("PREFECT_HOME", str(default_prefect_home()))
-    for name, value in QUIET_DEFAULTS.items():
+    for name, value in {**QUIET_DEFAULTS, **(VERBOSE if verbose else {})}.items():
         os.environ.setdefault(name, value)

@@ -68,8 +68,8 @@ OCCUPATIONS = Table(
     (
         Column("slug", STR, "URL-safe identifier of the record (primary key).", False),
         Column("title", STR, "Display title (top-level `title`).", False),
-        Column("metadata_title", STR, "`metadata.title` as stated."),
-        Column("metadata_slug", STR, "`metadata.slug` as stated (should equal `slug`)."),
+        Column("metadata_title", STR, "`metadata.title` as stated.", False),
+        Column("metadata_slug", STR, "`metadata.slug` as stated (should equal `slug`).", False),
         Column("category", STR, "Primary top-level domain, e.g. 'Healthcare'.", False),
         Column("kind", STR, "`metadata.kind` as stated; null in older records (means occupation)."),
         Column("status", STR, "Editorial maturity: stub, draft, review or stable.", False),

@@ -1,0 +1,117 @@
+"""The CLI's read side (no Prefect needed): reports, queries, formats, exit codes, errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from pipelines.cli import app
+from pipelines.pipeline import RunSummary
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture(scope="module")
+def warehouse(corpus_warehouse: tuple[Path, RunSummary]) -> str:
+    return str(corpus_warehouse[0])
+
+
+@pytest.mark.parametrize("name", ["coverage", "review", "wordcount"])
+def test_each_report_prints_all_its_parts_as_json(warehouse: str, name: str) -> None:
+    code, out, err = invoke("report", name, "--format", "json", "--warehouse", warehouse)
+    assert (code, err) == (0, "")
+    parts = json.loads(out)
+    assert all(key.startswith(f"{name}_") for key in parts)
+    assert sum(bool(rows) for rows in parts.values()) >= 5
+
+
+def test_a_report_part_can_be_asked_for_by_its_full_name_as_csv(warehouse: str) -> None:
+    code, out, _ = invoke("report", "wordcount_totals", "-f", "csv", "--warehouse", warehouse)
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0
+    assert rows[0]["records"] == "182" and rows[0]["words"] == "442984"
+
+
+def test_table_format_shows_titles_for_each_part(warehouse: str) -> None:
+    code, out, _ = invoke("report", "review", "--warehouse", warehouse)
+    assert code == 0
+    assert "review_queue" in out and "review_stale" in out
+
+
+def test_as_of_moves_the_staleness_reference_date(warehouse: str) -> None:
+    def stale(day: str) -> int:
+        code, out, _ = invoke(
+            "report", "review_stale", "-f", "json", "--as-of", day, "--warehouse", warehouse
+        )
+        assert code == 0
+        return len(json.loads(out))
+
+    assert stale("2026-06-26") == 16
+    assert stale("2024-01-01") == 0
+    assert stale("2030-01-01") > 16
+
+
+def test_stats_report_is_the_stats_document(warehouse: str) -> None:
+    code, out, _ = invoke("report", "stats", "--warehouse", warehouse)
+    assert code == 0
+    assert json.loads(out)["totals"]["souls"] == 182
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["report", "nope"], 2, "error: there is no report called 'nope'"),
+        (["report", "review", "--as-of", "June"], 2, "is not a date like 2026-06-26"),
+        (["query", "selec 1"], 1, "error: the query failed: Parser Error"),
+        (["query", "delete from occupations"], 1, "error: the query failed:"),
+        (["query", "copy occupations to 'x.csv'"], 1, "error: the query failed:"),
+        (["report", "--format", "xml", "stats"], 2, "Invalid value for '--format'"),
+    ],
+)
+def test_bad_requests_get_one_sentence_and_the_documented_exit_code(
+    warehouse: str, args: list[str], code: int, message: str
+) -> None:
+    exit_code, out, err = invoke(*args, "--warehouse", warehouse)
+    assert exit_code == code
+    assert message in " ".join(err.split())
+    assert "Traceback" not in out + err
+
+
+def test_a_missing_warehouse_says_how_to_make_one(tmp_path: Path) -> None:
+    code, _, err = invoke("report", "stats", "--warehouse", str(tmp_path))
+    assert code == 1
+    assert "run `occupipe run` first" in err
+
+
+def test_table_output_is_limited_and_says_so(warehouse: str) -> None:
+    code, out, err = invoke(
+        "query",
+        "select slug from occupations order by slug",
+        "--limit",
+        "3",
+        "--warehouse",
+        warehouse,
+    )
+    assert code == 0
+    assert "absurdist" in out and "showing the first 3 rows" in err
+
+
+def test_json_query_output_is_plain_json(warehouse: str) -> None:
+    code, out, _ = invoke(
+        "query",
+        "select slug, created_on from occupations order by slug limit 1",
+        "-f",
+        "json",
+        "--warehouse",
+        warehouse,
+    )
+    assert code == 0
+    assert json.loads(out) == [{"slug": "absurdist", "created_on": "2026-06-28"}]

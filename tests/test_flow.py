@@ -1,0 +1,89 @@
+"""End to end through Prefect (a test server per session): the flow and the `occupipe` CLI."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from pipelines.cli import app
+from tests.conftest import DEMO, SOULS
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module", autouse=True)
+def prefect_server() -> Iterator[None]:
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=60):
+        yield
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_the_flow_records_a_completed_run_with_every_stage(tmp_path: Path) -> None:
+    from prefect import get_client
+
+    from pipelines.build import DEFAULT_SECTIONS_SPEC
+    from pipelines.flows import run_build_flow
+    from pipelines.pipeline import RunOptions
+    from pipelines.settings import find_sql_dir
+    from tests.conftest import REFERENCE_DATE
+
+    options = RunOptions(SOULS, tmp_path, find_sql_dir(), REFERENCE_DATE, DEFAULT_SECTIONS_SPEC)
+    summary = run_build_flow(options)
+    assert (summary.loaded, summary.rejected) == (182, 0)
+    assert list(summary.stage_seconds) == ["discover", "extract", "parquet", "warehouse", "publish"]
+
+    async def latest_runs() -> tuple[list[str], list[str]]:
+        async with get_client() as client:
+            flows = await client.read_flow_runs()
+            tasks = await client.read_task_runs()
+        return [str(f.state_name) for f in flows], sorted(t.name for t in tasks)
+
+    import asyncio
+
+    flow_states, task_names = asyncio.run(latest_runs())
+    assert flow_states == ["Completed"]
+    assert task_names == [
+        "build-warehouse",
+        "discover",
+        "extract-batch-0",
+        "publish",
+        "write-parquet",
+    ]
+
+
+def test_occupipe_run_builds_the_demo_corpus_and_prints_a_summary(tmp_path: Path) -> None:
+    code, out, err = invoke("run", "--source", str(DEMO), "--warehouse", str(tmp_path))
+    assert (code, err) == (0, "")
+    assert "quarantined 0" in out and "data tests:" in out and "time per stage:" in out
+    with duckdb.connect(str(tmp_path / "occupations.duckdb"), read_only=True) as con:
+        row = con.execute("select count(*), bool_and(is_synthetic) from occupations").fetchone()
+    assert row is not None and row[0] >= 100 and row[1] is True
+
+
+def test_occupipe_run_reports_a_missing_source_in_one_sentence(tmp_path: Path) -> None:
+    code, out, err = invoke("run", "--source", str(tmp_path / "nope"), "--warehouse", str(tmp_path))
+    assert code == 1
+    assert err.startswith("error: source folder") and err.count("\n") == 1
+    assert "Traceback" not in out + err
+
+
+def test_occupipe_report_and_query_read_the_published_warehouse(tmp_path: Path) -> None:
+    assert invoke("run", "--source", str(SOULS), "--warehouse", str(tmp_path))[0] == 0
+    code, out, _ = invoke("report", "stats", "--warehouse", str(tmp_path), "--as-of", "2026-06-26")
+    assert code == 0
+    assert json.loads(out)["quality"]["stalePages"][0]["slug"] == "barista"
+    code, out, _ = invoke(
+        "query", "select count(*) as n from occupations", "-f", "csv", "--warehouse", str(tmp_path)
+    )
+    assert (code, out) == (0, "n\n182\n")
