@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import pytest
 
 # Prefect keeps state under PREFECT_HOME: give the test session its own, before any import.
 os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="occupipe-prefect-")
+atexit.register(shutil.rmtree, os.environ["PREFECT_HOME"], True)
 
 from pipelines.build import DEFAULT_SECTIONS_SPEC
 from pipelines.pipeline import RunOptions, RunSummary, run_pipeline

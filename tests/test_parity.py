@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from pipelines.pipeline import RunSummary
-from tests.conftest import SAMPLE
+from tests.conftest import SAMPLE, build
 from tests.parity import compare_ranked, compare_stats
 
 
@@ -65,3 +65,38 @@ def test_the_comparison_catches_a_wrong_total() -> None:
     assert compare_stats({"totals": {"souls": 182}}, {"totals": {"souls": 181}}) == [
         "totals.souls: 181, expected 182"
     ]
+
+
+def find_nulls(value: Any, path: str = "stats") -> list[str]:
+    if value is None:
+        return [path]
+    if isinstance(value, dict):
+        return [n for k, v in value.items() for n in find_nulls(v, f"{path}.{k}")]
+    if isinstance(value, list):
+        return [n for i, v in enumerate(value) for n in find_nulls(v, f"{path}[{i}]")]
+    return []
+
+
+@pytest.mark.parametrize(
+    "slugs",
+    [
+        ["absurdist"],  # one authored record, no edges, no difficulty facet issues
+        ["ayejk-camina", "ayejk-judy"],  # federated only: no graph nodes at all
+        ["software-engineer", "systems-administrator", "network-engineer", "ayejk-judy"],
+    ],
+)
+def test_stats_have_every_field_and_no_nulls_on_tiny_corpora(
+    tmp_path: Path, slugs: list[str]
+) -> None:
+    source = tmp_path / "in"
+    source.mkdir()
+    for slug in slugs:
+        (source / f"{slug}.json").write_bytes((SAMPLE / "souls" / f"{slug}.json").read_bytes())
+    build(source, tmp_path / "wh")
+    stats = computed_stats(tmp_path / "wh")
+    expected_shape = json.loads((SAMPLE / "stats.json").read_text())
+    assert set(stats) == set(expected_shape)
+    assert set(stats["quality"]) == set(expected_shape["quality"])
+    assert find_nulls({k: v for k, v in stats["totals"].items() if not k.endswith("Share")}) == []
+    assert find_nulls({k: v for k, v in stats.items() if k != "totals"}) == []
+    assert stats["totals"]["souls"] == len(slugs)

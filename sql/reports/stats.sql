@@ -82,19 +82,19 @@ totals as (
 
 counts_by as (
     select
-        (select json_group_object(category, n) from (
+        (select coalesce(json_group_object(category, n), '{}') from (
             select category, count(*) as n from occupations group by category
         )) as by_category,
-        (select json_group_object(kind, n) from (
+        (select coalesce(json_group_object(kind, n), '{}') from (
             select kind, count(*) as n from occupations group by kind
         )) as by_kind,
-        (select json_group_object(status, n) from (
+        (select coalesce(json_group_object(status, n), '{}') from (
             select status, count(*) as n from occupations group by status
         )) as by_status,
-        (select json_group_object(provenance, n) from (
+        (select coalesce(json_group_object(provenance, n), '{}') from (
             select provenance, count(*) as n from occupations group by provenance
         )) as by_provenance,
-        (select json_group_object(difficulty, n) from (
+        (select coalesce(json_group_object(difficulty, n), '{}') from (
             select difficulty, count(*) as n from occupations
             where difficulty is not null group by difficulty
         )) as by_difficulty
@@ -190,22 +190,29 @@ final as (
             'byStatus': by_status,
             'byProvenance': by_provenance,
             'byDifficulty': by_difficulty,
-            'tags': (select list({'tag': tag, 'count': count} order by count desc, tag) from tag_counts),
+            'tags': (
+                select coalesce(list({'tag': tag, 'count': count} order by count desc, tag), [])
+                from tag_counts
+            ),
             'contributors': (
-                select list({'name': name, 'count': count} order by count desc, name)
+                select coalesce(list({'name': name, 'count': count} order by count desc, name), [])
                 from contributor_counts
             ),
-            'centrality': (select list(centrality order by degree desc, betweenness desc, slug) from centrality),
+            'centrality': (
+                select coalesce(list(centrality order by degree desc, betweenness desc, slug), [])
+                from centrality
+            ),
             'interdisciplinary': (
-                select list(interdisciplinary order by categories desc, degree desc, slug)
+                select coalesce(list(interdisciplinary order by categories desc, degree desc, slug), [])
                 from interdisciplinary
             ),
-            'newest': (select list(newest order by date desc, slug) from newest),
+            'newest': (select coalesce(list(newest order by date desc, slug), []) from newest),
             'recentlyUpdated': (
-                select list(recently_updated order by date desc, slug) from recently_updated
+                select coalesce(list(recently_updated order by date desc, slug), [])
+                from recently_updated
             ),
-            'largest': (select list(largest order by words desc, slug) from largest),
-            'smallest': (select list(smallest order by words, slug) from smallest),
+            'largest': (select coalesce(list(largest order by words desc, slug), []) from largest),
+            'smallest': (select coalesce(list(smallest order by words, slug), []) from smallest),
             'quality': {
                 'requiredSections': (select count(*) from canonical_sections where is_required),
                 'unverified': (select count(*) from occupations where not is_verified),
