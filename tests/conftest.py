@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import atexit
+import datetime as dt
 import os
 import shutil
 import tempfile
@@ -15,9 +15,9 @@ import pytest
 os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="occupipe-prefect-")
 atexit.register(shutil.rmtree, os.environ["PREFECT_HOME"], True)
 
-from pipelines.build import DEFAULT_SECTIONS_SPEC
-from pipelines.pipeline import RunOptions, RunSummary, run_pipeline
-from pipelines.settings import PROJECT_DIR, find_sql_dir
+from pipelines.build import DEFAULT_SECTIONS_SPEC  # noqa: E402
+from pipelines.pipeline import RunOptions, RunSummary, run_pipeline  # noqa: E402
+from pipelines.settings import PROJECT_DIR, find_sql_dir  # noqa: E402
 
 CORPUS = PROJECT_DIR.parent / "shared" / "corpus"
 SAMPLE = CORPUS / "soul-atlas-sample"
