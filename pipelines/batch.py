@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,11 +11,12 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipelines.extract import Extracted, Rejection, extract_record
+from pipelines.contract import collect_unknown_fields
+from pipelines.extract import Extracted, Rejection, SourceError, extract_documents
 from pipelines.normalize import Rows, add_record_rows, build_table
 from pipelines.tables import TABLES
 
-INPUT_COLUMN = "_input"  # internal: index of the input file, dropped from published tables
+INPUT_COLUMN = "_input"  # internal: index of the document, dropped from published tables
 
 
 @dataclass(frozen=True)
@@ -30,12 +32,19 @@ class RecordKey:
 
 @dataclass
 class BatchResult:
+    documents: int = 0
     keys: list[RecordKey] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
+    drift: Counter[str] = field(default_factory=Counter)  # unknown field path -> records
+
+
+def document_index(batch_number: int, position: int) -> int:
+    """A run-wide unique id for a document: batch number and position within the batch."""
+    return batch_number * 10_000_000 + position
 
 
 def process_batch(
-    inputs: Sequence[tuple[int, Path]],
+    inputs: Sequence[Path],
     root: Path,
     parts_dir: Path,
     batch_number: int,
@@ -45,26 +54,60 @@ def process_batch(
     """Extract and normalize a batch of files; write one part file per table."""
     result = BatchResult()
     extracted: list[tuple[int, Extracted]] = []
-    for index, path in inputs:
+    for path in inputs:
         source_file = path.relative_to(root).as_posix()
-        outcome = read_and_extract(path, source_file)
-        if isinstance(outcome, Rejection):
-            result.rejections.append(outcome)
-            continue
-        extracted.append((index, outcome))
-        meta = outcome.record.metadata
-        result.keys.append(
-            RecordKey(index, outcome.record.slug, meta.updated, source_file, outcome.content_hash)
+        for outcome in extract_documents(read_input(path), source_file):
+            add_outcome(result, extracted, outcome, batch_number)
+    write_parts(extracted, parts_dir, batch_number, canonical_headings, with_html)
+    return result
+
+
+def add_outcome(
+    result: BatchResult,
+    extracted: list[tuple[int, Extracted]],
+    outcome: Extracted | Rejection,
+    batch_number: int,
+) -> None:
+    """Count one document and file it as extracted (with its dedupe key) or rejected."""
+    index = document_index(batch_number, result.documents)
+    result.documents += 1
+    if isinstance(outcome, Rejection):
+        result.rejections.append(outcome)
+        return
+    record = outcome.record
+    extracted.append((index, outcome))
+    result.drift.update(set(collect_unknown_fields(record)))
+    result.keys.append(
+        RecordKey(
+            index, record.slug, record.metadata.updated, outcome.source_file, outcome.content_hash
         )
+    )
+
+
+def write_parts(
+    extracted: list[tuple[int, Extracted]],
+    parts_dir: Path,
+    batch_number: int,
+    canonical_headings: frozenset[str],
+    with_html: bool,
+) -> None:
+    """Normalize the batch's records and write one part file per table."""
     for name, table in normalize_tagged(extracted, canonical_headings, with_html).items():
         write_part(parts_dir / name, batch_number, table)
-    return result
+
+
+def read_input(path: Path) -> bytes:
+    """A file's bytes; a file that cannot be read is a fault of the source, not bad data."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
 def normalize_tagged(
     extracted: list[tuple[int, Extracted]], canonical_headings: frozenset[str], with_html: bool
 ) -> dict[str, pa.Table]:
-    """Normalize records, tagging every row with its input index (to drop duplicates later)."""
+    """Normalize records, tagging every row with its document id (to drop duplicates later)."""
     rows: Rows = {t.name: [] for t in TABLES}
     tags: dict[str, list[int]] = {t.name: [] for t in TABLES}
     for index, item in extracted:
@@ -74,19 +117,10 @@ def normalize_tagged(
             tags[name].extend([index] * (len(table_rows) - before[name]))
     return {
         t.name: build_table(t, rows[t.name]).append_column(
-            INPUT_COLUMN, pa.array(tags[t.name], pa.int32())
+            INPUT_COLUMN, pa.array(tags[t.name], pa.int64())
         )
         for t in TABLES
     }
-
-
-def read_and_extract(path: Path, source_file: str) -> Extracted | Rejection:
-    """Read one file and validate it; an unreadable file becomes a rejection."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        return Rejection(source_file, "read", f"cannot read file: {exc.strerror}", None)
-    return extract_record(raw, source_file)
 
 
 def write_part(directory: Path, batch_number: int, table: pa.Table) -> Path:

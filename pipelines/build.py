@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,7 @@ from pipelines.warehouse import (
 
 DATABASE_NAME = "occupations.duckdb"
 PARQUET_DIR = "parquet"
+QUARANTINE_DIR = "quarantine"
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_SECTIONS_SPEC = PACKAGE_DIR / "sections.json"
 
@@ -54,13 +56,12 @@ class BuildResult:
 def discover(source: Path) -> Inputs:
     """Find the record files under the source folder (sorted) and the files ignored."""
     records, ignored = discover_inputs(source)
-    return Inputs(source, records, ignored)
+    return Inputs(source if source.is_dir() else source.parent, records, ignored)
 
 
-def plan_batches(paths: Sequence[Path], batch_size: int) -> list[list[tuple[int, Path]]]:
-    """Split the inputs into batches of (input index, path)."""
-    indexed = list(enumerate(paths))
-    return [indexed[i : i + batch_size] for i in range(0, len(indexed), batch_size)]
+def plan_batches(paths: Sequence[Path], batch_size: int) -> list[list[Path]]:
+    """Split the input files into batches."""
+    return [list(paths[i : i + batch_size]) for i in range(0, len(paths), batch_size)]
 
 
 def load_canonical_headings(sections_spec: Path) -> frozenset[str]:
@@ -85,24 +86,45 @@ def publish_tables(parts_dir: Path, tables_dir: Path, excluded: set[int]) -> dic
         return {t.name: write_final_table(con, t, parts_dir, tables_dir, excluded) for t in TABLES}
 
 
+@dataclass(frozen=True)
+class RunFacts:
+    """What a run knows about itself, recorded in the warehouse it builds."""
+
+    run_id: str
+    as_of: dt.date
+    source: str
+    rejections: list[Rejection]
+    input_counts: dict[str, int]
+    drift: Counter[str]
+    previous_database: Path | None = None
+
+
+def merge_drift(results: Sequence[BatchResult]) -> Counter[str]:
+    """Unknown field paths over all batches, with the number of records carrying each."""
+    total: Counter[str] = Counter()
+    for result in results:
+        total.update(result.drift)
+    return total
+
+
 def build_database(
-    database: Path,
+    build_dir: Path,
     tables_dir: Path,
     sql_dir: Path,
-    run_id: str,
-    as_of: dt.date,
-    rejections: list[Rejection],
-    input_counts: dict[str, int],
+    facts: RunFacts,
     sections_spec: Path = DEFAULT_SECTIONS_SPEC,
 ) -> BuildResult:
     """Create a fresh DuckDB file: raw tables, SQL models, betweenness, data tests."""
+    database = build_dir / DATABASE_NAME
     database.unlink(missing_ok=True)
+    keep_quarantined_bytes(facts.rejections, build_dir / QUARANTINE_DIR)
     result = BuildResult()
     models = discover_models(sql_dir)
     with duckdb.connect(str(database)) as con:
         result.table_rows = load_raw_tables(con, tables_dir)
         load_reference_tables(con, sections_spec)
-        load_run_tables(con, run_id, as_of, rejections, input_counts)
+        load_run_tables(con, facts.run_id, facts.as_of, facts.rejections, facts.input_counts)
+        load_schema_drift(con, facts, read_first_seen(facts.previous_database))
         result.model_seconds.update(build_models(con, models, "staging"))
         result.model_seconds.update(build_models(con, models, "marts"))
         load_betweenness(con)
@@ -110,6 +132,44 @@ def build_database(
         result.test_results = run_data_tests(con, load_data_tests(sql_dir / "tests"))
         con.execute("checkpoint")
     return result
+
+
+def keep_quarantined_bytes(rejections: Sequence[Rejection], directory: Path) -> None:
+    """Store each quarantined document's bytes by content hash, so replay needs no source."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for rejection in rejections:
+        if rejection.raw is not None and rejection.content_hash:
+            (directory / f"{rejection.content_hash}.raw").write_bytes(rejection.raw)
+
+
+def read_first_seen(previous: Path | None) -> dict[str, tuple[str, str]]:
+    """When each drifting field was first seen, as recorded by the published warehouse."""
+    if previous is None or not previous.exists():
+        return {}
+    try:
+        with duckdb.connect(str(previous), read_only=True) as con:
+            rows = con.execute(
+                "select field_path, first_seen_run, first_seen_at::varchar from schema_drift"
+            ).fetchall()
+    except duckdb.Error:
+        return {}  # an older warehouse without the table: everything is seen for the first time
+    return {path: (run, at) for path, run, at in rows}
+
+
+def load_schema_drift(
+    con: duckdb.DuckDBPyConnection, facts: RunFacts, first_seen: dict[str, tuple[str, str]]
+) -> None:
+    """One row per unknown field path: records carrying it now, and when it was first seen."""
+    con.execute(
+        "create or replace table schema_drift (field_path varchar, records_affected bigint,"
+        " first_seen_run varchar, first_seen_at date)"
+    )
+    today = dt.date.today().isoformat()
+    rows = [
+        (path, count, *first_seen.get(path, (facts.run_id, today)))
+        for path, count in sorted(facts.drift.items())
+    ]
+    insert_rows(con, "schema_drift", rows)
 
 
 def load_betweenness(con: duckdb.DuckDBPyConnection) -> None:
@@ -133,7 +193,11 @@ def failed_tests(results: Sequence[DataTestResult], severity: str) -> list[DataT
 
 
 def swap_into_place(build_dir: Path, warehouse_dir: Path) -> Path:
-    """Publish a finished build: the DuckDB file by atomic rename, then the Parquet folder."""
+    """Publish a finished build: quarantined bytes, the DuckDB file (atomic), the Parquet folder."""
+    kept = warehouse_dir / QUARANTINE_DIR
+    kept.mkdir(exist_ok=True)
+    for path in (build_dir / QUARANTINE_DIR).glob("*.raw"):
+        os.replace(path, kept / path.name)
     target = warehouse_dir / DATABASE_NAME
     os.replace(build_dir / DATABASE_NAME, target)
     parquet = warehouse_dir / PARQUET_DIR

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,10 +12,12 @@ from typing import Annotated, Any
 import duckdb
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from pipelines.build import DATABASE_NAME, DEFAULT_SECTIONS_SPEC, RunFailed, failed_tests
 from pipelines.datatests import DataTestSpecError
 from pipelines.extract import SourceError
+from pipelines.gates import DEFAULT_MAX_REJECT_RATE
 from pipelines.models import ModelError
 from pipelines.output import print_table, render_csv, render_json, rows_as_dicts
 from pipelines.pipeline import RunOptions, RunSummary
@@ -30,8 +33,9 @@ app = typer.Typer(
     help="Turn SOUL Atlas occupation records into a DuckDB warehouse and report on it.\n\n"
     "Exit codes: 0 success, 1 run or data failure, 2 usage error.",
 )
-out = Console()
-err = Console(stderr=True)
+# wide, unwrapped lines when output goes to a file or a pipe
+out = Console(width=None if sys.stdout.isatty() else 200)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
 
 
 class Format(StrEnum):
@@ -45,7 +49,7 @@ class Failure(Exception):
 
 
 def fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err.print(Text("error: ", style="bold red") + Text(message), highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -75,18 +79,34 @@ AsOfOption = Annotated[
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 
 
+MaxRejectOption = Annotated[
+    float,
+    typer.Option(
+        "--max-reject-rate",
+        min=0.0,
+        max=1.0,
+        help="Fail the run when a larger share of inputs is quarantined.",
+    ),
+]
+StrictOption = Annotated[bool, typer.Option("--strict", help="Fail the run on any quarantine.")]
+VerboseOption = Annotated[bool, typer.Option("--verbose", help="Show Prefect's own logs.")]
+
+
 @app.command()
 def run(
     source: Annotated[
-        Path | None, typer.Option("--source", help="Folder of *.json records (default data/raw).")
+        Path | None,
+        typer.Option("--source", help="Folder or file of records (default data/raw)."),
     ] = None,
     as_of: AsOfOption = None,
     warehouse: WarehouseOption = None,
     with_html: Annotated[
         bool, typer.Option("--with-html", help="Keep rendered section HTML.")
     ] = False,
-    batch_size: Annotated[int, typer.Option(min=1, help="Records per extract task.")] = 500,
-    verbose: Annotated[bool, typer.Option("--verbose", help="Show Prefect's own logs.")] = False,
+    batch_size: Annotated[int, typer.Option(min=1, help="Files per extract task.")] = 500,
+    max_reject_rate: MaxRejectOption = DEFAULT_MAX_REJECT_RATE,
+    strict: StrictOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Run the build-warehouse flow over a folder of records and publish the warehouse."""
     settings = Settings()
@@ -98,53 +118,93 @@ def run(
         sections_spec=DEFAULT_SECTIONS_SPEC,
         batch_size=batch_size,
         with_html=with_html,
+        max_reject_rate=max_reject_rate,
+        strict=strict,
     )
-    if not options.source.is_dir():
-        raise fail(f"source folder {options.source} does not exist or is not a folder.")
-    try:
-        options.warehouse_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise fail(
-            f"cannot create warehouse folder {options.warehouse_dir}: {exc.strerror}"
-        ) from None
+    if not options.source.exists():
+        raise fail(f"source {options.source} does not exist.")
     configure_prefect(verbose)
     from pipelines.flows import run_build_flow  # Prefect is imported only for runs
 
+    print_summary(run_safely(run_build_flow, options))
+
+
+def run_safely(runner: Callable[[RunOptions], RunSummary], options: RunOptions) -> RunSummary:
+    """Run a flow; every expected failure becomes one sentence and exit code 1."""
+    kept = "the previous warehouse was left as it was."
     try:
-        summary = run_build_flow(options)
+        options.warehouse_dir.mkdir(parents=True, exist_ok=True)
+        return runner(options)
     except (RunFailed, SourceError, ModelError, DataTestSpecError) as exc:
-        raise fail(f"{exc}; the previous warehouse was left as it was.") from None
+        raise fail(f"{exc}; {kept}") from None
     except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise fail(f"{exc.strerror or exc}{where}; {kept}") from None
+    except duckdb.Error as exc:
         raise fail(
-            f"{exc.strerror or exc} ({exc.filename}); the previous warehouse was left as it was."
+            f"the warehouse could not be built: {str(exc).splitlines()[0]}; {kept}"
         ) from None
-    print_summary(summary)
+
+
+@app.command()
+def replay(
+    warehouse: WarehouseOption = None,
+    as_of: AsOfOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Re-validate the quarantined inputs kept with the warehouse; load those that now pass."""
+    options = RunOptions(
+        source=Path("."),
+        warehouse_dir=warehouse_dir(warehouse),
+        sql_dir=find_sql_dir(),
+        as_of=parse_date(as_of) or dt.date.today(),
+        sections_spec=DEFAULT_SECTIONS_SPEC,
+        max_reject_rate=1.0,
+    )
+    if not (options.warehouse_dir / DATABASE_NAME).exists():
+        raise fail(f"no warehouse at {options.warehouse_dir}; run `occupipe run` first.")
+    configure_prefect(verbose)
+    from pipelines.flows import run_replay_flow
+
+    print_summary(run_safely(run_replay_flow, options))
+
+
+@app.command("quarantine")
+def list_quarantine(fmt: FormatOption = Format.table, warehouse: WarehouseOption = None) -> None:
+    """List the quarantined inputs of the published warehouse, with stage and reason."""
+    con = connect_read_only(warehouse)
+    cursor = con.execute(
+        "select source_file, stage, reason, content_hash from quarantine order by source_file"
+    )
+    emit(fmt, [("quarantine", [d[0] for d in cursor.description or []], cursor.fetchall())])
+
+
+def say(text: str) -> None:
+    """Print a line as is: no markup, no highlighting, no wrapping."""
+    out.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
 def print_summary(summary: RunSummary) -> None:
     """The end-of-run summary: inputs, outcome, tables, stage times, warnings."""
-    out.print(f"[bold]occupipe run {summary.run_id}[/]")
-    out.print(
+    out.print(f"[bold]occupipe run {summary.run_id}[/]", soft_wrap=True)
+    say(
         f"inputs {summary.inputs}: loaded {summary.loaded}, quarantined {summary.rejected},"
         f" ignored {summary.ignored}"
     )
     for rejection in summary.rejections[:10]:
-        out.print(f"  quarantined {rejection.source_file} [{rejection.stage}]: {rejection.reason}")
+        say(f"  quarantined {rejection.source_file} [{rejection.stage}]: {rejection.reason}")
     if len(summary.rejections) > 10:
-        out.print(
-            f"  ... and {len(summary.rejections) - 10} more (occupipe query 'from quarantine')"
-        )
+        say(f"  ... and {len(summary.rejections) - 10} more: see `occupipe quarantine`")
     tables = ", ".join(f"{name} {rows}" for name, rows in summary.table_rows.items())
-    out.print(f"tables written ({len(summary.table_rows)}): {tables}")
+    say(f"tables written ({len(summary.table_rows)}): {tables}")
     stages = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in summary.stage_seconds.items())
-    out.print(f"time per stage: {stages}")
+    say(f"time per stage: {stages}")
     if summary.build:
-        warnings = failed_tests(summary.build.test_results, "warn")
-        passed = sum(r.passed for r in summary.build.test_results)
-        out.print(f"data tests: {passed} of {len(summary.build.test_results)} passed")
-        for result in warnings:
-            out.print(f"  warn {result.name}: {result.failures} row(s), e.g. {result.sample[0]}")
-    out.print(f"warehouse: {summary.warehouse}")
+        results = summary.build.test_results
+        say(f"data tests: {sum(r.passed for r in results)} of {len(results)} passed")
+        for result in failed_tests(results, "warn"):
+            say(f"  warn {result.name}: {result.failures} row(s), e.g. {result.sample[0]}")
+    say(f"warehouse: {summary.warehouse}")
 
 
 def connect_read_only(warehouse: Path | None) -> duckdb.DuckDBPyConnection:

@@ -118,7 +118,7 @@ class Metadata(Part):
     @classmethod
     def status_is_known(cls, value: str) -> str:
         if value not in STATUSES:
-            raise ValueError(f"must be one of {', '.join(STATUSES)}, found {value!r}")
+            raise ValueError(f"must be one of {', '.join(STATUSES)}")
         return value
 
 

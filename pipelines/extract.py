@@ -1,26 +1,38 @@
-"""Find input files and turn their bytes into validated records, or rejections with a reason."""
+"""Find input files and split their bytes into validated records or rejections with a reason.
+
+A file holds one record (`.json` with an object), many (`.json` with an array of objects), or
+one per line (`.jsonl` / `.ndjson`). Each document ends up either extracted or rejected, with
+the stage that refused it: read, decode, parse or validate (dedupe comes later).
+"""
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import orjson
 from pydantic import ValidationError
 
 from pipelines.contract import Record
 
-RECORD_SUFFIXES = (".json",)
+JSON_SUFFIXES = (".json",)
+LINE_SUFFIXES = (".jsonl", ".ndjson")
+RECORD_SUFFIXES = JSON_SUFFIXES + LINE_SUFFIXES
+BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True)
 class Rejection:
-    """An input that could not be loaded, with the stage that refused it and why."""
+    """A document that could not be loaded, with the stage that refused it and why."""
 
     source_file: str
     stage: str
     reason: str
     content_hash: str | None
+    raw: bytes | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -33,15 +45,15 @@ class Extracted:
 
 
 class SourceError(Exception):
-    """The source as a whole cannot be read (missing folder, not a folder)."""
+    """The source as a whole cannot be read (missing folder, unreadable file)."""
 
 
 def discover_inputs(source: Path) -> tuple[list[Path], list[Path]]:
-    """Return (record files, ignored files) under a source folder, each sorted by path."""
+    """Return (record files, ignored files) under a source folder or a single file, sorted."""
     if not source.exists():
         raise SourceError(f"source folder {source} does not exist")
-    if not source.is_dir():
-        raise SourceError(f"source {source} is not a folder")
+    if source.is_file():
+        return ([source], []) if source.suffix.lower() in RECORD_SUFFIXES else ([], [source])
     files = sorted(p for p in source.rglob("*") if p.is_file() and not _is_hidden(p, source))
     records = [p for p in files if p.suffix.lower() in RECORD_SUFFIXES]
     ignored = [p for p in files if p.suffix.lower() not in RECORD_SUFFIXES]
@@ -57,17 +69,96 @@ def hash_bytes(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
+def extract_documents(raw: bytes, source_file: str) -> Iterator[Extracted | Rejection]:
+    """Every document in one file's bytes, validated or rejected."""
+    if raw.startswith(BOM):
+        raw = raw[len(BOM) :]
+    if not raw.strip():
+        yield Rejection(source_file, "read", "file is empty", hash_bytes(raw), raw)
+    elif source_file.lower().endswith(LINE_SUFFIXES):
+        yield from extract_lines(raw, source_file)
+    elif raw.lstrip()[:1] == b"[":
+        yield from extract_array(raw, source_file)
+    else:
+        yield extract_record(raw, source_file)
+
+
+def extract_lines(raw: bytes, source_file: str) -> Iterator[Extracted | Rejection]:
+    """NDJSON: one record per non-blank line; a bad line rejects only itself."""
+    for number, line in enumerate(raw.split(b"\n"), start=1):
+        if line.strip():
+            yield extract_record(line.rstrip(b"\r"), f"{source_file}:{number}")
+
+
+def extract_array(raw: bytes, source_file: str) -> Iterator[Extracted | Rejection]:
+    """A top-level array: each element is a record of its own."""
+    try:
+        items = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        yield reject_unparsable(raw, source_file, str(exc))
+        return
+    for index, item in enumerate(items):
+        name = f"{source_file}[{index}]"
+        item_raw = orjson.dumps(item)
+        if not isinstance(item, dict):
+            reason = f"array item is {describe_json_type(item)}, expected an object"
+            yield Rejection(name, "parse", reason, hash_bytes(item_raw), item_raw)
+            continue
+        yield validate_record(item, item_raw, name)
+
+
 def extract_record(raw: bytes, source_file: str) -> Extracted | Rejection:
     """Validate one JSON document against the contract."""
     content_hash = hash_bytes(raw)
     if not raw.strip():
-        return Rejection(source_file, "read", "file is empty", content_hash)
+        return Rejection(source_file, "read", "file is empty", content_hash, raw)
     try:
         record = Record.model_validate_json(raw)
     except ValidationError as exc:
-        stage = "parse" if _is_json_error(exc) else "validate"
-        return Rejection(source_file, stage, describe_validation_error(exc), content_hash)
+        if _is_json_error(exc) or exc.errors()[0]["loc"] == ():
+            return reject_unparsable(raw, source_file, exc.errors()[0]["msg"])
+        return Rejection(source_file, "validate", describe_validation_error(exc), content_hash, raw)
     return Extracted(record, source_file, content_hash)
+
+
+def validate_record(item: dict[str, Any], raw: bytes, source_file: str) -> Extracted | Rejection:
+    """Validate an already-parsed document (an array element)."""
+    try:
+        record = Record.model_validate(item)
+    except ValidationError as exc:
+        reason = describe_validation_error(exc)
+        return Rejection(source_file, "validate", reason, hash_bytes(raw), raw)
+    return Extracted(record, source_file, hash_bytes(raw))
+
+
+def reject_unparsable(raw: bytes, source_file: str, message: str) -> Rejection:
+    """Say why bytes are not a JSON object: bad encoding, a bare scalar, or broken JSON."""
+    content_hash = hash_bytes(raw)
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        reason = f"not valid UTF-8: byte 0x{raw[exc.start]:02x} at offset {exc.start}"
+        return Rejection(source_file, "decode", reason, content_hash, raw)
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        message = message.removeprefix("Invalid JSON: ")
+        return Rejection(source_file, "parse", f"not valid JSON: {message}", content_hash, raw)
+    reason = f"top-level value is {describe_json_type(value)}, expected an object or an array"
+    return Rejection(source_file, "parse", reason, content_hash, raw)
+
+
+def describe_json_type(value: object) -> str:
+    """'a string', 'a number', ... for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "an array" if isinstance(value, list) else "an object"
 
 
 def _is_json_error(exc: ValidationError) -> bool:
@@ -79,13 +170,11 @@ def describe_validation_error(exc: ValidationError) -> str:
     errors = exc.errors(include_url=False)
     first = errors[0]
     location = ".".join(str(p) for p in first["loc"]) or "record"
-    found = first.get("input")
-    if first["type"] == "json_invalid":
-        return f"not valid JSON: {first['msg'].removeprefix('Invalid JSON: ')}"
     if first["type"] == "missing":
         message = f"{location}: required field is missing"
     else:
-        message = f"{location}: {first['msg']}, found {_preview(found)}"
+        expected = first["msg"].removeprefix("Value error, ")
+        message = f"{location}: {expected}, found {_preview(first.get('input'))}"
     if len(errors) > 1:
         message += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
     return message

@@ -15,6 +15,7 @@ from prefect.events.worker import EventsWorker  # noqa: E402
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings  # noqa: E402
 
 from pipelines.pipeline import RunOptions, RunSummary, run_pipeline  # noqa: E402
+from pipelines.replay import replay_quarantine  # noqa: E402
 
 T = TypeVar("T")
 
@@ -36,14 +37,30 @@ def build_warehouse(options: RunOptions) -> RunSummary:
     return run_pipeline(options, stage=run_as_task)
 
 
-def run_build_flow(options: RunOptions) -> RunSummary:
-    """Call the flow quietly: no heartbeat thread, and Prefect's event queue flushed before return.
+@flow(name="replay-quarantine", validate_parameters=False)
+def replay_warehouse(options: RunOptions) -> RunSummary:
+    """Re-validate the kept quarantined documents and rebuild with those that now pass."""
+    return replay_quarantine(options, stage=run_as_task)
+
+
+def run_flow_quietly(chosen: Callable[[RunOptions], RunSummary], options: RunOptions) -> RunSummary:
+    """Call a flow with no heartbeat thread, flushing Prefect's event queue before returning.
 
     The heartbeat only serves crashed-run detection by a worker, which a CLI run does not have;
     flushing the events here is what keeps the interpreter's exit free of "still processing".
     """
     with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         try:
-            return build_warehouse(options)
+            return chosen(options)
         finally:
             EventsWorker.instance().wait_until_empty()
+
+
+def run_build_flow(options: RunOptions) -> RunSummary:
+    """The build-warehouse flow, quietly."""
+    return run_flow_quietly(build_warehouse, options)
+
+
+def run_replay_flow(options: RunOptions) -> RunSummary:
+    """The replay-quarantine flow, quietly."""
+    return run_flow_quietly(replay_warehouse, options)

@@ -13,19 +13,23 @@ from typing import Any, Protocol, TypeVar
 
 from pipelines.batch import BatchResult, process_batch
 from pipelines.build import (
+    DATABASE_NAME,
     PARQUET_DIR,
     BuildResult,
+    RunFacts,
     RunFailed,
     build_database,
     collect_rejections,
     discover,
     failed_tests,
     load_canonical_headings,
+    merge_drift,
     plan_batches,
     publish_tables,
     swap_into_place,
 )
 from pipelines.extract import Rejection
+from pipelines.gates import DEFAULT_MAX_REJECT_RATE, check_reject_rate
 
 T = TypeVar("T")
 
@@ -48,11 +52,14 @@ class RunOptions:
     sections_spec: Path
     batch_size: int = 500
     with_html: bool = False
+    max_reject_rate: float = DEFAULT_MAX_REJECT_RATE
+    strict: bool = False
 
 
 @dataclass
 class RunSummary:
     run_id: str
+    files: int = 0
     inputs: int = 0
     loaded: int = 0
     rejected: int = 0
@@ -71,33 +78,38 @@ def new_run_id(now: dt.datetime | None = None) -> str:
 
 
 def run_pipeline(options: RunOptions, stage: StageRunner = call_directly) -> RunSummary:
-    """Run every stage; on failure the published warehouse is left untouched."""
+    """Run every stage over the source; on failure the published warehouse is left untouched."""
+    return run_in_build_dir(options, stage, extract_source)
+
+
+Extractor = Callable[[RunOptions, StageRunner, RunSummary, Path], list[BatchResult]]
+
+
+def run_in_build_dir(options: RunOptions, stage: StageRunner, extractor: Extractor) -> RunSummary:
+    """Extract with `extractor` into a fresh build folder, then finish and publish the build."""
     summary = RunSummary(new_run_id())
     build_dir = options.warehouse_dir / ".build" / summary.run_id
     try:
-        _run_stages(options, stage, summary, build_dir)
+        started = time.perf_counter()
+        results = extractor(options, stage, summary, build_dir / "parts")
+        _timed(summary, "extract", started)
+        finish_build(options, stage, summary, build_dir, results)
     finally:
         shutil.rmtree(build_dir, ignore_errors=True)
     return summary
 
 
-def _timed(summary: RunSummary, name: str, started: float) -> None:
-    summary.stage_seconds[name] = round(time.perf_counter() - started, 3)
-
-
-def _run_stages(
-    options: RunOptions, stage: StageRunner, summary: RunSummary, build_dir: Path
-) -> None:
+def extract_source(
+    options: RunOptions, stage: StageRunner, summary: RunSummary, parts_dir: Path
+) -> list[BatchResult]:
+    """Discover the source's files and extract them batch by batch into Parquet parts."""
     started = time.perf_counter()
     inputs = stage("discover", discover, options.source)
-    summary.inputs = len(inputs.records) + len(inputs.ignored)
     summary.ignored = len(inputs.ignored)
+    summary.files = len(inputs.records) + len(inputs.ignored)
     _timed(summary, "discover", started)
-
-    started = time.perf_counter()
     headings = load_canonical_headings(options.sections_spec)
-    parts_dir = build_dir / "parts"
-    results: list[BatchResult] = [
+    return [
         stage(
             f"extract-batch-{n}",
             process_batch,
@@ -110,10 +122,31 @@ def _run_stages(
         )
         for n, batch in enumerate(plan_batches(inputs.records, options.batch_size))
     ]
+
+
+def _timed(summary: RunSummary, name: str, started: float) -> None:
+    summary.stage_seconds[name] = round(time.perf_counter() - started, 3)
+
+
+def finish_build(
+    options: RunOptions,
+    stage: StageRunner,
+    summary: RunSummary,
+    build_dir: Path,
+    results: list[BatchResult],
+) -> None:
+    """Account for every document, apply the gates, build, test and publish."""
+    parts_dir = build_dir / "parts"
+    documents = sum(r.documents for r in results)
     summary.rejections, excluded = collect_rejections(results)
     summary.rejected = len(summary.rejections)
-    summary.loaded = len(inputs.records) - summary.rejected
-    _timed(summary, "extract", started)
+    summary.loaded = documents - summary.rejected
+    summary.inputs = documents + summary.ignored
+    blocked = check_reject_rate(
+        documents, summary.rejections, options.max_reject_rate, options.strict
+    )
+    if blocked:
+        raise RunFailed(blocked)
 
     started = time.perf_counter()
     tables_dir = build_dir / PARQUET_DIR
@@ -121,17 +154,26 @@ def _run_stages(
     _timed(summary, "parquet", started)
 
     started = time.perf_counter()
-    counts = {"loaded": summary.loaded, "quarantined": summary.rejected, "ignored": summary.ignored}
+    facts = RunFacts(
+        run_id=summary.run_id,
+        as_of=options.as_of,
+        source=str(options.source),
+        rejections=summary.rejections,
+        input_counts={
+            "loaded": summary.loaded,
+            "quarantined": summary.rejected,
+            "ignored": summary.ignored,
+        },
+        drift=merge_drift(results),
+        previous_database=options.warehouse_dir / DATABASE_NAME,
+    )
     build = stage(
         "build-warehouse",
         build_database,
-        build_dir / "occupations.duckdb",
+        build_dir,
         tables_dir,
         options.sql_dir,
-        summary.run_id,
-        options.as_of,
-        summary.rejections,
-        counts,
+        facts,
         options.sections_spec,
     )
     summary.build = build

@@ -83,7 +83,7 @@ def test_missing_kind_is_accepted() -> None:
         ({"metadata": {"title": "T", "slug": "t", "category": "Law"}}, "metadata.status: required"),
         (
             {"metadata": {"title": "T", "slug": "t", "category": "Law", "status": "final"}},
-            "metadata.status: Value error, must be one of stub, draft, review, stable",
+            "metadata.status: must be one of stub, draft, review, stable, found 'final'",
         ),
     ],
 )

@@ -25,7 +25,7 @@ def test_valid_bytes_become_a_record_with_its_hash() -> None:
         (b"  \n", "read", "file is empty"),
         (b'{"slug": "x", "title":', "parse", "not valid JSON"),
         (b"hello", "parse", "not valid JSON"),
-        (b"42", "validate", "record: Input should be an object"),
+        (b"42", "parse", "top-level value is a number"),
         (b'{"slug": "x"}', "validate", "title: required field is missing (and 2 more problems)"),
     ],
 )

@@ -64,7 +64,7 @@ def test_bad_and_duplicate_inputs_are_quarantined_with_reasons(tmp_path: Path) -
     (source / "README.txt").write_text("not a record")
     duplicate = json.loads((source / "absurdist.json").read_text())
     (source / "zz-copy.json").write_text(json.dumps(duplicate))
-    summary = build(source, tmp_path / "wh")
+    summary = build(source, tmp_path / "wh", max_reject_rate=0.5)
     assert (summary.inputs, summary.loaded, summary.rejected, summary.ignored) == (8, 5, 2, 1)
     assert summary.loaded + summary.rejected + summary.ignored == summary.inputs
     reasons = query(tmp_path / "wh", "select source_file, stage, reason from quarantine order by 1")

@@ -1,0 +1,124 @@
+"""Replay: re-validate the quarantined documents kept with the warehouse and load those that
+now pass, next to the records already published (no source needed)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import duckdb
+
+from pipelines.batch import BatchResult, RecordKey, add_outcome, document_index, write_parts
+from pipelines.build import (
+    DATABASE_NAME,
+    PARQUET_DIR,
+    QUARANTINE_DIR,
+    RunFailed,
+    load_canonical_headings,
+)
+from pipelines.extract import Extracted, Rejection, extract_documents
+from pipelines.pipeline import (
+    RunOptions,
+    RunSummary,
+    StageRunner,
+    call_directly,
+    run_in_build_dir,
+)
+from pipelines.tables import TABLES
+from pipelines.warehouse import sql_literal
+
+PREVIOUS_BATCH, REPLAY_BATCH = 1, 0
+
+
+def replay_quarantine(options: RunOptions, stage: StageRunner = call_directly) -> RunSummary:
+    """Build a new warehouse from the published records plus the replayed ones that now pass."""
+    if not (options.warehouse_dir / DATABASE_NAME).exists():
+        raise RunFailed(f"no warehouse at {options.warehouse_dir}; nothing to replay")
+    return run_in_build_dir(options, stage, extract_from_warehouse)
+
+
+def extract_from_warehouse(
+    options: RunOptions, stage: StageRunner, summary: RunSummary, parts_dir: Path
+) -> list[BatchResult]:
+    """The published records as one batch, the re-validated quarantine as another."""
+    previous = stage("carry-published", carry_published_records, options.warehouse_dir, parts_dir)
+    headings = load_canonical_headings(options.sections_spec)
+    replayed = stage(
+        "revalidate-quarantine",
+        revalidate_quarantine,
+        options.warehouse_dir,
+        parts_dir,
+        headings,
+        options.with_html,
+    )
+    summary.ignored = read_ignored_count(options.warehouse_dir / DATABASE_NAME)
+    return [previous, replayed]
+
+
+def carry_published_records(warehouse_dir: Path, parts_dir: Path) -> BatchResult:
+    """Turn the published Parquet tables into part files tagged with one id per record."""
+    published = warehouse_dir / PARQUET_DIR
+    result = BatchResult()
+    with duckdb.connect() as con:
+        occupations = sql_literal(str(published / "occupations.parquet"))
+        con.execute(
+            "create temp table ids as select slug, updated_on, source_file, content_hash,"
+            f" row_number() over (order by slug) - 1 as position from read_parquet({occupations})"
+        )
+        for slug, updated_on, source_file, content_hash, position in con.execute(
+            "select * from ids order by position"
+        ).fetchall():
+            index = document_index(PREVIOUS_BATCH, position)
+            result.keys.append(RecordKey(index, slug, updated_on, source_file, content_hash))
+        result.documents = len(result.keys)
+        first_id = document_index(PREVIOUS_BATCH, 0)
+        for table in TABLES:
+            source = sql_literal(str(published / f"{table.name}.parquet"))
+            target = parts_dir / table.name
+            target.mkdir(parents=True, exist_ok=True)
+            part = sql_literal(str(target / f"part-{PREVIOUS_BATCH:05d}.parquet"))
+            con.execute(
+                f"copy (select t.*, ids.position + {first_id} as _input from read_parquet({source})"
+                f" as t join ids on ids.slug = t.slug) to {part} (format parquet)"
+            )
+        result.drift = read_drift(warehouse_dir / DATABASE_NAME)
+    return result
+
+
+def revalidate_quarantine(
+    warehouse_dir: Path, parts_dir: Path, headings: frozenset[str], with_html: bool
+) -> BatchResult:
+    """Re-validate every kept quarantined document with today's contract."""
+    result = BatchResult()
+    extracted: list[tuple[int, Extracted]] = []
+    with duckdb.connect(str(warehouse_dir / DATABASE_NAME), read_only=True) as con:
+        quarantined = con.execute(
+            "select source_file, stage, reason, content_hash from quarantine order by source_file"
+        ).fetchall()
+    for source_file, stage, reason, content_hash in quarantined:
+        kept = warehouse_dir / QUARANTINE_DIR / f"{content_hash}.raw"
+        outcomes = (
+            list(extract_documents(kept.read_bytes(), source_file))
+            if content_hash and kept.exists()
+            else [Rejection(source_file, stage, reason, content_hash)]
+        )
+        for outcome in outcomes:
+            add_outcome(result, extracted, outcome, REPLAY_BATCH)
+    write_parts(extracted, parts_dir, REPLAY_BATCH, headings, with_html)
+    return result
+
+
+def read_drift(database: Path) -> Counter[str]:
+    """The published warehouse's schema drift counts."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        rows = con.execute("select field_path, records_affected from schema_drift").fetchall()
+    return Counter({path: int(count) for path, count in rows})
+
+
+def read_ignored_count(database: Path) -> int:
+    """How many files the published run ignored (they are not records, so replay keeps them out)."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        row = con.execute(
+            "select coalesce(sum(inputs), 0) from run_inputs where outcome = 'ignored'"
+        ).fetchone()
+    return int(row[0]) if row else 0

@@ -1,0 +1,248 @@
+"""Bad input never stops a run or loses a record: each case ends loaded or quarantined."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from pipelines import build as build_module
+from pipelines import pipeline as pipeline_module
+from pipelines.build import RunFailed
+from pipelines.extract import Extracted, Rejection, SourceError, extract_documents
+from tests.conftest import SOULS, build
+
+REAL = (SOULS / "absurdist.json").read_bytes()
+RECORD: dict[str, Any] = json.loads(REAL)
+
+
+def variant(slug: str, **metadata: Any) -> dict[str, Any]:
+    """The real record under another slug, with metadata changes."""
+    data: dict[str, Any] = json.loads(REAL)
+    data["slug"] = data["metadata"]["slug"] = slug
+    data["metadata"].update(metadata)
+    return data
+
+
+def outcomes(raw: bytes, name: str = "in.json") -> list[Extracted | Rejection]:
+    return list(extract_documents(raw, name))
+
+
+@pytest.mark.parametrize(
+    ("raw", "stage", "reason"),
+    [
+        (b"", "read", "file is empty"),
+        (REAL[: len(REAL) // 2], "parse", "not valid JSON: EOF while parsing"),
+        (b"name,title\nchef,Chef\n", "parse", "not valid JSON"),
+        (REAL.replace(b"Absurdist", b"Absurd\xffist", 1), "decode", "not valid UTF-8: byte 0xff"),
+        (b"42", "parse", "top-level value is a number, expected an object or an array"),
+        (b'"chef"', "parse", "top-level value is a string"),
+        (b"null", "parse", "top-level value is null"),
+        (b"[" * 100_000 + b"]" * 100_000, "parse", "not valid JSON: depth limit exceeded"),
+        (b'{"a":' * 50_000 + b"1" + b"}" * 50_000, "parse", "not valid JSON: recursion limit"),
+        (json.dumps(variant("x") | {"sections": "text"}).encode(), "validate", "sections: Input"),
+        (json.dumps(variant("x") | {"sections": None}).encode(), "validate", "sections: Input"),
+        (
+            json.dumps({k: v for k, v in RECORD.items() if k != "slug"}).encode(),
+            "validate",
+            "slug: required field is missing",
+        ),
+        (json.dumps(variant("Bad Slug")).encode(), "validate", "slug: String should match"),
+        (
+            json.dumps(variant("x", created="2026-02-30")).encode(),
+            "validate",
+            "metadata.created: Input should be a valid date",
+        ),
+        (
+            json.dumps(variant("x", status="final")).encode(),
+            "validate",
+            "metadata.status: must be one of stub, draft, review, stable, found 'final'",
+        ),
+    ],
+)
+def test_each_kind_of_bad_document_is_rejected_with_an_actionable_reason(
+    raw: bytes, stage: str, reason: str
+) -> None:
+    (outcome,) = outcomes(raw)
+    assert isinstance(outcome, Rejection)
+    assert outcome.stage == stage
+    assert reason in outcome.reason
+    assert "\n" not in outcome.reason and len(outcome.reason) < 300
+    assert outcome.raw is not None and outcome.content_hash
+
+
+def test_a_utf8_byte_order_mark_is_accepted() -> None:
+    (outcome,) = outcomes(b"\xef\xbb\xbf" + REAL)
+    assert isinstance(outcome, Extracted)
+
+
+def test_an_array_file_yields_each_record_and_quarantines_only_its_bad_items() -> None:
+    items = [variant("one"), 7, variant("two", status="final"), variant("three")]
+    result = outcomes(json.dumps(items).encode(), "dump.json")
+    assert [o.source_file for o in result] == [f"dump.json[{i}]" for i in range(4)]
+    assert [type(o).__name__ for o in result] == [
+        "Extracted",
+        "Rejection",
+        "Rejection",
+        "Extracted",
+    ]
+    assert isinstance(result[1], Rejection) and "array item is a number" in result[1].reason
+
+
+def test_ndjson_lines_are_records_and_a_bad_line_quarantines_only_itself() -> None:
+    lines = [json.dumps(variant("one")), "", '{"slug": broken', json.dumps(variant("two"))]
+    result = outcomes("\r\n".join(lines).encode(), "feed.jsonl")
+    assert [o.source_file for o in result] == ["feed.jsonl:1", "feed.jsonl:3", "feed.jsonl:4"]
+    assert [isinstance(o, Extracted) for o in result] == [True, False, True]
+
+
+def test_a_very_large_section_is_accepted() -> None:
+    data = variant("big")
+    data["sections"][0]["markdown"] = "word " * 2_000_000  # about 10 MB in one section
+    data["sections"][0]["wordCount"] = 2_000_000
+    (outcome,) = outcomes(json.dumps(data).encode())
+    assert isinstance(outcome, Extracted)
+
+
+def write(folder: Path, files: dict[str, Any]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        data = content if isinstance(content, bytes) else json.dumps(content).encode()
+        (folder / name).write_bytes(data)
+    return folder
+
+
+def copy_sample(folder: Path, count: int = 30) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in sorted(SOULS.glob("*.json"))[:count]:
+        shutil.copy(path, folder / path.name)
+    return folder
+
+
+def query(warehouse: Path, sql: str) -> list[tuple[Any, ...]]:
+    with duckdb.connect(str(warehouse / "occupations.duckdb"), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_every_input_is_loaded_quarantined_or_ignored_and_the_counts_add_up(tmp_path: Path) -> None:
+    source = copy_sample(tmp_path / "in", 30)
+    write(
+        source,
+        {
+            "NOTES.txt": b"not a record",
+            "broken.json": b'{"slug": ',
+            "pair.json": [variant("pair-one"), variant("pair-two")],
+            "lines.jsonl": b"\n".join(json.dumps(variant(f"line-{i}")).encode() for i in range(3)),
+        },
+    )
+    summary = build(source, tmp_path / "wh", max_reject_rate=0.1)
+    assert (summary.loaded, summary.rejected, summary.ignored) == (35, 1, 1)
+    assert summary.loaded + summary.rejected + summary.ignored == summary.inputs == 37
+    counts = dict(query(tmp_path / "wh", "select outcome, inputs from run_inputs"))
+    assert counts == {"loaded": 35, "quarantined": 1, "ignored": 1}
+    assert query(tmp_path / "wh", "select source_file from occupations where slug = 'line-2'") == [
+        ("lines.jsonl:3",)
+    ]
+
+
+def test_quarantined_bytes_are_kept_with_the_warehouse(tmp_path: Path) -> None:
+    source = write(copy_sample(tmp_path / "in", 30), {"broken.json": b'{"slug": '})
+    build(source, tmp_path / "wh")
+    ((content_hash,),) = query(tmp_path / "wh", "select content_hash from quarantine")
+    assert (tmp_path / "wh" / "quarantine" / f"{content_hash}.raw").read_bytes() == b'{"slug": '
+
+
+def test_unknown_enum_values_are_loaded_and_flagged_by_a_warn_test(tmp_path: Path) -> None:
+    source = write(copy_sample(tmp_path / "in", 30), {"alien.json": variant("alien", kind="alien")})
+    summary = build(source, tmp_path / "wh")
+    assert summary.rejected == 0
+    assert summary.build is not None
+    flagged = {r.name: r.failures for r in summary.build.test_results if not r.passed}
+    assert flagged.get("accepted_values_occupations_kind") == 1
+
+
+def test_unknown_fields_are_recorded_in_schema_drift_with_first_seen(tmp_path: Path) -> None:
+    drifting = variant("drifting")
+    drifting["metadata"]["audience"] = "analysts"
+    source = write(copy_sample(tmp_path / "in", 30), {"drifting.json": drifting})
+    build(source, tmp_path / "wh")
+    rows = query(tmp_path / "wh", "select * from schema_drift order by field_path")
+    first_run = rows[0][2]
+    assert [(r[0], r[1]) for r in rows] == [("git.timeline", 31), ("metadata.audience", 1)]
+    build(source, tmp_path / "wh")  # a second run keeps the first sighting
+    assert query(tmp_path / "wh", "select distinct first_seen_run from schema_drift") == [
+        (first_run,)
+    ]
+
+
+def test_too_many_rejects_fail_the_run_and_keep_the_previous_warehouse(tmp_path: Path) -> None:
+    source = copy_sample(tmp_path / "in", 30)
+    build(source, tmp_path / "wh")
+    before = (tmp_path / "wh" / "occupations.duckdb").read_bytes()
+    write(source, {f"bad-{i}.json": b"{" for i in range(3)})  # 3 of 33 = 9% > 5%
+    with pytest.raises(RunFailed, match=r"3 of 33 inputs \(9.1%\) were quarantined, above"):
+        build(source, tmp_path / "wh")
+    assert (tmp_path / "wh" / "occupations.duckdb").read_bytes() == before
+    assert build(source, tmp_path / "wh", max_reject_rate=0.1).rejected == 3
+
+
+def test_strict_fails_on_any_quarantine(tmp_path: Path) -> None:
+    source = write(copy_sample(tmp_path / "in", 30), {"bad.json": b"{"})
+    with pytest.raises(RunFailed, match="--strict allows none"):
+        build(source, tmp_path / "wh", strict=True)
+
+
+def test_an_unreadable_file_fails_the_run_with_its_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = copy_sample(tmp_path / "in", 5)
+    original = Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:
+        if self.name == "absurdist.json":
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        return original(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    with pytest.raises(SourceError, match=r"cannot read .*absurdist.json: Permission denied"):
+        build(source, tmp_path / "wh")
+
+
+@pytest.mark.parametrize(
+    ("module", "name", "error"),
+    [
+        (os, "replace", OSError(errno.EROFS, "Read-only file system")),
+        (pipeline_module, "publish_tables", OSError(errno.ENOSPC, "No space left on device")),
+        (build_module, "keep_quarantined_bytes", OSError(errno.ENOSPC, "No space left")),
+        (build_module, "load_betweenness", KeyboardInterrupt()),
+    ],
+)
+def test_environment_faults_leave_the_previous_warehouse_untouched_and_queryable(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    module: object,
+    name: str,
+    error: BaseException,
+) -> None:
+    source = copy_sample(tmp_path / "in", 5)
+    warehouse = tmp_path / "wh"
+    build(source, warehouse)
+    before = (warehouse / "occupations.duckdb").read_bytes()
+    write(source, {"extra.json": variant("extra")})
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise error
+
+    monkeypatch.setattr(module, name, broken)
+    with pytest.raises(type(error)):
+        build(source, warehouse)
+    monkeypatch.undo()
+    assert (warehouse / "occupations.duckdb").read_bytes() == before
+    assert query(warehouse, "select count(*) from occupations") == [(5,)]
+    assert list((warehouse / ".build").iterdir()) == []
