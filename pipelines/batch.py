@@ -55,7 +55,7 @@ def process_batch(
     result = BatchResult()
     extracted: list[tuple[int, Extracted]] = []
     for path in inputs:
-        source_file = path.relative_to(root).as_posix()
+        source_file = readable_name(path.relative_to(root).as_posix())
         for outcome in extract_documents(read_input(path), source_file):
             add_outcome(result, extracted, outcome, batch_number)
     write_parts(extracted, parts_dir, batch_number, canonical_headings, with_html)
@@ -94,6 +94,11 @@ def write_parts(
     """Normalize the batch's records and write one part file per table."""
     for name, table in normalize_tagged(extracted, canonical_headings, with_html).items():
         write_part(parts_dir / name, batch_number, table)
+
+
+def readable_name(name: str) -> str:
+    """A file name as valid text: undecodable bytes in it become U+FFFD."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def read_input(path: Path) -> bytes:

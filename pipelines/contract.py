@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -51,6 +51,8 @@ CATEGORIES = (
     "Emerging",
     "Life Roles",
 )
+# counts are stored as 32-bit integers: anything larger is not a real count
+Count = Annotated[int, Field(ge=0, le=2**31 - 1)]
 SOURCE_KINDS = ("book", "standard", "article", "interview", "course", "documentation", "other")
 
 
@@ -127,11 +129,11 @@ class Section(Part):
     id: str
     markdown: str
     html: str | None = None
-    wordCount: int = Field(ge=0)
+    wordCount: Count
 
 
 class Computed(Part):
-    wordCount: int | None = None
+    wordCount: Count | None = None
     readingTimeMinutes: float | None = None
     completeness: float | None = None
     backlinks: list[str] = []
@@ -143,13 +145,13 @@ class Computed(Part):
 
 class GitAuthor(Part):
     name: str
-    commits: int | None = None
+    commits: Count | None = None
 
 
 class Git(Part):
     created: str | None = None
     updated: str | None = None
-    revisions: int | None = None
+    revisions: Count | None = None
     authors: list[GitAuthor] = []
 
 

@@ -8,6 +8,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,18 +28,21 @@ DEMO = PROJECT_DIR / "data" / "raw"
 REFERENCE_DATE = dt.date(2026, 6, 26)
 
 
-def build(source: Path, warehouse: Path, **overrides: object) -> RunSummary:
+def options_for(source: Path, warehouse: Path, **overrides: Any) -> RunOptions:
+    """Run options for tests: the shipped SQL, the reference date of the site's stats."""
+    defaults: dict[str, Any] = {
+        "source": source,
+        "warehouse_dir": warehouse,
+        "sql_dir": find_sql_dir(),
+        "as_of": REFERENCE_DATE,
+        "sections_spec": DEFAULT_SECTIONS_SPEC,
+    }
+    return RunOptions(**(defaults | overrides))
+
+
+def build(source: Path, warehouse: Path, **overrides: Any) -> RunSummary:
     """Run the pipeline (no Prefect) from a folder into a warehouse folder."""
-    options = RunOptions(
-        source=source,
-        warehouse_dir=warehouse,
-        sql_dir=find_sql_dir(),
-        as_of=REFERENCE_DATE,
-        sections_spec=DEFAULT_SECTIONS_SPEC,
-    )
-    for name, value in overrides.items():
-        object.__setattr__(options, name, value)
-    return run_pipeline(options)
+    return run_pipeline(options_for(source, warehouse, **overrides))
 
 
 @pytest.fixture(scope="session")

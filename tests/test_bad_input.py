@@ -64,6 +64,12 @@ def outcomes(raw: bytes, name: str = "in.json") -> list[Extracted | Rejection]:
             "validate",
             "metadata.status: must be one of stub, draft, review, stable, found 'final'",
         ),
+        (
+            json.dumps(variant("x") | {"git": {"revisions": 2**70}}).encode(),
+            "validate",
+            "git.revisions: Input should be less than or equal to 2147483647",
+        ),
+        (REAL.replace(b'"Absurdist"', b'"Abs\\ud800urdist"', 1), "parse", "not valid JSON"),
     ],
 )
 def test_each_kind_of_bad_document_is_rejected_with_an_actionable_reason(
@@ -100,6 +106,14 @@ def test_ndjson_lines_are_records_and_a_bad_line_quarantines_only_itself() -> No
     result = outcomes("\r\n".join(lines).encode(), "feed.jsonl")
     assert [o.source_file for o in result] == ["feed.jsonl:1", "feed.jsonl:3", "feed.jsonl:4"]
     assert [isinstance(o, Extracted) for o in result] == [True, False, True]
+
+
+def test_an_undecodable_file_name_is_recorded_readably(tmp_path: Path) -> None:
+    source = copy_sample(tmp_path / "in", 30)
+    (source / os.fsdecode(b"odd\xff name.json")).write_bytes(json.dumps(variant("odd")).encode())
+    build(source, tmp_path / "wh")
+    rows = query(tmp_path / "wh", "select source_file from occupations where slug = 'odd'")
+    assert rows == [("odd\ufffd name.json",)]
 
 
 def test_a_very_large_section_is_accepted() -> None:
@@ -246,3 +260,40 @@ def test_environment_faults_leave_the_previous_warehouse_untouched_and_queryable
     assert (warehouse / "occupations.duckdb").read_bytes() == before
     assert query(warehouse, "select count(*) from occupations") == [(5,)]
     assert list((warehouse / ".build").iterdir()) == []
+
+
+def test_replay_loads_kept_inputs_that_pass_after_the_contract_is_fixed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipelines import contract
+    from pipelines.replay import replay_quarantine
+    from tests.conftest import options_for
+
+    source = write(
+        copy_sample(tmp_path / "in", 30),
+        {"final.json": variant("finished", status="final"), "broken.json": b"{"},
+    )
+    warehouse = tmp_path / "wh"
+    first = build(source, warehouse, max_reject_rate=0.1)
+    assert (first.loaded, first.rejected) == (30, 2)
+    shutil.rmtree(source)  # replay needs no source: the bytes are kept with the warehouse
+
+    sql_dir = tmp_path / "sql"
+    shutil.copytree(Path(__file__).parents[1] / "sql", sql_dir)
+    spec = sql_dir / "tests" / "schema.toml"
+    spec.write_text(spec.read_text().replace('"review", "stable"]', '"review", "stable", "final"]'))
+    monkeypatch.setattr(contract, "STATUSES", (*contract.STATUSES, "final"))
+
+    summary = replay_quarantine(options_for(source, warehouse, sql_dir=sql_dir))
+    assert (summary.loaded, summary.rejected, summary.ignored) == (31, 1, 0)
+    assert query(warehouse, "select source_file from occupations where slug = 'finished'") == [
+        ("final.json",)
+    ]
+    assert query(warehouse, "select source_file, stage from quarantine") == [
+        ("broken.json", "parse")
+    ]
+    assert dict(query(warehouse, "select outcome, inputs from run_inputs")) == {
+        "loaded": 31,
+        "quarantined": 1,
+        "ignored": 0,
+    }
