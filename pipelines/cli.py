@@ -297,6 +297,25 @@ def query(
         err.print(f"(showing the first {limit} rows; use --limit or --format csv for more)")
 
 
+@app.command()
+def synth(
+    records: Annotated[int, typer.Option("--records", min=1, help="How many records.")] = 120,
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder to write <slug>.json files to.")
+    ] = Path("data/raw"),
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same bytes.")] = 7,
+) -> None:
+    """Write a deterministic corpus of realistic synthetic records (marked `synthetic: true`)."""
+    from pipelines.synth import write_corpus
+
+    try:
+        paths = write_corpus(out, records, seed)
+    except OSError as exc:
+        raise fail(f"cannot write to {out}: {exc.strerror or exc}") from None
+    size = sum(p.stat().st_size for p in paths)
+    say(f"wrote {len(paths)} synthetic records ({size / 1e6:.1f} MB) to {out}")
+
+
 def main() -> None:
     """Entry point: run the CLI, turning unexpected errors into one sentence."""
     try:

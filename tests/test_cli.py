@@ -115,3 +115,27 @@ def test_json_query_output_is_plain_json(warehouse: str) -> None:
     )
     assert code == 0
     assert json.loads(out) == [{"slug": "absurdist", "created_on": "2026-06-28"}]
+
+
+def test_synth_writes_the_same_corpus_for_the_same_seed(tmp_path: Path) -> None:
+    for run in ("a", "b"):
+        code, out, _ = invoke("synth", "--records", "25", "--out", str(tmp_path / run))
+        assert code == 0 and "wrote 25 synthetic records" in out
+    first = {p.name: p.read_bytes() for p in (tmp_path / "a").iterdir()}
+    assert first == {p.name: p.read_bytes() for p in (tmp_path / "b").iterdir()}
+
+
+def test_quarantine_lists_each_rejected_input_with_stage_and_reason(tmp_path: Path) -> None:
+    from tests.conftest import SOULS, build
+
+    source = tmp_path / "in"
+    source.mkdir()
+    for path in sorted(SOULS.glob("*.json"))[:30]:
+        (source / path.name).write_bytes(path.read_bytes())
+    (source / "broken.json").write_text("{")
+    build(source, tmp_path / "wh")
+    code, out, _ = invoke("quarantine", "-f", "json", "--warehouse", str(tmp_path / "wh"))
+    assert code == 0
+    (row,) = json.loads(out)
+    assert (row["source_file"], row["stage"]) == ("broken.json", "parse")
+    assert row["reason"].startswith("not valid JSON")

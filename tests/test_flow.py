@@ -74,7 +74,7 @@ def test_occupipe_run_builds_the_demo_corpus_and_prints_a_summary(tmp_path: Path
 def test_occupipe_run_reports_a_missing_source_in_one_sentence(tmp_path: Path) -> None:
     code, out, err = invoke("run", "--source", str(tmp_path / "nope"), "--warehouse", str(tmp_path))
     assert code == 1
-    assert err.startswith("error: source folder") and err.count("\n") == 1
+    assert err.startswith("error: source ") and err.count("\n") == 1
     assert "Traceback" not in out + err
 
 

@@ -81,8 +81,8 @@ final as (
         end as completeness,
         reviewer_count,
         reviewer_count > 0 or last_reviewed_on is not null as is_verified,
-        provenance in ('ai-generated', 'ai-assisted') as is_ai_drafted,
-        provenance in ('ai-generated', 'ai-assisted')
+        provenance_label in ('ai-generated', 'ai-assisted') as is_ai_drafted,
+        provenance_label in ('ai-generated', 'ai-assisted')
             and not (reviewer_count > 0 or last_reviewed_on is not null) as is_unverified_ai_draft,
         created_on,
         updated_on,
