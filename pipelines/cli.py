@@ -21,7 +21,12 @@ from pipelines.gates import DEFAULT_MAX_REJECT_RATE
 from pipelines.models import ModelError
 from pipelines.output import print_table, render_csv, render_json, rows_as_dicts
 from pipelines.pipeline import RunOptions, RunSummary
-from pipelines.prefect_setup import configure_prefect
+from pipelines.prefect_setup import (
+    ServerFailed,
+    configure_prefect,
+    local_api_server,
+    wait_for_server,
+)
 from pipelines.settings import Settings, find_sql_dir
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -124,18 +129,22 @@ def run(
     if not options.source.exists():
         raise fail(f"source {options.source} does not exist.")
     configure_prefect(verbose)
-    from pipelines.flows import run_build_flow  # Prefect is imported only for runs
+    with local_api_server() as api_url:
+        from pipelines.flows import run_build_flow  # Prefect is imported only for runs
 
-    print_summary(run_safely(run_build_flow, options))
+        print_summary(run_safely(run_build_flow, options, api_url))
 
 
-def run_safely(runner: Callable[[RunOptions], RunSummary], options: RunOptions) -> RunSummary:
+def run_safely(
+    runner: Callable[[RunOptions], RunSummary], options: RunOptions, api_url: str | None
+) -> RunSummary:
     """Run a flow; every expected failure becomes one sentence and exit code 1."""
     kept = "the previous warehouse was left as it was."
     try:
         options.warehouse_dir.mkdir(parents=True, exist_ok=True)
+        wait_for_server(api_url)
         return runner(options)
-    except (RunFailed, SourceError, ModelError, DataTestSpecError) as exc:
+    except (RunFailed, SourceError, ModelError, DataTestSpecError, ServerFailed) as exc:
         raise fail(f"{exc}; {kept}") from None
     except OSError as exc:
         where = f" ({exc.filename})" if exc.filename else ""
@@ -164,9 +173,10 @@ def replay(
     if not (options.warehouse_dir / DATABASE_NAME).exists():
         raise fail(f"no warehouse at {options.warehouse_dir}; run `occupipe run` first.")
     configure_prefect(verbose)
-    from pipelines.flows import run_replay_flow
+    with local_api_server() as api_url:
+        from pipelines.flows import run_replay_flow
 
-    print_summary(run_safely(run_replay_flow, options))
+        print_summary(run_safely(run_replay_flow, options, api_url))
 
 
 @app.command("quarantine")
@@ -205,6 +215,7 @@ def print_summary(summary: RunSummary) -> None:
         for result in failed_tests(results, "warn"):
             say(f"  warn {result.name}: {result.failures} row(s), e.g. {result.sample[0]}")
     say(f"warehouse: {summary.warehouse}")
+    say("next: occupipe report coverage, occupipe report review, occupipe query 'from stats'")
 
 
 def connect_read_only(warehouse: Path | None) -> duckdb.DuckDBPyConnection:
@@ -323,3 +334,7 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("interrupted; the previous warehouse was left as it was.")
         sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()
