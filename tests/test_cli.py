@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from pipelines.cli import app
@@ -139,3 +140,30 @@ def test_quarantine_lists_each_rejected_input_with_stage_and_reason(tmp_path: Pa
     (row,) = json.loads(out)
     assert (row["source_file"], row["stage"]) == ("broken.json", "parse")
     assert row["reason"].startswith("not valid JSON")
+
+
+@pytest.mark.parametrize(
+    ("error", "message"),
+    [
+        (
+            OSError(28, "No space left on device", "/data/wh/x"),
+            "No space left on device (/data/wh/x)",
+        ),
+        (OSError(30, "Read-only file system"), "Read-only file system;"),
+    ],
+)
+def test_environment_faults_become_one_sentence_and_exit_code_1(
+    tmp_path: Path, error: OSError, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pipelines.cli import run_safely
+    from tests.conftest import options_for
+
+    def runner(options: object) -> RunSummary:
+        raise error
+
+    with pytest.raises(typer.Exit) as exited:
+        run_safely(runner, options_for(tmp_path, tmp_path / "wh"), None)
+    assert exited.value.exit_code == 1
+    err = capsys.readouterr().err
+    assert message in err and "the previous warehouse was left as it was." in err
+    assert err.count("\n") == 1

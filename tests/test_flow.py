@@ -87,3 +87,26 @@ def test_occupipe_report_and_query_read_the_published_warehouse(tmp_path: Path) 
         "query", "select count(*) as n from occupations", "-f", "csv", "--warehouse", str(tmp_path)
     )
     assert (code, out) == (0, "n\n182\n")
+
+
+def test_quarantine_and_replay_through_the_cli(tmp_path: Path) -> None:
+    source = tmp_path / "in"
+    source.mkdir()
+    for path in sorted(SOULS.glob("*.json"))[:20]:
+        (source / path.name).write_bytes(path.read_bytes())
+    (source / "broken.json").write_text("{")
+    (source / "empty.json").write_text("")
+    warehouse = str(tmp_path / "wh")
+    code, out, err = invoke("run", "--source", str(source), "--warehouse", warehouse)
+    assert code == 1 and "2 of 22 inputs (9.1%) were quarantined, above the" in err
+    assert not (tmp_path / "wh" / "occupations.duckdb").exists()
+    code, out, _ = invoke(
+        "run", "--source", str(source), "--warehouse", warehouse, "--max-reject-rate", "0.1"
+    )
+    assert code == 0 and "quarantined broken.json [parse]" in out
+    code, out, _ = invoke("quarantine", "--format", "csv", "--warehouse", warehouse)
+    stages = [line.split(",")[1] for line in out.splitlines()[1:]]
+    assert (code, stages) == (0, ["parse", "read"])
+    code, out, _ = invoke("replay", "--warehouse", warehouse)
+    assert code == 0
+    assert "inputs 22: loaded 20, quarantined 2, ignored 0" in out
