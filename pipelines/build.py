@@ -8,7 +8,7 @@ import os
 import shutil
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -44,13 +44,6 @@ class Inputs:
     root: Path
     records: list[Path]
     ignored: list[Path]
-
-
-@dataclass
-class BuildResult:
-    table_rows: dict[str, int] = field(default_factory=dict)
-    model_seconds: dict[str, float] = field(default_factory=dict)
-    test_results: list[DataTestResult] = field(default_factory=list)
 
 
 def discover(source: Path) -> Inputs:
@@ -107,31 +100,49 @@ def merge_drift(results: Sequence[BatchResult]) -> Counter[str]:
     return total
 
 
-def build_database(
+def load_warehouse(
     build_dir: Path,
     tables_dir: Path,
-    sql_dir: Path,
     facts: RunFacts,
     sections_spec: Path = DEFAULT_SECTIONS_SPEC,
-) -> BuildResult:
-    """Create a fresh DuckDB file: raw tables, SQL models, betweenness, data tests."""
+) -> dict[str, int]:
+    """Create a fresh DuckDB file with the raw, reference and run tables; return row counts."""
     database = build_dir / DATABASE_NAME
     database.unlink(missing_ok=True)
     keep_quarantined_bytes(facts.rejections, build_dir / QUARANTINE_DIR)
-    result = BuildResult()
-    models = discover_models(sql_dir)
     with duckdb.connect(str(database)) as con:
-        result.table_rows = load_raw_tables(con, tables_dir)
+        rows = load_raw_tables(con, tables_dir)
         load_reference_tables(con, sections_spec)
         load_run_tables(con, facts.run_id, facts.as_of, facts.rejections, facts.input_counts)
         load_schema_drift(con, facts, read_first_seen(facts.previous_database))
-        result.model_seconds.update(build_models(con, models, "staging"))
-        result.model_seconds.update(build_models(con, models, "marts"))
+    return rows
+
+
+def build_sql_models(database: Path, sql_dir: Path) -> dict[str, float]:
+    """Build the SQL models layer by layer (betweenness between marts and reports)."""
+    models = discover_models(sql_dir)
+    with duckdb.connect(str(database)) as con:
+        seconds = build_models(con, models, "staging")
+        seconds.update(build_models(con, models, "marts"))
         load_betweenness(con)
-        result.model_seconds.update(build_models(con, models, "reports"))
-        result.test_results = run_data_tests(con, load_data_tests(sql_dir / "tests"))
+        seconds.update(build_models(con, models, "reports"))
+    return seconds
+
+
+def run_warehouse_tests(database: Path, sql_dir: Path) -> list[DataTestResult]:
+    """Run the data tests in `sql/tests` against the built warehouse."""
+    with duckdb.connect(str(database)) as con:
+        results = run_data_tests(con, load_data_tests(sql_dir / "tests"))
         con.execute("checkpoint")
-    return result
+    return results
+
+
+def describe_failures(results: Sequence[DataTestResult]) -> str:
+    """One line naming failed tests, with the first failing row of the first one."""
+    first = results[0]
+    example = dict(zip(first.columns, first.sample[0], strict=False)) if first.sample else {}
+    names = ", ".join(f"{r.name} ({r.failures} rows)" for r in results)
+    return f"{len(results)} data test(s) failed with severity error: {names}; e.g. {example}"
 
 
 def keep_quarantined_bytes(rejections: Sequence[Rejection], directory: Path) -> None:

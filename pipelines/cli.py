@@ -209,11 +209,11 @@ def print_summary(summary: RunSummary) -> None:
     say(f"tables written ({len(summary.table_rows)}): {tables}")
     stages = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in summary.stage_seconds.items())
     say(f"time per stage: {stages}")
-    if summary.build:
-        results = summary.build.test_results
-        say(f"data tests: {sum(r.passed for r in results)} of {len(results)} passed")
-        for result in failed_tests(results, "warn"):
-            say(f"  warn {result.name}: {result.failures} row(s), e.g. {result.sample[0]}")
+    results = summary.test_results
+    say(f"data tests: {sum(r.passed for r in results)} of {len(results)} passed")
+    for result in failed_tests(results, "warn"):
+        example = dict(zip(result.columns, result.sample[0], strict=False))
+        say(f"  warn {result.name}: {result.failures} row(s), e.g. {example}")
     say(f"warehouse: {summary.warehouse}")
     say("next: occupipe report coverage, occupipe report review, occupipe query 'from stats'")
 

@@ -15,19 +15,22 @@ from pipelines.batch import BatchResult, process_batch
 from pipelines.build import (
     DATABASE_NAME,
     PARQUET_DIR,
-    BuildResult,
     RunFacts,
     RunFailed,
-    build_database,
+    build_sql_models,
     collect_rejections,
+    describe_failures,
     discover,
     failed_tests,
     load_canonical_headings,
+    load_warehouse,
     merge_drift,
     plan_batches,
     publish_tables,
+    run_warehouse_tests,
     swap_into_place,
 )
+from pipelines.datatests import DataTestResult
 from pipelines.extract import Rejection
 from pipelines.gates import DEFAULT_MAX_REJECT_RATE, check_reject_rate
 
@@ -67,7 +70,8 @@ class RunSummary:
     rejections: list[Rejection] = field(default_factory=list)
     table_rows: dict[str, int] = field(default_factory=dict)
     stage_seconds: dict[str, float] = field(default_factory=dict)
-    build: BuildResult | None = None
+    model_seconds: dict[str, float] = field(default_factory=dict)
+    test_results: list[DataTestResult] = field(default_factory=list)
     warehouse: Path | None = None
 
 
@@ -167,21 +171,20 @@ def finish_build(
         drift=merge_drift(results),
         previous_database=options.warehouse_dir / DATABASE_NAME,
     )
-    build = stage(
-        "build-warehouse",
-        build_database,
-        build_dir,
-        tables_dir,
-        options.sql_dir,
-        facts,
-        options.sections_spec,
-    )
-    summary.build = build
-    _timed(summary, "warehouse", started)
-    errors = failed_tests(build.test_results, "error")
+    database = build_dir / DATABASE_NAME
+    stage("load-warehouse", load_warehouse, build_dir, tables_dir, facts, options.sections_spec)
+    _timed(summary, "load", started)
+
+    started = time.perf_counter()
+    summary.model_seconds = stage("build-models", build_sql_models, database, options.sql_dir)
+    _timed(summary, "models", started)
+
+    started = time.perf_counter()
+    summary.test_results = stage("data-tests", run_warehouse_tests, database, options.sql_dir)
+    _timed(summary, "tests", started)
+    errors = failed_tests(summary.test_results, "error")
     if errors:
-        names = ", ".join(r.name for r in errors)
-        raise RunFailed(f"{len(errors)} data test(s) failed with severity error: {names}")
+        raise RunFailed(describe_failures(errors))
 
     started = time.perf_counter()
     summary.warehouse = stage("publish", swap_into_place, build_dir, options.warehouse_dir)

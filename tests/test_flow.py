@@ -41,7 +41,15 @@ def test_the_flow_records_a_completed_run_with_every_stage(tmp_path: Path) -> No
     options = RunOptions(SOULS, tmp_path, find_sql_dir(), REFERENCE_DATE, DEFAULT_SECTIONS_SPEC)
     summary = run_build_flow(options)
     assert (summary.loaded, summary.rejected) == (182, 0)
-    assert list(summary.stage_seconds) == ["discover", "extract", "parquet", "warehouse", "publish"]
+    assert list(summary.stage_seconds) == [
+        "discover",
+        "extract",
+        "parquet",
+        "load",
+        "models",
+        "tests",
+        "publish",
+    ]
 
     async def latest_runs() -> tuple[list[str], list[str]]:
         async with get_client() as client:
@@ -54,9 +62,11 @@ def test_the_flow_records_a_completed_run_with_every_stage(tmp_path: Path) -> No
     flow_states, task_names = asyncio.run(latest_runs())
     assert flow_states == ["Completed"]
     assert task_names == [
-        "build-warehouse",
+        "build-models",
+        "data-tests",
         "discover",
         "extract-batch-0",
+        "load-warehouse",
         "publish",
         "write-parquet",
     ]
