@@ -167,3 +167,11 @@ def test_environment_faults_become_one_sentence_and_exit_code_1(
     err = capsys.readouterr().err
     assert message in err and "the previous warehouse was left as it was." in err
     assert err.count("\n") == 1
+
+
+def test_the_warehouse_folder_can_come_from_the_environment(
+    warehouse: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OCCUPIPE_WAREHOUSE", warehouse)
+    code, out, _ = invoke("query", "select count(*) as n from occupations", "-f", "csv")
+    assert (code, out) == (0, "n\n182\n")
