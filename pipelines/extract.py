@@ -54,7 +54,8 @@ def discover_inputs(source: Path) -> tuple[list[Path], list[Path]]:
         raise SourceError(f"source folder {source} does not exist")
     if source.is_file():
         return ([source], []) if source.suffix.lower() in RECORD_SUFFIXES else ([], [source])
-    files = sorted(p for p in source.rglob("*") if p.is_file() and not _is_hidden(p, source))
+    # anything that is not a folder counts, so a broken link fails loudly instead of vanishing
+    files = sorted(p for p in source.rglob("*") if not p.is_dir() and not _is_hidden(p, source))
     records = [p for p in files if p.suffix.lower() in RECORD_SUFFIXES]
     ignored = [p for p in files if p.suffix.lower() not in RECORD_SUFFIXES]
     return records, ignored
@@ -70,9 +71,18 @@ def hash_bytes(raw: bytes) -> str:
 
 
 def extract_documents(raw: bytes, source_file: str) -> Iterator[Extracted | Rejection]:
-    """Every document in one file's bytes, validated or rejected."""
+    """Every document in one file's bytes, validated or rejected; at least one outcome."""
     if raw.startswith(BOM):
         raw = raw[len(BOM) :]
+    found = False
+    for outcome in _split_documents(raw, source_file):
+        found = True
+        yield outcome
+    if not found:
+        yield Rejection(source_file, "parse", "file holds no records", hash_bytes(raw), raw)
+
+
+def _split_documents(raw: bytes, source_file: str) -> Iterator[Extracted | Rejection]:
     if not raw.strip():
         yield Rejection(source_file, "read", "file is empty", hash_bytes(raw), raw)
     elif source_file.lower().endswith(LINE_SUFFIXES):
@@ -80,7 +90,20 @@ def extract_documents(raw: bytes, source_file: str) -> Iterator[Extracted | Reje
     elif raw.lstrip()[:1] == b"[":
         yield from extract_array(raw, source_file)
     else:
-        yield extract_record(raw, source_file)
+        outcome = extract_record(raw, source_file)
+        if _looks_like_ndjson(outcome, raw):
+            yield from extract_lines(raw, source_file)  # NDJSON saved as .json
+        else:
+            yield outcome
+
+
+def _looks_like_ndjson(outcome: Extracted | Rejection, raw: bytes) -> bool:
+    return (
+        isinstance(outcome, Rejection)
+        and outcome.stage == "parse"
+        and "trailing characters" in outcome.reason
+        and b"\n{" in raw.strip()
+    )
 
 
 def extract_lines(raw: bytes, source_file: str) -> Iterator[Extracted | Rejection]:

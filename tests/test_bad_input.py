@@ -296,3 +296,28 @@ def test_replay_loads_kept_inputs_that_pass_after_the_contract_is_fixed(
         "quarantined": 1,
         "ignored": 0,
     }
+
+
+@pytest.mark.parametrize(
+    ("raw", "name"),
+    [(b"[]", "empty-array.json"), (b"\n\n  \n", "blank.jsonl"), (b"[ ]", "spaced.json")],
+)
+def test_a_file_without_records_is_quarantined_not_lost(raw: bytes, name: str) -> None:
+    (outcome,) = outcomes(raw, name)
+    assert isinstance(outcome, Rejection)
+    assert outcome.source_file == name
+    assert outcome.reason in {"file holds no records", "file is empty"}
+
+
+def test_ndjson_saved_with_a_json_suffix_is_read_line_by_line() -> None:
+    lines = [json.dumps(variant("one")), json.dumps(variant("two"))]
+    result = outcomes("\n".join(lines).encode(), "dump.json")
+    assert [o.source_file for o in result] == ["dump.json:1", "dump.json:2"]
+    assert all(isinstance(o, Extracted) for o in result)
+
+
+def test_a_broken_link_fails_the_run_instead_of_vanishing(tmp_path: Path) -> None:
+    source = copy_sample(tmp_path / "in", 3)
+    (source / "gone.json").symlink_to(tmp_path / "nowhere.json")
+    with pytest.raises(SourceError, match=r"cannot read .*gone.json"):
+        build(source, tmp_path / "wh")
