@@ -4,12 +4,11 @@ build the DuckDB warehouse, test it, and swap it into place. No Prefect here."""
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -19,18 +18,17 @@ from pipelines.dedupe import find_duplicate_losers
 from pipelines.extract import Rejection, discover_inputs
 from pipelines.graph import compute_betweenness
 from pipelines.models import build_models, discover_models
+from pipelines.releases import DATABASE_NAME, PARQUET_DIR, QUARANTINE_DIR, read_history
 from pipelines.tables import TABLES
 from pipelines.warehouse import (
     insert_rows,
     load_raw_tables,
     load_reference_tables,
     load_run_tables,
+    sql_literal,
     write_final_table,
 )
 
-DATABASE_NAME = "occupations.duckdb"
-PARQUET_DIR = "parquet"
-QUARANTINE_DIR = "quarantine"
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_SECTIONS_SPEC = PACKAGE_DIR / "sections.json"
 
@@ -89,7 +87,8 @@ class RunFacts:
     rejections: list[Rejection]
     input_counts: dict[str, int]
     drift: Counter[str]
-    previous_database: Path | None = None
+    warehouse: Path
+    started_at: str
 
 
 def merge_drift(results: Sequence[BatchResult]) -> Counter[str]:
@@ -113,9 +112,96 @@ def load_warehouse(
     with duckdb.connect(str(database)) as con:
         rows = load_raw_tables(con, tables_dir)
         load_reference_tables(con, sections_spec)
-        load_run_tables(con, facts.run_id, facts.as_of, facts.rejections, facts.input_counts)
-        load_schema_drift(con, facts, read_first_seen(facts.previous_database))
+        load_run_tables(
+            con,
+            facts.run_id,
+            facts.as_of,
+            facts.rejections,
+            facts.input_counts,
+            facts.started_at,
+        )
+        load_schema_drift(con, facts, read_first_seen(facts.warehouse / DATABASE_NAME))
+        load_memory_tables(con, facts)
     return rows
+
+
+def load_memory_tables(con: duckdb.DuckDBPyConnection, facts: RunFacts) -> None:
+    """What this release remembers: past runs, the previous release's records and changes."""
+    load_past_runs(con, read_history(facts.warehouse))
+    previous = facts.warehouse / PARQUET_DIR / "occupations.parquet"
+    con.execute(
+        "create or replace table raw.previous_occupations"
+        " (slug varchar, content_hash varchar, status varchar, updated_on date)"
+    )
+    if previous.exists():
+        con.execute(
+            "insert into raw.previous_occupations select slug, content_hash, status, updated_on"
+            f" from read_parquet({sql_literal(str(previous))})"
+        )
+    con.execute(
+        "create or replace table raw.previous_entity_changes (run_id varchar, published_at"
+        " timestamp, slug varchar, change varchar, from_status varchar, to_status varchar,"
+        " updated_on date)"
+    )
+    database = facts.warehouse / DATABASE_NAME
+    if database.exists():
+        con.execute(f"attach {sql_literal(str(database))} as previous (read_only)")
+        try:
+            con.execute(
+                "insert into raw.previous_entity_changes select * from previous.entity_changes"
+            )
+        except duckdb.CatalogException:
+            pass  # a release from before entity changes were recorded
+        finally:
+            con.execute("detach previous")
+
+
+def load_past_runs(
+    con: duckdb.DuckDBPyConnection, events: Sequence[dict[str, Any]], table: str = "raw.run_history"
+) -> None:
+    """The run history so far (runs and rollbacks) as a table (`raw.run_history`)."""
+    temporary = "temporary " if table.startswith("temp.") else ""
+    con.execute(
+        f"create or replace {temporary}table {table} (run_id varchar, event varchar,"
+        " started_at timestamp, finished_at timestamp, status varchar, reason varchar,"
+        " release_id varchar, records bigint, quarantined bigint, verified_share double,"
+        " mean_completeness double, words bigint, from_release varchar, to_release varchar)"
+    )
+    rows = []
+    for e in events:
+        metrics = e.get("metrics") or {}
+        at = e.get("at")
+        rows.append(
+            (
+                e.get("run_id") or f"rollback-{at}",
+                e.get("event"),
+                e.get("started_at") or at,
+                e.get("finished_at") or at,
+                e.get("status") or "rolled back",
+                e.get("reason"),
+                e.get("release_id"),
+                e.get("records"),
+                e.get("quarantined"),
+                metrics.get("verified_share"),
+                metrics.get("mean_completeness"),
+                metrics.get("words"),
+                e.get("from_release"),
+                e.get("to_release"),
+            )
+        )
+    insert_rows(con, table, rows)
+
+
+def read_metrics(database: Path) -> dict[str, Any]:
+    """Headline figures of a built warehouse, for the run history and trends."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        row = con.execute(
+            "select count(*), round(avg(is_verified::integer) filter (where not is_federated), 4),"
+            " round(avg(completeness) filter (where not is_federated), 4), sum(word_count)"
+            " from occupations"
+        ).fetchone()
+    keys = ("records", "verified_share", "mean_completeness", "words")
+    return dict(zip(keys, row, strict=True)) if row else {}
 
 
 def build_sql_models(database: Path, sql_dir: Path) -> dict[str, float]:
@@ -201,21 +287,3 @@ def load_betweenness(con: duckdb.DuckDBPyConnection) -> None:
 def failed_tests(results: Sequence[DataTestResult], severity: str) -> list[DataTestResult]:
     """The data tests of one severity that found failing rows."""
     return [r for r in results if r.severity == severity and not r.passed]
-
-
-def swap_into_place(build_dir: Path, warehouse_dir: Path) -> Path:
-    """Publish a finished build: quarantined bytes, the DuckDB file (atomic), the Parquet folder."""
-    kept = warehouse_dir / QUARANTINE_DIR
-    kept.mkdir(exist_ok=True)
-    for path in (build_dir / QUARANTINE_DIR).glob("*.raw"):
-        os.replace(path, kept / path.name)
-    target = warehouse_dir / DATABASE_NAME
-    os.replace(build_dir / DATABASE_NAME, target)
-    parquet = warehouse_dir / PARQUET_DIR
-    retired = warehouse_dir / f".retired-{build_dir.name}"
-    if parquet.exists():
-        parquet.rename(retired)
-    (build_dir / PARQUET_DIR).rename(parquet)
-    shutil.rmtree(retired, ignore_errors=True)
-    shutil.rmtree(build_dir, ignore_errors=True)
-    return target

@@ -14,10 +14,11 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from pipelines.build import DATABASE_NAME, DEFAULT_SECTIONS_SPEC, RunFailed, failed_tests
+from pipelines.build import DEFAULT_SECTIONS_SPEC, RunFailed, failed_tests, load_past_runs
 from pipelines.datatests import DataTestSpecError
 from pipelines.extract import SourceError
-from pipelines.gates import DEFAULT_MAX_REJECT_RATE
+from pipelines.gates import DEFAULT_MAX_REJECT_RATE, DEFAULT_MAX_SHRINK
+from pipelines.lock import RunLocked, run_lock
 from pipelines.models import ModelError
 from pipelines.output import print_table, render_csv, render_json, rows_as_dicts
 from pipelines.pipeline import RunOptions, RunSummary
@@ -26,6 +27,14 @@ from pipelines.prefect_setup import (
     configure_prefect,
     local_api_server,
     wait_for_server,
+)
+from pipelines.releases import (
+    DATABASE_NAME,
+    ReleaseError,
+    collect_garbage,
+    list_releases,
+    read_history,
+    rollback,
 )
 from pipelines.settings import Settings, find_sql_dir
 
@@ -111,9 +120,24 @@ def run(
     batch_size: Annotated[int, typer.Option(min=1, help="Files per extract task.")] = 500,
     max_reject_rate: MaxRejectOption = DEFAULT_MAX_REJECT_RATE,
     strict: StrictOption = False,
+    max_shrink: Annotated[
+        float,
+        typer.Option(
+            min=0.0, max=1.0, help="Largest allowed drop in records vs the current release."
+        ),
+    ] = DEFAULT_MAX_SHRINK,
+    allow_shrink: Annotated[
+        bool, typer.Option(help="Publish even if records dropped more.")
+    ] = False,
+    allow_schema_change: Annotated[
+        bool, typer.Option(help="Publish even if a published column is removed or retyped.")
+    ] = False,
+    wait: Annotated[
+        float, typer.Option(min=0.0, help="Seconds to wait for a run already in progress.")
+    ] = 0.0,
     verbose: VerboseOption = False,
 ) -> None:
-    """Run the build-warehouse flow over a folder of records and publish the warehouse."""
+    """Run the build-warehouse flow and publish a new release if every gate passes."""
     settings = Settings()
     options = RunOptions(
         source=source or settings.source,
@@ -125,6 +149,10 @@ def run(
         with_html=with_html,
         max_reject_rate=max_reject_rate,
         strict=strict,
+        max_shrink=max_shrink,
+        allow_shrink=allow_shrink,
+        allow_schema_change=allow_schema_change,
+        lock_wait=wait,
     )
     if not options.source.exists():
         raise fail(f"source {options.source} does not exist.")
@@ -144,6 +172,8 @@ def run_safely(
         options.warehouse_dir.mkdir(parents=True, exist_ok=True)
         wait_for_server(api_url)
         return runner(options)
+    except RunLocked as exc:
+        raise fail(f"{exc}; try again later or pass --wait SECONDS.") from None
     except (RunFailed, SourceError, ModelError, DataTestSpecError, ServerFailed) as exc:
         raise fail(f"{exc}; {kept}") from None
     except OSError as exc:
@@ -225,6 +255,8 @@ def connect_read_only(warehouse: Path | None) -> duckdb.DuckDBPyConnection:
         raise fail(f"no warehouse at {path}; run `occupipe run` first.")
     try:
         con = duckdb.connect(str(path), read_only=True)
+        # the history log is newer than any release (rollbacks come after): read it live
+        load_past_runs(con, read_history(path.parent), "temp.run_history")
         con.execute("set enable_external_access = false")
     except duckdb.Error as exc:
         raise fail(f"cannot open {path}: {str(exc).splitlines()[0]}") from None
@@ -325,6 +357,58 @@ def synth(
         raise fail(f"cannot write to {out}: {exc.strerror or exc}") from None
     size = sum(p.stat().st_size for p in paths)
     say(f"wrote {len(paths)} synthetic records ({size / 1e6:.1f} MB) to {out}")
+
+
+@app.command()
+def releases(fmt: FormatOption = Format.table, warehouse: WarehouseOption = None) -> None:
+    """List releases: id, time, records, gates, status; the current one is marked."""
+    rows = [
+        (
+            "*" if r.is_current else "",
+            r.release_id,
+            r.created_at,
+            r.records,
+            r.gates,
+            r.status,
+        )
+        for r in list_releases(warehouse_dir(warehouse))
+    ]
+    emit(
+        fmt,
+        [("releases", ["current", "release", "finished_at", "records", "gates", "status"], rows)],
+    )
+
+
+@app.command("rollback")
+def rollback_release(
+    release: Annotated[
+        str | None, typer.Argument(help="Release id (default: previous good).")
+    ] = None,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Make an earlier release current again, in one atomic step."""
+    folder = warehouse_dir(warehouse)
+    try:
+        with run_lock(folder):
+            previous, target = rollback(folder, release)
+    except (ReleaseError, RunLocked) as exc:
+        raise fail(f"{exc}.") from None
+    say(f"rolled back from {previous} to {target}; {folder / DATABASE_NAME} now serves {target}")
+
+
+@app.command()
+def gc(
+    keep: Annotated[int, typer.Option(min=1, help="How many newest releases to keep.")] = 10,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Remove old releases; the current and the previous good release are always kept."""
+    folder = warehouse_dir(warehouse)
+    try:
+        with run_lock(folder):
+            removed = collect_garbage(folder, keep)
+    except RunLocked as exc:
+        raise fail(f"{exc}.") from None
+    say(f"removed {len(removed)} release(s)" + (f": {', '.join(removed)}" if removed else ""))
 
 
 def main() -> None:

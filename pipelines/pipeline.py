@@ -13,8 +13,6 @@ from typing import Any, Protocol, TypeVar
 
 from pipelines.batch import BatchResult, process_batch
 from pipelines.build import (
-    DATABASE_NAME,
-    PARQUET_DIR,
     RunFacts,
     RunFailed,
     build_sql_models,
@@ -27,12 +25,36 @@ from pipelines.build import (
     merge_drift,
     plan_batches,
     publish_tables,
+    read_metrics,
     run_warehouse_tests,
-    swap_into_place,
 )
 from pipelines.datatests import DataTestResult
 from pipelines.extract import Rejection
-from pipelines.gates import DEFAULT_MAX_REJECT_RATE, check_reject_rate
+from pipelines.faults import crash_point
+from pipelines.gates import (
+    DEFAULT_MAX_REJECT_RATE,
+    DEFAULT_MAX_SHRINK,
+    check_reject_rate,
+    check_schema,
+    check_volume,
+)
+from pipelines.lock import run_lock
+from pipelines.manifest import (
+    count_published_records,
+    list_input_hashes,
+    read_table_schemas,
+    write_manifest,
+)
+from pipelines.releases import (
+    BUILD_DIR,
+    DATABASE_NAME,
+    PARQUET_DIR,
+    append_history,
+    clean_partial_builds,
+    now_utc,
+    publish_release,
+    store_release,
+)
 
 T = TypeVar("T")
 
@@ -57,6 +79,10 @@ class RunOptions:
     with_html: bool = False
     max_reject_rate: float = DEFAULT_MAX_REJECT_RATE
     strict: bool = False
+    max_shrink: float = DEFAULT_MAX_SHRINK
+    allow_shrink: bool = False
+    allow_schema_change: bool = False
+    lock_wait: float = 0.0
 
 
 @dataclass
@@ -73,6 +99,12 @@ class RunSummary:
     model_seconds: dict[str, float] = field(default_factory=dict)
     test_results: list[DataTestResult] = field(default_factory=list)
     warehouse: Path | None = None
+    started_at: str = ""
+    release_id: str | None = None
+    failure: str | None = None
+    gates: dict[str, dict[str, Any]] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    input_hashes: list[dict[str, str]] = field(default_factory=list)
 
 
 def new_run_id(now: dt.datetime | None = None) -> str:
@@ -90,17 +122,68 @@ Extractor = Callable[[RunOptions, StageRunner, RunSummary, Path], list[BatchResu
 
 
 def run_in_build_dir(options: RunOptions, stage: StageRunner, extractor: Extractor) -> RunSummary:
-    """Extract with `extractor` into a fresh build folder, then finish and publish the build."""
-    summary = RunSummary(new_run_id())
-    build_dir = options.warehouse_dir / ".build" / summary.run_id
-    try:
-        started = time.perf_counter()
-        results = extractor(options, stage, summary, build_dir / "parts")
-        _timed(summary, "extract", started)
-        finish_build(options, stage, summary, build_dir, results)
-    finally:
-        shutil.rmtree(build_dir, ignore_errors=True)
+    """Under the run lock: extract with `extractor`, gate, build, test and publish a release.
+
+    Whatever happens, the run is recorded in the history; a run that fails a gate keeps its
+    release folder (marked failed) for inspection, and the current release is never touched.
+    """
+    with run_lock(options.warehouse_dir, options.lock_wait):
+        clean_partial_builds(options.warehouse_dir)
+        summary = RunSummary(new_run_id(), started_at=now_utc())
+        build_dir = options.warehouse_dir / BUILD_DIR / summary.run_id
+        try:
+            started = time.perf_counter()
+            results = extractor(options, stage, summary, build_dir / "parts")
+            _timed(summary, "extract", started)
+            crash_point("after-extract")
+            finish_build(options, stage, summary, build_dir, results)
+        except RunFailed as exc:
+            record_failure(options, summary, build_dir, str(exc), keep_release=True)
+            raise
+        except BaseException as exc:
+            record_failure(options, summary, build_dir, describe_exception(exc), keep_release=False)
+            raise
+        finally:
+            shutil.rmtree(build_dir, ignore_errors=True)
+        append_history(options.warehouse_dir, history_event(summary, "published"))
     return summary
+
+
+def describe_exception(exc: BaseException) -> str:
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted"
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def record_failure(
+    options: RunOptions, summary: RunSummary, build_dir: Path, reason: str, keep_release: bool
+) -> None:
+    """Remember a failed run: its history line, and (for a failed gate) its release folder."""
+    summary.failure = reason
+    if keep_release and build_dir.exists():
+        shutil.rmtree(build_dir / "parts", ignore_errors=True)
+        write_manifest(build_dir, summary, options, "failed")
+        store_release(build_dir, options.warehouse_dir, summary.run_id)
+        summary.release_id = summary.run_id
+    append_history(options.warehouse_dir, history_event(summary, "failed"))
+
+
+def history_event(summary: RunSummary, status: str) -> dict[str, Any]:
+    """The history line of one run."""
+    return {
+        "event": "run",
+        "run_id": summary.run_id,
+        "started_at": summary.started_at,
+        "finished_at": now_utc(),
+        "status": status,
+        "reason": summary.failure,
+        "release_id": summary.release_id,
+        "records": summary.loaded,
+        "quarantined": summary.rejected,
+        "ignored": summary.ignored,
+        "gates": summary.gates,
+        "metrics": summary.metrics,
+    }
 
 
 def extract_source(
@@ -132,6 +215,13 @@ def _timed(summary: RunSummary, name: str, started: float) -> None:
     summary.stage_seconds[name] = round(time.perf_counter() - started, 3)
 
 
+def apply_gate(summary: RunSummary, name: str, problem: str | None) -> None:
+    """Record a gate's result; a failed gate stops the run before anything is published."""
+    summary.gates[name] = {"passed": problem is None, "detail": problem or "ok"}
+    if problem:
+        raise RunFailed(f"gate {name} failed: {problem}")
+
+
 def finish_build(
     options: RunOptions,
     stage: StageRunner,
@@ -146,16 +236,29 @@ def finish_build(
     summary.rejected = len(summary.rejections)
     summary.loaded = documents - summary.rejected
     summary.inputs = documents + summary.ignored
-    blocked = check_reject_rate(
+    summary.input_hashes = list_input_hashes(results, summary.rejections)
+    reject = check_reject_rate(
         documents, summary.rejections, options.max_reject_rate, options.strict
     )
-    if blocked:
-        raise RunFailed(blocked)
+    apply_gate(summary, "reject_rate", reject)
 
     started = time.perf_counter()
     tables_dir = build_dir / PARQUET_DIR
     summary.table_rows = stage("write-parquet", publish_tables, parts_dir, tables_dir, excluded)
     _timed(summary, "parquet", started)
+    published = options.warehouse_dir / PARQUET_DIR
+    previous_records = count_published_records(published)
+    volume = check_volume(
+        previous_records,
+        summary.table_rows["occupations"],
+        options.max_shrink,
+        options.allow_shrink,
+    )
+    apply_gate(summary, "volume", volume)
+    schema = check_schema(
+        read_table_schemas(published), read_table_schemas(tables_dir), options.allow_schema_change
+    )
+    apply_gate(summary, "schema", schema)
 
     started = time.perf_counter()
     facts = RunFacts(
@@ -169,11 +272,13 @@ def finish_build(
             "ignored": summary.ignored,
         },
         drift=merge_drift(results),
-        previous_database=options.warehouse_dir / DATABASE_NAME,
+        warehouse=options.warehouse_dir,
+        started_at=summary.started_at,
     )
     database = build_dir / DATABASE_NAME
     stage("load-warehouse", load_warehouse, build_dir, tables_dir, facts, options.sections_spec)
     _timed(summary, "load", started)
+    crash_point("after-load")
 
     started = time.perf_counter()
     summary.model_seconds = stage("build-models", build_sql_models, database, options.sql_dir)
@@ -183,9 +288,14 @@ def finish_build(
     summary.test_results = stage("data-tests", run_warehouse_tests, database, options.sql_dir)
     _timed(summary, "tests", started)
     errors = failed_tests(summary.test_results, "error")
-    if errors:
-        raise RunFailed(describe_failures(errors))
+    apply_gate(summary, "data_tests", describe_failures(errors) if errors else None)
+    summary.metrics = read_metrics(database)
 
     started = time.perf_counter()
-    summary.warehouse = stage("publish", swap_into_place, build_dir, options.warehouse_dir)
+    summary.release_id = summary.run_id
+    write_manifest(build_dir, summary, options, "published")
+    crash_point("before-publish")
+    summary.warehouse = stage(
+        "publish", publish_release, build_dir, options.warehouse_dir, summary.run_id
+    )
     _timed(summary, "publish", started)

@@ -9,13 +9,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.batch import BatchResult, RecordKey, add_outcome, document_index, write_parts
-from pipelines.build import (
-    DATABASE_NAME,
-    PARQUET_DIR,
-    QUARANTINE_DIR,
-    RunFailed,
-    load_canonical_headings,
-)
+from pipelines.build import RunFailed, load_canonical_headings
 from pipelines.extract import Extracted, Rejection, extract_documents
 from pipelines.pipeline import (
     RunOptions,
@@ -24,6 +18,7 @@ from pipelines.pipeline import (
     call_directly,
     run_in_build_dir,
 )
+from pipelines.releases import DATABASE_NAME, PARQUET_DIR, QUARANTINE_DIR
 from pipelines.tables import TABLES
 from pipelines.warehouse import sql_literal
 

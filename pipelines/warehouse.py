@@ -88,11 +88,18 @@ def load_run_tables(
     as_of: dt.date,
     rejections: Iterable[Rejection],
     input_counts: dict[str, int],
+    started_at: str = "",
 ) -> None:
     """Record the run's parameters, its input accounting and its quarantine."""
     con.execute(f"create schema if not exists {RAW_SCHEMA}")
-    con.execute(f"create or replace table {RAW_SCHEMA}.run_params (run_id varchar, as_of date)")
-    con.execute(f"insert into {RAW_SCHEMA}.run_params values (?, ?)", [run_id, as_of])
+    con.execute(
+        f"create or replace table {RAW_SCHEMA}.run_params"
+        " (run_id varchar, as_of date, started_at timestamp)"
+    )
+    con.execute(
+        f"insert into {RAW_SCHEMA}.run_params values (?, ?, ?)",
+        [run_id, as_of, started_at or None],
+    )
     con.execute(
         "create or replace table run_inputs (run_id varchar, outcome varchar, inputs bigint)"
     )

@@ -175,3 +175,31 @@ def test_the_warehouse_folder_can_come_from_the_environment(
     monkeypatch.setenv("OCCUPIPE_WAREHOUSE", warehouse)
     code, out, _ = invoke("query", "select count(*) as n from occupations", "-f", "csv")
     assert (code, out) == (0, "n\n182\n")
+
+
+def test_releases_rollback_and_gc_from_the_command_line(tmp_path: Path) -> None:
+    from tests.conftest import SOULS, build
+
+    source = tmp_path / "in"
+    source.mkdir()
+    paths = sorted(SOULS.glob("*.json"))
+    warehouse = tmp_path / "wh"
+    ids = []
+    for extra in range(3):
+        (source / paths[30 + extra].name).write_bytes(paths[30 + extra].read_bytes())
+        for path in paths[:30]:
+            (source / path.name).write_bytes(path.read_bytes())
+        ids.append(build(source, warehouse).run_id)
+    code, out, _ = invoke("releases", "-f", "json", "--warehouse", str(warehouse))
+    listed = json.loads(out)
+    assert code == 0 and [r["release"] for r in listed] == ids
+    assert [r["current"] for r in listed] == ["", "", "*"]
+    code, out, _ = invoke("gc", "--keep", "1", "--warehouse", str(warehouse))
+    assert code == 0 and out.strip() == f"removed 1 release(s): {ids[0]}"
+    code, out, _ = invoke("rollback", "--warehouse", str(warehouse))
+    assert code == 0 and f"rolled back from {ids[2]} to {ids[1]}" in out
+    code, _, err = invoke("rollback", "nope", "--warehouse", str(warehouse))
+    assert code == 1 and "error: there is no release nope with a warehouse." in err
+    code, out, _ = invoke("report", "health_dora", "-f", "json", "--warehouse", str(warehouse))
+    assert json.loads(out)[0]["change_failure_rate"] == pytest.approx(1 / 3, abs=1e-3)
+    assert json.loads(out)[0]["unrestored_failures"] == 0

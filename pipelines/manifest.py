@@ -1,0 +1,128 @@
+"""The release manifest: inputs, code and dependency versions, outputs and their checksums."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import importlib.metadata
+import json
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow.parquet as pq
+
+from pipelines.batch import BatchResult
+from pipelines.extract import Rejection
+from pipelines.releases import DATABASE_NAME, MANIFEST, PARQUET_DIR, now_utc
+from pipelines.settings import PROJECT_DIR
+
+if TYPE_CHECKING:
+    from pipelines.pipeline import RunOptions, RunSummary
+
+DEPENDENCIES = ("duckdb", "polars", "pyarrow", "pydantic", "prefect", "orjson")
+
+
+def list_input_hashes(
+    results: Sequence[BatchResult], rejections: Sequence[Rejection]
+) -> list[dict[str, str]]:
+    """Every input document with its content hash and what became of it."""
+    rejected = {(r.source_file, r.content_hash): r.stage for r in rejections}
+    loaded = [
+        {"source": k.source_file, "sha256": k.content_hash, "outcome": "loaded"}
+        for r in results
+        for k in r.keys
+        if (k.source_file, k.content_hash) not in rejected
+    ]
+    quarantined = [
+        {
+            "source": r.source_file,
+            "sha256": r.content_hash or "",
+            "outcome": f"quarantined:{r.stage}",
+        }
+        for r in rejections
+    ]
+    return sorted(loaded + quarantined, key=lambda item: item["source"])
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def git_commit() -> str | None:
+    """The checkout's commit, when occupipe runs from a git checkout."""
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(PROJECT_DIR), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return result.stdout.strip() or None if result.returncode == 0 else None
+
+
+def package_version(name: str) -> str | None:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def write_manifest(
+    build_dir: Path, summary: RunSummary, options: RunOptions, status: str
+) -> dict[str, Any]:
+    """Describe a release completely in `manifest.json` (the data files hold no run times)."""
+    outputs = sorted([*(build_dir / PARQUET_DIR).glob("*.parquet"), build_dir / DATABASE_NAME])
+    outputs = [p for p in outputs if p.exists()]
+    manifest = {
+        "release_id": summary.run_id,
+        "status": status,
+        "started_at": summary.started_at,
+        "finished_at": now_utc(),
+        "failure": summary.failure,
+        "occupipe": {"version": package_version("occupipe"), "git_commit": git_commit()},
+        "dependencies": {name: package_version(name) for name in DEPENDENCIES},
+        "options": {f.name: str(getattr(options, f.name)) for f in dataclasses.fields(options)},
+        "inputs": summary.input_hashes,
+        "counts": {
+            "inputs": summary.inputs,
+            "loaded": summary.loaded,
+            "quarantined": summary.rejected,
+            "ignored": summary.ignored,
+        },
+        "row_counts": summary.table_rows,
+        "outputs": {p.relative_to(build_dir).as_posix(): file_sha256(p) for p in outputs},
+        "stage_seconds": summary.stage_seconds,
+        "gates": summary.gates,
+        "data_tests": [
+            {"name": r.name, "severity": r.severity, "failures": r.failures}
+            for r in summary.test_results
+        ],
+        "metrics": summary.metrics,
+    }
+    (build_dir / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str), "utf-8")
+    return manifest
+
+
+def count_published_records(parquet_dir: Path) -> int | None:
+    """Records in the current release, or None before the first publish."""
+    path = parquet_dir / "occupations.parquet"
+    return int(pq.read_metadata(path).num_rows) if path.exists() else None
+
+
+def read_table_schemas(parquet_dir: Path) -> dict[str, dict[str, str]]:
+    """Column name -> type of every Parquet table in a folder."""
+    if not parquet_dir.exists():
+        return {}
+    return {
+        path.stem: {field.name: str(field.type) for field in pq.read_schema(path)}
+        for path in sorted(parquet_dir.glob("*.parquet"))
+    }

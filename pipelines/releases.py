@@ -1,0 +1,221 @@
+"""Releases: every run builds an immutable release; `current` points at the published one.
+
+warehouse/
+  current -> releases/<id>                 switched by one atomic rename
+  occupations.duckdb -> current/occupations.duckdb   (stable paths analysts use)
+  parquet -> current/parquet
+  releases/<id>/{occupations.duckdb, parquet/, manifest.json}
+  history.jsonl                            one line per run and per rollback
+  quarantine/<sha256>.raw                  kept bytes of quarantined documents
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+DATABASE_NAME = "occupations.duckdb"
+PARQUET_DIR = "parquet"
+QUARANTINE_DIR = "quarantine"
+RELEASES_DIR = "releases"
+CURRENT = "current"
+HISTORY = "history.jsonl"
+MANIFEST = "manifest.json"
+BUILD_DIR = ".build"
+
+
+class ReleaseError(Exception):
+    """A release operation cannot be done (unknown release, nothing to roll back to)."""
+
+
+def now_utc() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+
+
+def current_release(warehouse: Path) -> str | None:
+    """The id of the published release, or None before the first publish."""
+    link = warehouse / CURRENT
+    return Path(os.readlink(link)).name if link.is_symlink() else None
+
+
+def release_path(warehouse: Path, release_id: str) -> Path:
+    return warehouse / RELEASES_DIR / release_id
+
+
+def switch_current(warehouse: Path, release_id: str) -> None:
+    """Point `current` (and so the stable paths) at a release, in one atomic rename."""
+    if not (release_path(warehouse, release_id) / DATABASE_NAME).exists():
+        raise ReleaseError(f"release {release_id} has no warehouse to publish")
+    link_stable_paths(warehouse)
+    staging = warehouse / f".{CURRENT}.{release_id}"
+    staging.unlink(missing_ok=True)
+    staging.symlink_to(Path(RELEASES_DIR) / release_id)
+    os.replace(staging, warehouse / CURRENT)
+
+
+def link_stable_paths(warehouse: Path) -> None:
+    """Make `occupations.duckdb` and `parquet` links through `current` (once)."""
+    for name in (DATABASE_NAME, PARQUET_DIR):
+        path = warehouse / name
+        if path.is_symlink():
+            continue
+        if path.is_dir():
+            shutil.rmtree(path)  # a warehouse from before releases: its data is superseded
+        elif path.exists():
+            path.unlink()
+        path.symlink_to(Path(CURRENT) / name)
+
+
+def publish_release(build_dir: Path, warehouse: Path, release_id: str) -> Path:
+    """Move a finished, gated build into `releases/` read-only, then make it current."""
+    kept = warehouse / QUARANTINE_DIR
+    kept.mkdir(parents=True, exist_ok=True)
+    for path in (build_dir / QUARANTINE_DIR).glob("*.raw"):
+        os.replace(path, kept / path.name)
+    shutil.rmtree(build_dir / QUARANTINE_DIR, ignore_errors=True)
+    shutil.rmtree(build_dir / "parts", ignore_errors=True)
+    store_release(build_dir, warehouse, release_id)
+    switch_current(warehouse, release_id)
+    return warehouse / DATABASE_NAME
+
+
+def store_release(build_dir: Path, warehouse: Path, release_id: str) -> Path:
+    """Move a build folder to `releases/<id>` and make its files read-only."""
+    target = release_path(warehouse, release_id)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(build_dir, target)
+    for path in target.rglob("*"):
+        if path.is_file():
+            path.chmod(path.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    return target
+
+
+def append_history(warehouse: Path, event: dict[str, Any]) -> None:
+    """Add one line to the run history (append-only JSON lines)."""
+    warehouse.mkdir(parents=True, exist_ok=True)
+    with (warehouse / HISTORY).open("a", encoding="utf-8") as history:
+        history.write(json.dumps(event, sort_keys=True, default=str) + "\n")
+        history.flush()
+        os.fsync(history.fileno())
+
+
+def read_history(warehouse: Path) -> list[dict[str, Any]]:
+    """Every recorded run and rollback, oldest first; a torn last line is skipped."""
+    path = warehouse / HISTORY
+    if not path.exists():
+        return []
+    events = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            events.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue  # a crash mid-write leaves at most one partial line
+    return events
+
+
+def read_manifest(warehouse: Path, release_id: str) -> dict[str, Any]:
+    path = release_path(warehouse, release_id) / MANIFEST
+    if not path.exists():
+        return {}
+    manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return manifest
+
+
+@dataclass(frozen=True)
+class ReleaseInfo:
+    release_id: str
+    created_at: str
+    records: int | None
+    gates: str
+    status: str  # published, failed, rolled back
+    is_current: bool
+
+
+def list_releases(warehouse: Path) -> list[ReleaseInfo]:
+    """Every release folder, oldest first, with what the history says happened to it."""
+    history = read_history(warehouse)
+    runs = {e["run_id"]: e for e in history if e.get("event") == "run"}
+    rolled_back = {e["from_release"] for e in history if e.get("event") == "rollback"}
+    current = current_release(warehouse)
+    infos = []
+    root = warehouse / RELEASES_DIR
+    for path in sorted(root.iterdir() if root.exists() else []):
+        run = runs.get(path.name, {})
+        manifest = read_manifest(warehouse, path.name)
+        status = run.get("status") or manifest.get("status", "unknown")
+        if status == "published" and path.name in rolled_back and path.name != current:
+            status = "rolled back"
+        gates = manifest.get("gates", {})
+        infos.append(
+            ReleaseInfo(
+                release_id=path.name,
+                created_at=run.get("finished_at") or manifest.get("finished_at", ""),
+                records=manifest.get("row_counts", {}).get("occupations"),
+                gates="passed" if all(g.get("passed") for g in gates.values()) else "failed",
+                status=status,
+                is_current=path.name == current,
+            )
+        )
+    return infos
+
+
+def good_releases(warehouse: Path) -> list[str]:
+    """Published releases that were not rolled back away from, oldest first."""
+    return [
+        r.release_id
+        for r in list_releases(warehouse)
+        if r.status == "published" or (r.is_current and r.status == "rolled back")
+    ]
+
+
+def rollback(warehouse: Path, target: str | None = None) -> tuple[str | None, str]:
+    """Make an earlier good release current (default: the one published before the current)."""
+    current = current_release(warehouse)
+    if target is None:
+        earlier = [r for r in good_releases(warehouse) if current is None or r < current]
+        if not earlier:
+            raise ReleaseError("there is no earlier good release to roll back to")
+        target = earlier[-1]
+    if not (release_path(warehouse, target) / DATABASE_NAME).exists():
+        raise ReleaseError(f"there is no release {target} with a warehouse")
+    if target == current:
+        raise ReleaseError(f"release {target} is already current")
+    switch_current(warehouse, target)
+    append_history(
+        warehouse,
+        {"event": "rollback", "at": now_utc(), "from_release": current, "to_release": target},
+    )
+    return current, target
+
+
+def collect_garbage(warehouse: Path, keep: int) -> list[str]:
+    """Remove all but the `keep` newest releases; never the current or the previous good one."""
+    releases = [r.release_id for r in list_releases(warehouse)]
+    current = current_release(warehouse)
+    good = [r for r in good_releases(warehouse) if current is None or r < current]
+    protected = {current, good[-1] if good else None}
+    doomed = [r for r in releases[: max(0, len(releases) - keep)] if r not in protected]
+    for release_id in doomed:
+        path = release_path(warehouse, release_id)
+        for item in [path, *path.rglob("*")]:
+            item.chmod(item.stat().st_mode | stat.S_IWUSR)
+        shutil.rmtree(path)
+    return doomed
+
+
+def clean_partial_builds(warehouse: Path) -> list[str]:
+    """Remove what a killed run left behind: build folders and unlinked staging links."""
+    removed = []
+    build_root = warehouse / BUILD_DIR
+    for path in sorted(build_root.iterdir() if build_root.exists() else []):
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path.name)
+    for path in warehouse.glob(f".{CURRENT}.*"):
+        path.unlink(missing_ok=True)
+    return removed

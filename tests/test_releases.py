@@ -1,0 +1,276 @@
+"""Releases: immutable, gated, published atomically, reversible, remembered, crash-safe."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from pipelines.build import RunFailed
+from pipelines.lock import RunLocked, run_lock
+from pipelines.manifest import file_sha256
+from pipelines.releases import (
+    ReleaseError,
+    collect_garbage,
+    current_release,
+    list_releases,
+    read_history,
+    rollback,
+)
+from pipelines.settings import PROJECT_DIR
+from tests.conftest import SOULS, build
+
+ALL = sorted(SOULS.glob("*.json"))
+
+
+def source_with(folder: Path, paths: list[Path]) -> Path:
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    for path in paths:
+        shutil.copy(path, folder / path.name)
+    return folder
+
+
+def query(warehouse: Path, sql: str) -> list[tuple[Any, ...]]:
+    with duckdb.connect(str(warehouse / "occupations.duckdb"), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def count(warehouse: Path) -> int:
+    return int(query(warehouse, "select count(*) from occupations")[0][0])
+
+
+def test_each_run_is_a_release_with_a_complete_manifest(tmp_path: Path) -> None:
+    source = source_with(tmp_path / "in", ALL[:30])
+    summary = build(source, tmp_path / "wh")
+    release = tmp_path / "wh" / "releases" / summary.run_id
+    assert current_release(tmp_path / "wh") == summary.run_id
+    manifest = json.loads((release / "manifest.json").read_text())
+    assert manifest["status"] == "published"
+    assert len(manifest["inputs"]) == 30 and all(len(i["sha256"]) == 64 for i in manifest["inputs"])
+    assert (
+        manifest["occupipe"]["git_commit"] is None or len(manifest["occupipe"]["git_commit"]) == 40
+    )
+    assert manifest["dependencies"]["duckdb"] == duckdb.__version__
+    assert manifest["row_counts"]["occupations"] == 30
+    assert {"extract", "parquet", "load", "models", "tests"} <= set(manifest["stage_seconds"])
+    assert all(g["passed"] for g in manifest["gates"].values())
+    assert set(manifest["gates"]) == {"reject_rate", "volume", "schema", "data_tests"}
+    assert manifest["options"]["max_shrink"] == "0.1"
+    for name, digest in manifest["outputs"].items():
+        assert file_sha256(release / name) == digest
+    assert "parquet/occupations.parquet" in manifest["outputs"]
+    # immutable: published files are read-only
+    assert not os.stat(release / "occupations.duckdb").st_mode & 0o222
+
+
+def test_stable_paths_follow_the_current_release(tmp_path: Path) -> None:
+    warehouse = tmp_path / "wh"
+    first = build(source_with(tmp_path / "in", ALL[:30]), warehouse)
+    second = build(source_with(tmp_path / "in", ALL[:31]), warehouse)
+    assert (warehouse / "occupations.duckdb").resolve().parent.name == second.run_id
+    assert (warehouse / "parquet").resolve().parent.name == second.run_id
+    assert pq.read_metadata(warehouse / "parquet" / "occupations.parquet").num_rows == 31
+    assert first.run_id < second.run_id  # ids sort by time
+
+
+def test_a_reader_keeps_its_view_and_never_blocks_a_run(tmp_path: Path) -> None:
+    warehouse = tmp_path / "wh"
+    build(source_with(tmp_path / "in", ALL[:30]), warehouse)
+    reader = duckdb.connect(str(warehouse / "occupations.duckdb"), read_only=True)
+    build(source_with(tmp_path / "in", ALL[:32]), warehouse)  # publishes while the reader is open
+    assert reader.execute("select count(*) from occupations").fetchall() == [(30,)]
+    reader.close()
+    assert count(warehouse) == 32
+
+
+def test_the_volume_guard_stops_a_large_drop_unless_allowed(tmp_path: Path) -> None:
+    warehouse = tmp_path / "wh"
+    build(source_with(tmp_path / "in", ALL[:40]), warehouse)
+    smaller = source_with(tmp_path / "in", ALL[:35])  # 12.5% fewer
+    with pytest.raises(RunFailed, match=r"gate volume failed: records would drop from 40 to 35"):
+        build(smaller, warehouse)
+    assert count(warehouse) == 40
+    statuses = [r.status for r in list_releases(warehouse)]
+    assert statuses == ["published", "failed"]
+    build(smaller, warehouse, allow_shrink=True)
+    assert count(warehouse) == 35
+    build(source_with(tmp_path / "in", ALL[:33]), warehouse)  # 5.7% fewer: within 10%
+
+
+def test_the_schema_gate_stops_a_removed_or_retyped_column(tmp_path: Path) -> None:
+    warehouse = tmp_path / "wh"
+    source = source_with(tmp_path / "in", ALL[:30])
+    build(source, warehouse)
+    # pretend the published `tags` table had a column this code no longer writes
+    published = (warehouse / "parquet" / "tags.parquet").resolve()
+    table = pq.read_table(published)
+    published.chmod(0o644)
+    pq.write_table(table.append_column("weight", pa.array([1.0] * table.num_rows)), published)
+    with pytest.raises(RunFailed, match=r"gate schema failed: .*tags.weight removed"):
+        build(source, warehouse)
+    build(source, warehouse, allow_schema_change=True)
+
+
+def test_rollback_restores_the_previous_good_release_in_one_step(tmp_path: Path) -> None:
+    warehouse = tmp_path / "wh"
+    first = build(source_with(tmp_path / "in", ALL[:30]), warehouse)
+    second = build(source_with(tmp_path / "in", ALL[:31]), warehouse)
+    with pytest.raises(RunFailed):
+        build(source_with(tmp_path / "in", ALL[:20]), warehouse)  # a failed run in between
+    assert rollback(warehouse) == (second.run_id, first.run_id)
+    assert count(warehouse) == 30
+    assert [r.status for r in list_releases(warehouse)] == ["published", "rolled back", "failed"]
+    assert rollback(warehouse, second.run_id) == (first.run_id, second.run_id)
+    assert count(warehouse) == 31
+    with pytest.raises(ReleaseError, match="already current"):
+        rollback(warehouse, second.run_id)
+    with pytest.raises(ReleaseError, match="no release nope"):
+        rollback(warehouse, "nope")
+
+
+def test_rollback_without_an_earlier_release_says_so(tmp_path: Path) -> None:
+    build(source_with(tmp_path / "in", ALL[:30]), tmp_path / "wh")
+    with pytest.raises(ReleaseError, match="no earlier good release"):
+        rollback(tmp_path / "wh")
+
+
+def test_gc_keeps_the_newest_and_never_the_current_or_previous_good(tmp_path: Path) -> None:
+    warehouse = tmp_path / "wh"
+    ids = [build(source_with(tmp_path / "in", ALL[: 30 + i]), warehouse).run_id for i in range(4)]
+    rollback(warehouse, ids[1])  # current is now the second; the previous good is the first
+    removed = collect_garbage(warehouse, keep=1)
+    assert removed == [ids[2]]
+    assert [r.release_id for r in list_releases(warehouse)] == [ids[0], ids[1], ids[3]]
+    assert count(warehouse) == 31
+
+
+def test_run_history_and_entity_changes_remember_every_run(tmp_path: Path) -> None:
+    warehouse = tmp_path / "wh"
+    source = source_with(tmp_path / "in", ALL[:30])
+    first = build(source, warehouse)
+    (source / ALL[0].name).unlink()  # removed
+    shutil.copy(ALL[30], source / ALL[30].name)  # added
+    changed = json.loads(ALL[1].read_text())
+    changed["metadata"]["status"] = (
+        "stable" if changed["metadata"]["status"] != "stable" else "draft"
+    )
+    (source / ALL[1].name).write_text(json.dumps(changed))  # changed, with a status transition
+    second = build(source, warehouse)
+    history = query(
+        warehouse, "select run_id, status, records from run_history order by started_at"
+    )
+    assert history == [(first.run_id, "published", 30), (second.run_id, "published", 30)]
+    changes = query(
+        warehouse,
+        f"select slug, change, from_status is distinct from to_status from entity_changes"
+        f" where run_id = '{second.run_id}' order by slug",
+    )
+    assert changes == [
+        (ALL[0].stem, "removed", True),
+        (ALL[1].stem, "changed", True),
+        (ALL[30].stem, "added", True),
+    ]
+    assert (
+        query(warehouse, f"select count(*) from entity_changes where run_id = '{first.run_id}'")[0][
+            0
+        ]
+        == 30
+    )  # everything was added by the first run
+
+
+def test_failed_runs_and_rollbacks_feed_the_health_report(tmp_path: Path) -> None:
+    warehouse = tmp_path / "wh"
+    build(source_with(tmp_path / "in", ALL[:30]), warehouse)
+    build(source_with(tmp_path / "in", ALL[:31]), warehouse)
+    with pytest.raises(RunFailed):
+        build(source_with(tmp_path / "in", ALL[:10]), warehouse)
+    rollback(warehouse)
+    build(source_with(tmp_path / "in", ALL[:30]), warehouse)  # carries the whole history
+    events = [(e["event"], e.get("status")) for e in read_history(warehouse)]
+    assert events == [
+        ("run", "published"),
+        ("run", "published"),
+        ("run", "failed"),
+        ("rollback", None),
+        ("run", "published"),
+    ]
+    ((runs, failure_rate, unrestored),) = query(
+        warehouse, "select runs, change_failure_rate, unrestored_failures from health_dora"
+    )
+    assert (runs, failure_rate, unrestored) == (4, 0.5, 0)  # the failed run and the rolled-back one
+    trend = query(warehouse, "select records from trend_runs where status = 'published'")
+    assert [r[0] for r in trend] == [30, 31, 30]
+
+
+def test_a_second_run_at_once_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+    warehouse = tmp_path / "wh"
+    with run_lock(warehouse), pytest.raises(RunLocked, match="another run is in progress \\(pid"):
+        build(source_with(tmp_path / "in", ALL[:30]), warehouse)
+
+
+def test_the_lock_does_not_survive_a_killed_run(tmp_path: Path) -> None:
+    warehouse = tmp_path / "wh"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(warehouse)], stdout=subprocess.PIPE, cwd=PROJECT_DIR
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == b"locked"
+    with pytest.raises(RunLocked):
+        build(source_with(tmp_path / "in", ALL[:30]), warehouse)
+    holder.send_signal(signal.SIGKILL)
+    holder.wait()
+    holder.stdout.close()
+    build(source_with(tmp_path / "in", ALL[:30]), warehouse)  # no manual cleanup needed
+
+
+HOLD_LOCK = """
+import sys, time
+from pathlib import Path
+from pipelines.lock import run_lock
+with run_lock(Path(sys.argv[1])):
+    print("locked", flush=True)
+    time.sleep(60)
+"""
+
+RUN = """
+import sys
+from pathlib import Path
+from tests.conftest import build
+build(Path(sys.argv[1]), Path(sys.argv[2]))
+"""
+
+
+@pytest.mark.parametrize("point", ["after-extract", "after-load", "before-publish"])
+def test_a_run_killed_at_any_point_leaves_the_current_release_intact(
+    tmp_path: Path, point: str
+) -> None:
+    warehouse = tmp_path / "wh"
+    first = build(source_with(tmp_path / "in", ALL[:30]), warehouse)
+    source = source_with(tmp_path / "in", ALL[:32])
+    env = {**os.environ, "OCCUPIPE_CRASH_AT": point}
+    killed = subprocess.run(
+        [sys.executable, "-c", RUN, str(source), str(warehouse)],
+        env=env,
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert killed.returncode == -signal.SIGKILL
+    assert current_release(warehouse) == first.run_id
+    assert count(warehouse) == 30
+    assert any((warehouse / ".build").iterdir())  # the partial build is still there
+    build(source, warehouse)  # the next run cleans it up and publishes
+    assert count(warehouse) == 32
+    assert [p.name for p in (warehouse / ".build").iterdir()] == []
+    assert len(list_releases(warehouse)) == 2
