@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -43,6 +44,12 @@ def document_index(batch_number: int, position: int) -> int:
     return batch_number * 10_000_000 + position
 
 
+def document_id(source_file: str) -> int:
+    """A stable id for a document, the same in every run (so cached parts stay valid)."""
+    digest = hashlib.blake2b(source_file.encode("utf-8", "surrogatepass"), digest_size=8)
+    return int.from_bytes(digest.digest(), "big") >> 1  # fits a signed 64-bit integer
+
+
 def process_batch(
     inputs: Sequence[Path],
     root: Path,
@@ -57,7 +64,7 @@ def process_batch(
     for path in inputs:
         source_file = readable_name(path.relative_to(root).as_posix())
         for outcome in extract_documents(read_input(path), source_file):
-            add_outcome(result, extracted, outcome, batch_number)
+            add_outcome(result, extracted, outcome)
     write_parts(extracted, parts_dir, batch_number, canonical_headings, with_html)
     return result
 
@@ -66,10 +73,9 @@ def add_outcome(
     result: BatchResult,
     extracted: list[tuple[int, Extracted]],
     outcome: Extracted | Rejection,
-    batch_number: int,
 ) -> None:
     """Count one document and file it as extracted (with its dedupe key) or rejected."""
-    index = document_index(batch_number, result.documents)
+    index = document_id(outcome.source_file)
     result.documents += 1
     if isinstance(outcome, Rejection):
         result.rejections.append(outcome)

@@ -50,11 +50,6 @@ def discover(source: Path) -> Inputs:
     return Inputs(source if source.is_dir() else source.parent, records, ignored)
 
 
-def plan_batches(paths: Sequence[Path], batch_size: int) -> list[list[Path]]:
-    """Split the input files into batches."""
-    return [list(paths[i : i + batch_size]) for i in range(0, len(paths), batch_size)]
-
-
 def load_canonical_headings(sections_spec: Path) -> frozenset[str]:
     """Headings of the canonical sections, from a `sections.json` spec."""
     import json

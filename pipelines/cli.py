@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,12 +13,14 @@ from typing import Annotated, Any
 import duckdb
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 from pipelines.build import DEFAULT_SECTIONS_SPEC, RunFailed, failed_tests, load_past_runs
 from pipelines.datatests import DataTestSpecError
 from pipelines.extract import SourceError
 from pipelines.gates import DEFAULT_MAX_REJECT_RATE, DEFAULT_MAX_SHRINK
+from pipelines.http_source import is_http_source
 from pipelines.lock import RunLocked, run_lock
 from pipelines.models import ModelError
 from pipelines.output import print_table, render_csv, render_json, rows_as_dicts
@@ -28,6 +31,7 @@ from pipelines.prefect_setup import (
     local_api_server,
     wait_for_server,
 )
+from pipelines.progress import listen
 from pipelines.releases import (
     DATABASE_NAME,
     ReleaseError,
@@ -109,8 +113,11 @@ VerboseOption = Annotated[bool, typer.Option("--verbose", help="Show Prefect's o
 @app.command()
 def run(
     source: Annotated[
-        Path | None,
-        typer.Option("--source", help="Folder or file of records (default data/raw)."),
+        str | None,
+        typer.Option(
+            "--source",
+            help="Folder, file, or http(s) base URL of the static API (default data/raw).",
+        ),
     ] = None,
     as_of: AsOfOption = None,
     warehouse: WarehouseOption = None,
@@ -135,12 +142,16 @@ def run(
     wait: Annotated[
         float, typer.Option(min=0.0, help="Seconds to wait for a run already in progress.")
     ] = 0.0,
+    full_refresh: Annotated[
+        bool, typer.Option("--full-refresh", help="Re-extract everything; ignore the cache.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     verbose: VerboseOption = False,
 ) -> None:
     """Run the build-warehouse flow and publish a new release if every gate passes."""
     settings = Settings()
     options = RunOptions(
-        source=source or settings.source,
+        source=source if source and is_http_source(source) else Path(source or settings.source),
         warehouse_dir=warehouse_dir(warehouse),
         sql_dir=find_sql_dir(),
         as_of=parse_date(as_of) or dt.date.today(),
@@ -153,14 +164,34 @@ def run(
         allow_shrink=allow_shrink,
         allow_schema_change=allow_schema_change,
         lock_wait=wait,
+        full_refresh=full_refresh,
     )
-    if not options.source.exists():
+    if isinstance(options.source, Path) and not options.source.exists():
         raise fail(f"source {options.source} does not exist.")
     configure_prefect(verbose)
-    with local_api_server() as api_url:
+    with local_api_server() as api_url, progress_bar(enabled=not quiet and out.is_terminal):
         from pipelines.flows import run_build_flow  # Prefect is imported only for runs
 
-        print_summary(run_safely(run_build_flow, options, api_url))
+        summary = run_safely(run_build_flow, options, api_url)
+    print_summary(summary)
+
+
+@contextmanager
+def progress_bar(enabled: bool) -> Iterator[None]:
+    """A progress bar over input files while they are extracted (terminals only)."""
+    if not enabled:
+        yield
+        return
+    with Progress(
+        TextColumn("extracting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=out, transient=True,
+    ) as bar:  # fmt: skip
+        task = bar.add_task("extract", total=None)
+        stop = listen(lambda done, total: bar.update(task, completed=done, total=total))
+        try:
+            yield
+        finally:
+            stop()
 
 
 def run_safely(
@@ -231,6 +262,9 @@ def print_summary(summary: RunSummary) -> None:
         f"inputs {summary.inputs}: loaded {summary.loaded}, quarantined {summary.rejected},"
         f" ignored {summary.ignored}"
     )
+    if summary.changes:
+        changes = ", ".join(f"{name} {count}" for name, count in summary.changes.items())
+        say(f"input files since the last run: {changes}")
     for rejection in summary.rejections[:10]:
         say(f"  quarantined {rejection.source_file} [{rejection.stage}]: {rejection.reason}")
     if len(summary.rejections) > 10:

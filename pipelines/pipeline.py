@@ -23,10 +23,17 @@ from pipelines.build import (
     load_canonical_headings,
     load_warehouse,
     merge_drift,
-    plan_batches,
     publish_tables,
     read_metrics,
     run_warehouse_tests,
+)
+from pipelines.cache import (
+    ExtractCache,
+    batch_key,
+    code_fingerprint,
+    fingerprint_files,
+    plan_stable_batches,
+    summarize_changes,
 )
 from pipelines.datatests import DataTestResult
 from pipelines.extract import Rejection
@@ -38,6 +45,7 @@ from pipelines.gates import (
     check_schema,
     check_volume,
 )
+from pipelines.http_source import HttpSettings, is_http_source, mirror_name, mirror_source
 from pipelines.lock import run_lock
 from pipelines.manifest import (
     count_published_records,
@@ -45,9 +53,11 @@ from pipelines.manifest import (
     read_table_schemas,
     write_manifest,
 )
+from pipelines.progress import report_progress
 from pipelines.releases import (
     BUILD_DIR,
     DATABASE_NAME,
+    HTTP_CACHE,
     PARQUET_DIR,
     append_history,
     clean_partial_builds,
@@ -70,7 +80,7 @@ def call_directly(name: str, fn: Callable[..., T], /, *args: Any) -> T:
 
 @dataclass(frozen=True)
 class RunOptions:
-    source: Path
+    source: Path | str  # a folder, a file, or an http(s) base URL
     warehouse_dir: Path
     sql_dir: Path
     as_of: dt.date
@@ -83,6 +93,8 @@ class RunOptions:
     allow_shrink: bool = False
     allow_schema_change: bool = False
     lock_wait: float = 0.0
+    full_refresh: bool = False
+    http: HttpSettings = field(default_factory=HttpSettings)
 
 
 @dataclass
@@ -105,6 +117,7 @@ class RunSummary:
     gates: dict[str, dict[str, Any]] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     input_hashes: list[dict[str, str]] = field(default_factory=list)
+    changes: dict[str, int] = field(default_factory=dict)
 
 
 def new_run_id(now: dt.datetime | None = None) -> str:
@@ -189,26 +202,63 @@ def history_event(summary: RunSummary, status: str) -> dict[str, Any]:
 def extract_source(
     options: RunOptions, stage: StageRunner, summary: RunSummary, parts_dir: Path
 ) -> list[BatchResult]:
-    """Discover the source's files and extract them batch by batch into Parquet parts."""
+    """Find (or fetch) the source's files and extract them batch by batch into Parquet parts.
+
+    Batches whose files and code are unchanged since the last run reuse their cached parts.
+    """
     started = time.perf_counter()
-    inputs = stage("discover", discover, options.source)
-    summary.ignored = len(inputs.ignored)
-    summary.files = len(inputs.records) + len(inputs.ignored)
-    _timed(summary, "discover", started)
+    fetched: list[BatchResult] = []
+    if is_http_source(options.source):
+        mirror = options.warehouse_dir / HTTP_CACHE / mirror_name(str(options.source))
+        paths, failed = stage("fetch", mirror_source, str(options.source), mirror, options.http)
+        root = mirror
+        fetched = [BatchResult(documents=len(failed), rejections=failed)]
+        _timed(summary, "fetch", started)
+    else:
+        inputs = stage("discover", discover, Path(options.source))
+        paths, root = inputs.records, inputs.root
+        summary.ignored = len(inputs.ignored)
+        _timed(summary, "discover", started)
+    summary.files = len(paths) + summary.ignored
     headings = load_canonical_headings(options.sections_spec)
-    return [
-        stage(
-            f"extract-batch-{n}",
-            process_batch,
-            batch,
-            inputs.root,
-            parts_dir,
-            n,
-            headings,
-            options.with_html,
-        )
-        for n, batch in enumerate(plan_batches(inputs.records, options.batch_size))
-    ]
+    cache = ExtractCache(
+        options.warehouse_dir, code_fingerprint(options.sections_spec, options.with_html)
+    )
+    known = cache.load_index()
+    prints = {fp.source_file: fp for fp in fingerprint_files(paths, root, known)}
+    summary.changes = summarize_changes(known, list(prints.values()))
+    batches = plan_stable_batches(paths, options.batch_size)
+    results, used = [], set()
+    for n, batch in enumerate(batches):
+        key = batch_key(cache.code, [prints[p.relative_to(root).as_posix()] for p in batch])
+        used.add(key)
+        args = (cache, key, batch, root, parts_dir, n, headings, options)
+        results.append(stage(f"extract-batch-{n}", extract_batch, *args))
+        report_progress(sum(len(b) for b in batches[: n + 1]), len(paths))
+    cache.save_index(list(prints.values()))
+    cache.prune(used)
+    return fetched + results
+
+
+def extract_batch(
+    cache: ExtractCache,
+    key: str,
+    batch: list[Path],
+    root: Path,
+    parts_dir: Path,
+    number: int,
+    headings: frozenset[str],
+    options: RunOptions,
+) -> BatchResult:
+    """One batch: from the cache when its files and the code are unchanged, else extracted."""
+    part_name = f"part-{number:05d}.parquet"
+    if not options.full_refresh:
+        cached = cache.restore(key, parts_dir, part_name)
+        if cached is not None:
+            return cached
+    result = process_batch(batch, root, parts_dir, number, headings, options.with_html)
+    cache.store(key, parts_dir, part_name, result)
+    return result
 
 
 def _timed(summary: RunSummary, name: str, started: float) -> None:

@@ -28,6 +28,7 @@ CURRENT = "current"
 HISTORY = "history.jsonl"
 MANIFEST = "manifest.json"
 BUILD_DIR = ".build"
+HTTP_CACHE = Path(".cache") / "http"
 
 
 class ReleaseError(Exception):

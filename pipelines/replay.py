@@ -98,7 +98,7 @@ def revalidate_quarantine(
             else [Rejection(source_file, stage, reason, content_hash)]
         )
         for outcome in outcomes:
-            add_outcome(result, extracted, outcome, REPLAY_BATCH)
+            add_outcome(result, extracted, outcome)
     write_parts(extracted, parts_dir, REPLAY_BATCH, headings, with_html)
     return result
 

@@ -1,0 +1,205 @@
+"""Incremental runs: a batch whose files and code are unchanged reuses its Parquet parts.
+
+Files are fingerprinted by content (SHA-256); their size and mtime only decide whether the
+content must be read again (as git does). Batches are cut where a path's hash says so, so
+adding or removing a file changes only the batch it falls in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import zlib
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from pipelines.batch import BatchResult, RecordKey, read_input
+from pipelines.extract import Rejection, SourceError
+from pipelines.settings import PACKAGE_DIR
+
+CACHE_DIR = Path(".cache") / "extract"
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    source_file: str
+    size: int
+    mtime_ns: int
+    sha256: str
+
+
+def code_fingerprint(sections_spec: Path, with_html: bool) -> str:
+    """Changes whenever the code or the section spec that shapes the parts changes."""
+    digest = hashlib.sha256(f"html={with_html}".encode())
+    for path in sorted(PACKAGE_DIR.glob("*.py")):
+        digest.update(path.name.encode() + path.read_bytes())
+    digest.update(sections_spec.read_bytes())
+    return digest.hexdigest()
+
+
+def fingerprint_files(
+    paths: Sequence[Path], root: Path, known: dict[str, dict[str, Any]]
+) -> list[Fingerprint]:
+    """Content fingerprints; a file whose size and mtime are unchanged is not read again."""
+    prints = []
+    for path in paths:
+        name = path.relative_to(root).as_posix()
+        try:
+            info = path.stat()
+        except OSError as exc:
+            raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from None
+        seen = known.get(name, {})
+        if seen.get("size") == info.st_size and seen.get("mtime_ns") == info.st_mtime_ns:
+            digest = str(seen["sha256"])
+        else:
+            digest = hashlib.sha256(read_input(path)).hexdigest()
+        prints.append(Fingerprint(name, info.st_size, info.st_mtime_ns, digest))
+    return prints
+
+
+def plan_stable_batches(paths: Sequence[Path], batch_size: int) -> list[list[Path]]:
+    """Cut batches where a path's CRC says so: about `batch_size` files each, and stable."""
+    batches: list[list[Path]] = []
+    current: list[Path] = []
+    for path in paths:
+        current.append(path)
+        boundary = zlib.crc32(path.as_posix().encode("utf-8", "surrogateescape")) % batch_size == 0
+        if boundary or len(current) >= 2 * batch_size:
+            batches.append(current)
+            current = []
+    if current:
+        batches.append(current)
+    return batches
+
+
+def batch_key(code: str, prints: Sequence[Fingerprint]) -> str:
+    digest = hashlib.sha256(code.encode())
+    for fp in prints:
+        digest.update(f"{fp.source_file}\0{fp.sha256}\n".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
+
+
+def summarize_changes(
+    previous: dict[str, dict[str, Any]], prints: Sequence[Fingerprint]
+) -> dict[str, int]:
+    """How many input files are new, changed, unchanged or removed since the last run."""
+    counts = Counter[str]()
+    for fp in prints:
+        old = previous.get(fp.source_file)
+        counts[
+            "new" if old is None else "unchanged" if old["sha256"] == fp.sha256 else "changed"
+        ] += 1
+    counts["removed"] = len(set(previous) - {fp.source_file for fp in prints})
+    return {k: counts[k] for k in ("new", "changed", "unchanged", "removed")}
+
+
+class ExtractCache:
+    """Cached batch results under `<warehouse>/.cache/extract`."""
+
+    def __init__(self, warehouse: Path, code: str) -> None:
+        self.root = warehouse / CACHE_DIR
+        self.code = code
+
+    def load_index(self) -> dict[str, dict[str, Any]]:
+        """The fingerprints of the last run's files (empty if the code changed)."""
+        try:
+            index = json.loads((self.root / "index.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        files: dict[str, dict[str, Any]] = index.get("files", {})
+        return (
+            files
+            if index.get("code") == self.code
+            else {f: {**v, "size": -1} for f, v in files.items()}
+        )
+
+    def save_index(self, prints: Sequence[Fingerprint]) -> None:
+        files = {fp.source_file: asdict(fp) for fp in prints}
+        self.root.mkdir(parents=True, exist_ok=True)
+        partial = self.root / "index.json.partial"
+        partial.write_text(json.dumps({"code": self.code, "files": files}), encoding="utf-8")
+        os.replace(partial, self.root / "index.json")
+
+    def restore(self, key: str, parts_dir: Path, part_name: str) -> BatchResult | None:
+        """Link a cached batch's parts into this run's parts folder; None on a miss."""
+        entry = self.root / "batches" / key
+        try:
+            result = load_result(
+                json.loads((entry / "result.json").read_text(encoding="utf-8")), entry
+            )
+        except (OSError, ValueError, KeyError):
+            return None
+        for part in sorted(entry.glob("*.parquet")):
+            target = parts_dir / part.stem / part_name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.link(part, target)
+        return result
+
+    def store(self, key: str, parts_dir: Path, part_name: str, result: BatchResult) -> None:
+        """Keep a batch's parts (hard links) and result for the next run."""
+        entry = self.root / "batches" / key
+        staging = entry.with_name(f".{key}.partial")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        for part in sorted(parts_dir.glob(f"*/{part_name}")):
+            os.link(part, staging / f"{part.parent.name}.parquet")
+        for rejection in result.rejections:
+            if rejection.raw is not None and rejection.content_hash:
+                (staging / f"{rejection.content_hash}.raw").write_bytes(rejection.raw)
+        (staging / "result.json").write_text(json.dumps(dump_result(result)), encoding="utf-8")
+        shutil.rmtree(entry, ignore_errors=True)
+        os.replace(staging, entry)
+
+    def prune(self, keep: set[str]) -> None:
+        """Drop cached batches this run did not use."""
+        batches = self.root / "batches"
+        for entry in batches.iterdir() if batches.exists() else []:
+            if entry.name not in keep:
+                shutil.rmtree(entry, ignore_errors=True)
+
+
+def dump_result(result: BatchResult) -> dict[str, Any]:
+    return {
+        "documents": result.documents,
+        "keys": [
+            {**asdict(k), "updated_on": k.updated_on.isoformat() if k.updated_on else None}
+            for k in result.keys
+        ],
+        "rejections": [
+            {
+                "source_file": r.source_file,
+                "stage": r.stage,
+                "reason": r.reason,
+                "content_hash": r.content_hash,
+            }
+            for r in result.rejections
+        ],
+        "drift": dict(result.drift),
+    }
+
+
+def load_result(data: dict[str, Any], entry: Path) -> BatchResult:
+    keys = [
+        RecordKey(
+            k["input_index"],
+            k["slug"],
+            dt.date.fromisoformat(k["updated_on"]) if k["updated_on"] else None,
+            k["source_file"],
+            k["content_hash"],
+        )
+        for k in data["keys"]
+    ]
+    rejections = []
+    for r in data["rejections"]:
+        raw_path = entry / f"{r['content_hash']}.raw"
+        raw = raw_path.read_bytes() if r["content_hash"] and raw_path.exists() else None
+        rejections.append(
+            Rejection(r["source_file"], r["stage"], r["reason"], r["content_hash"], raw)
+        )
+    return BatchResult(data["documents"], keys, rejections, Counter(data["drift"]))
