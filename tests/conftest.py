@@ -28,7 +28,7 @@ DEMO = PROJECT_DIR / "data" / "raw"
 REFERENCE_DATE = dt.date(2026, 6, 26)
 
 
-def options_for(source: Path, warehouse: Path, **overrides: Any) -> RunOptions:
+def options_for(source: Path | str, warehouse: Path, **overrides: Any) -> RunOptions:
     """Run options for tests: the shipped SQL, the reference date of the site's stats."""
     defaults: dict[str, Any] = {
         "source": source,
@@ -40,7 +40,7 @@ def options_for(source: Path, warehouse: Path, **overrides: Any) -> RunOptions:
     return RunOptions(**(defaults | overrides))
 
 
-def build(source: Path, warehouse: Path, **overrides: Any) -> RunSummary:
+def build(source: Path | str, warehouse: Path, **overrides: Any) -> RunSummary:
     """Run the pipeline (no Prefect) from a folder into a warehouse folder."""
     return run_pipeline(options_for(source, warehouse, **overrides))
 

@@ -203,3 +203,24 @@ def test_releases_rollback_and_gc_from_the_command_line(tmp_path: Path) -> None:
     code, out, _ = invoke("report", "health_dora", "-f", "json", "--warehouse", str(warehouse))
     assert json.loads(out)[0]["change_failure_rate"] == pytest.approx(1 / 3, abs=1e-3)
     assert json.loads(out)[0]["unrestored_failures"] == 0
+
+
+def test_the_progress_bar_follows_extraction_on_a_terminal_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+
+    from rich.console import Console
+
+    from pipelines import cli
+    from pipelines.progress import report_progress
+
+    screen = io.StringIO()
+    monkeypatch.setattr(cli, "out", Console(file=screen, force_terminal=True, width=80))
+    with cli.progress_bar(enabled=True):
+        report_progress(50, 182)
+    assert "extracting" in screen.getvalue() and "50/182" in screen.getvalue()
+    screen.truncate(0)
+    with cli.progress_bar(enabled=False):
+        report_progress(50, 182)
+    assert screen.getvalue().strip("\x00") == ""

@@ -1,0 +1,202 @@
+"""Sources: the static API over HTTP (with faults), single files, incremental re-runs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import httpx
+import pytest
+
+from pipelines import pipeline as pipeline_module
+from pipelines.extract import SourceError
+from pipelines.http_source import (
+    FetchFailed,
+    HttpSettings,
+    get_with_retries,
+    mirror_source,
+    retry_delay,
+)
+from pipelines.tables import TABLES
+from tests.conftest import SAMPLE, SOULS, build
+from tests.http_server import serve
+
+FAST = HttpSettings(concurrency=4, connect_timeout=2, read_timeout=1.0, retries=2, backoff=0.01)
+
+
+def parquet_digests(warehouse: Path) -> dict[str, str]:
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted((warehouse / "parquet").glob("*.parquet"))
+    }
+
+
+def query(warehouse: Path, sql: str) -> list[tuple[Any, ...]]:
+    with duckdb.connect(str(warehouse / "occupations.duckdb"), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def small_api(tmp_path: Path, count: int = 30) -> Path:
+    """A copy of the sample API with `count` records (index and records)."""
+    root = tmp_path / "api"
+    (root / "souls").mkdir(parents=True)
+    index = json.loads((SAMPLE / "souls.json").read_text())[:count]
+    (root / "souls.json").write_text(json.dumps(index))
+    for entry in index:
+        shutil.copy(SOULS / f"{entry['slug']}.json", root / "souls" / f"{entry['slug']}.json")
+    return root
+
+
+def test_the_warehouse_built_over_http_equals_the_one_built_from_the_folder(tmp_path: Path) -> None:
+    with serve(SAMPLE) as server:
+        summary = build(server.base_url, tmp_path / "http", http=FAST)
+    build(SOULS, tmp_path / "folder")
+    assert summary.loaded == 182
+    assert parquet_digests(tmp_path / "http") == parquet_digests(tmp_path / "folder")
+    assert len(parquet_digests(tmp_path / "http")) == len(TABLES)
+
+
+def test_faults_are_retried_and_a_record_that_keeps_failing_is_quarantined(tmp_path: Path) -> None:
+    api = small_api(tmp_path)
+    slugs = sorted(p.stem for p in (api / "souls").glob("*.json"))
+    with serve(api) as server:
+        server.faults = {
+            f"/souls/{slugs[0]}.json": ["status:500", "status:503"],  # then succeeds
+            f"/souls/{slugs[1]}.json": ["status:429"],  # Retry-After: 1, then succeeds
+            f"/souls/{slugs[2]}.json": ["slow:3"],  # past the read timeout once
+            f"/souls/{slugs[3]}.json": ["truncate", "truncate", "truncate"],  # never whole
+        }
+        server.extra_slugs = ["listed-but-missing"]
+        summary = build(server.base_url, tmp_path / "wh", http=FAST, max_reject_rate=0.1)
+    rejected = {r.source_file: (r.stage, r.reason) for r in summary.rejections}
+    assert summary.loaded == 29
+    assert rejected[f"{slugs[3]}.json"][0] == "fetch"
+    assert "connection broke" in rejected[f"{slugs[3]}.json"][1]
+    assert rejected["listed-but-missing.json"] == (
+        "fetch",
+        f"GET {server.base_url}/souls/listed-but-missing.json answered HTTP 404",
+    )
+    assert summary.loaded + summary.rejected == summary.inputs == 31
+
+
+def test_retry_after_is_honoured_and_backoff_doubles() -> None:
+    response = httpx.Response(429, headers={"Retry-After": "7"})
+    assert retry_delay(response, 0, FAST) == 7
+    assert [retry_delay(None, n, HttpSettings(backoff=0.5)) for n in range(3)] == [0.5, 1.0, 2.0]
+    waits: list[float] = []
+    transport = httpx.MockTransport(lambda request: httpx.Response(503))
+    with httpx.Client(transport=transport) as client, pytest.raises(FetchFailed, match="HTTP 503"):
+        get_with_retries(client, "http://x/y", FAST, sleep=waits.append)
+    assert waits == [0.01, 0.02]
+
+
+def test_a_failing_index_fails_the_run_and_leaves_the_warehouse(tmp_path: Path) -> None:
+    api = small_api(tmp_path)
+    with serve(api) as server:
+        build(server.base_url, tmp_path / "wh", http=FAST)
+        server.faults = {"/souls.json": ["status:500"] * 5}
+        with pytest.raises(SourceError, match=r"cannot fetch the index .*souls.json: HTTP 500"):
+            build(server.base_url, tmp_path / "wh", http=FAST)
+    assert query(tmp_path / "wh", "select count(*) from occupations") == [(30,)]
+
+
+def test_unchanged_records_are_not_downloaded_again(tmp_path: Path) -> None:
+    api = small_api(tmp_path)
+    with serve(api) as server:
+        mirror_source(server.base_url, tmp_path / "mirror", FAST)
+        server.requests.clear()
+        paths, rejections = mirror_source(server.base_url, tmp_path / "mirror", FAST)
+    assert (len(paths), rejections) == (30, [])
+    record_requests = [h for p, h in server.requests if p.startswith("/souls/")]
+    assert len(record_requests) == 30
+    assert all("If-Modified-Since" in h for h in record_requests)  # answered 304
+
+
+def test_credentials_come_from_the_environment_never_the_url(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api = small_api(tmp_path, 3)
+    monkeypatch.setenv("OCCUPIPE_HTTP_TOKEN", "s3cret")
+    with serve(api) as server:
+        summary = build(server.base_url, tmp_path / "wh", http=FAST)
+        assert all(h.get("Authorization") == "Bearer s3cret" for _, h in server.requests)
+        with pytest.raises(SourceError, match="credentials in the URL are not accepted"):
+            build(server.base_url.replace("//", "//user:pw@"), tmp_path / "wh", http=FAST)
+    manifest = (tmp_path / "wh" / "releases" / summary.run_id / "manifest.json").read_text()
+    assert "s3cret" not in manifest
+
+
+def test_a_single_file_source_is_accepted(tmp_path: Path) -> None:
+    records = [json.loads(p.read_text()) for p in sorted(SOULS.glob("*.json"))[:5]]
+    dump = tmp_path / "dump.ndjson"
+    dump.write_text("\n".join(json.dumps(r) for r in records))
+    summary = build(dump, tmp_path / "wh")
+    assert (summary.loaded, summary.rejected) == (5, 0)
+
+
+def copy_records(folder: Path, paths: list[Path]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in paths:
+        shutil.copy(path, folder / path.name)
+    return folder
+
+
+def count_extractions(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls: list[int] = []
+    original = pipeline_module.process_batch  # type: ignore[attr-defined]
+
+    def counting(batch: list[Path], *args: Any) -> Any:
+        calls.append(len(batch))
+        return original(batch, *args)
+
+    monkeypatch.setattr(pipeline_module, "process_batch", counting)
+    return calls
+
+
+def test_an_unchanged_rerun_parses_nothing_and_publishes_the_same_tables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = copy_records(tmp_path / "in", sorted(SOULS.glob("*.json")))
+    warehouse = tmp_path / "wh"
+    calls = count_extractions(monkeypatch)
+    build(source, warehouse, batch_size=20)
+    parsed_first = sum(calls)
+    before = parquet_digests(warehouse)
+    calls.clear()
+    summary = build(source, warehouse, batch_size=20)
+    assert parsed_first == 182 and calls == []
+    assert summary.changes == {"new": 0, "changed": 0, "unchanged": 182, "removed": 0}
+    assert parquet_digests(warehouse) == before
+    build(source, warehouse, batch_size=20, full_refresh=True)
+    assert sum(calls) == 182
+
+
+def test_an_incremental_run_equals_a_full_rebuild_and_reparses_only_what_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paths = sorted(SOULS.glob("*.json"))
+    source = copy_records(tmp_path / "in", paths[:150])
+    warehouse = tmp_path / "wh"
+    build(source, warehouse, batch_size=20)
+    calls = count_extractions(monkeypatch)
+    (source / paths[0].name).unlink()  # removed
+    shutil.copy(paths[160], source / paths[160].name)  # new
+    edited = json.loads(paths[10].read_text())
+    edited["title"] = "Edited Title"
+    (source / paths[10].name).write_text(json.dumps(edited))  # changed
+    summary = build(source, warehouse, batch_size=20)
+    assert summary.changes == {"new": 1, "changed": 1, "unchanged": 148, "removed": 1}
+    assert 0 < sum(calls) <= 3 * 40  # only the batches holding the three changes
+    full = build(source, tmp_path / "full", batch_size=20, full_refresh=True)
+    assert parquet_digests(warehouse) == parquet_digests(tmp_path / "full")
+    assert full.loaded == 150
+    changes = query(
+        warehouse, f"select change, slug from entity_changes where run_id = '{summary.run_id}'"
+    )
+    assert sorted(changes) == sorted(
+        [("removed", paths[0].stem), ("added", paths[160].stem), ("changed", paths[10].stem)]
+    )
