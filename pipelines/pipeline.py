@@ -123,7 +123,7 @@ class RunSummary:
 def new_run_id(now: dt.datetime | None = None) -> str:
     """A run id sortable by time: UTC timestamp plus a short random suffix."""
     moment = now or dt.datetime.now(dt.UTC)
-    return f"{moment:%Y%m%dT%H%M%SZ}-{secrets.token_hex(2)}"
+    return f"{moment:%Y%m%dT%H%M%S.%fZ}-{secrets.token_hex(2)}"
 
 
 def run_pipeline(options: RunOptions, stage: StageRunner = call_directly) -> RunSummary:

@@ -61,15 +61,15 @@ def test_the_flow_records_a_completed_run_with_every_stage(tmp_path: Path) -> No
 
     flow_states, task_names = asyncio.run(latest_runs())
     assert flow_states == ["Completed"]
-    assert task_names == [
+    assert [n for n in task_names if not n.startswith("extract-batch-")] == [
         "build-models",
         "data-tests",
         "discover",
-        "extract-batch-0",
         "load-warehouse",
         "publish",
         "write-parquet",
     ]
+    assert "extract-batch-0" in task_names
 
 
 def test_occupipe_run_builds_the_demo_corpus_and_prints_a_summary(tmp_path: Path) -> None:
