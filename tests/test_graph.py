@@ -23,3 +23,17 @@ def test_betweenness_matches_hand_computed_values(
     nodes: str, edges: list[tuple[str, str]], expected: dict[str, float]
 ) -> None:
     assert compute_betweenness(nodes, edges) == pytest.approx(expected)
+
+
+def test_large_graphs_get_a_deterministic_estimate_close_to_the_exact_value() -> None:
+    nodes = [f"n{i:03d}" for i in range(200)]
+    edges = [(nodes[i], nodes[i + 1]) for i in range(199)]  # a path: the middle is busiest
+    edges += [(nodes[i], nodes[(i * 7) % 200]) for i in range(0, 200, 5)]
+    exact = compute_betweenness(nodes, edges)
+    first = compute_betweenness(nodes, edges, exact_limit=50)
+    assert first == compute_betweenness(nodes, edges, exact_limit=50)  # deterministic
+    top_exact = sorted(exact, key=exact.__getitem__, reverse=True)[:20]
+    top_estimate = sorted(first, key=first.__getitem__, reverse=True)[:20]
+    assert len(set(top_exact) & set(top_estimate)) >= 12
+    total_exact, total_estimate = sum(exact.values()), sum(first.values())
+    assert abs(total_estimate - total_exact) / total_exact < 0.25

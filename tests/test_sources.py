@@ -200,3 +200,23 @@ def test_an_incremental_run_equals_a_full_rebuild_and_reparses_only_what_changed
     assert sorted(changes) == sorted(
         [("removed", paths[0].stem), ("added", paths[160].stem), ("changed", paths[10].stem)]
     )
+
+
+def test_an_etag_is_sent_back_and_a_304_keeps_the_mirrored_copy(tmp_path: Path) -> None:
+    from pipelines.http_source import fetch_record
+
+    body = (SOULS / "absurdist.json").read_bytes()
+    seen: list[str | None] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("If-None-Match"))
+        if request.headers.get("If-None-Match") == '"v1"':
+            return httpx.Response(304)
+        return httpx.Response(200, content=body, headers={"ETag": '"v1"'})
+
+    with httpx.Client(transport=httpx.MockTransport(answer)) as client:
+        first = fetch_record(client, "http://api", "absurdist", tmp_path, FAST)
+        second = fetch_record(client, "http://api", "absurdist", tmp_path, FAST)
+    assert first == second == tmp_path / "absurdist.json"
+    assert seen == [None, '"v1"']
+    assert (tmp_path / "absurdist.json").read_bytes() == body
