@@ -12,7 +12,6 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipelines.contract import collect_unknown_fields
 from pipelines.extract import Extracted, Rejection, SourceError, extract_documents
 from pipelines.normalize import Rows, add_record_rows, build_table
 from pipelines.tables import TABLES
@@ -82,7 +81,7 @@ def add_outcome(
         return
     record = outcome.record
     extracted.append((index, outcome))
-    result.drift.update(set(collect_unknown_fields(record)))
+    result.drift.update(set(outcome.unknown_fields))
     result.keys.append(
         RecordKey(
             index, record.slug, record.metadata.updated, outcome.source_file, outcome.content_hash

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -174,10 +174,30 @@ class Record(Part):
     synthetic: bool = False  # occupipe's own marker for generated demo records
 
 
+def _nested_fields(cls: type[BaseModel]) -> tuple[str, ...]:
+    """Names of a model's fields that hold other models (directly or in a list)."""
+    cached = _NESTED.get(cls)
+    if cached is None:
+        cached = tuple(
+            name
+            for name, info in cls.model_fields.items()
+            if any(
+                isinstance(t, type) and issubclass(t, BaseModel)
+                for t in (info.annotation, *get_args(info.annotation))
+                for t in (t, *get_args(t))
+            )
+        )
+        _NESTED[cls] = cached
+    return cached
+
+
+_NESTED: dict[type[BaseModel], tuple[str, ...]] = {}
+
+
 def collect_unknown_fields(model: BaseModel, path: str = "") -> list[str]:
     """Return the dotted paths of every field the contract does not know, at any depth."""
     found = [f"{path}{name}" for name in (model.model_extra or {})]
-    for name in type(model).model_fields:
+    for name in _nested_fields(type(model)):
         value: Any = getattr(model, name)
         children = value if isinstance(value, list) else [value]
         for child in children:

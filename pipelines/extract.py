@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from pipelines.contract import Record
+from pipelines.contract import Record, collect_unknown_fields
 
 JSON_SUFFIXES = (".json",)
 LINE_SUFFIXES = (".jsonl", ".ndjson")
@@ -42,6 +42,7 @@ class Extracted:
     record: Record
     source_file: str
     content_hash: str
+    unknown_fields: tuple[str, ...] = ()
 
 
 class SourceError(Exception):
@@ -141,7 +142,7 @@ def extract_record(raw: bytes, source_file: str) -> Extracted | Rejection:
         if _is_json_error(exc) or exc.errors()[0]["loc"] == ():
             return reject_unparsable(raw, source_file, exc.errors()[0]["msg"])
         return Rejection(source_file, "validate", describe_validation_error(exc), content_hash, raw)
-    return Extracted(record, source_file, content_hash)
+    return Extracted(record, source_file, content_hash, tuple(collect_unknown_fields(record)))
 
 
 def validate_record(item: dict[str, Any], raw: bytes, source_file: str) -> Extracted | Rejection:
@@ -151,7 +152,7 @@ def validate_record(item: dict[str, Any], raw: bytes, source_file: str) -> Extra
     except ValidationError as exc:
         reason = describe_validation_error(exc)
         return Rejection(source_file, "validate", reason, hash_bytes(raw), raw)
-    return Extracted(record, source_file, hash_bytes(raw))
+    return Extracted(record, source_file, hash_bytes(raw), tuple(collect_unknown_fields(record)))
 
 
 def reject_unparsable(raw: bytes, source_file: str, message: str) -> Rejection:

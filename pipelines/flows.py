@@ -2,33 +2,65 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from pipelines.prefect_setup import configure_prefect
 
 configure_prefect()
 
-from prefect import flow, task  # noqa: E402
+from prefect import Task, flow, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.events.worker import EventsWorker  # noqa: E402
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings  # noqa: E402
 
-from pipelines.pipeline import RunOptions, RunSummary, run_pipeline  # noqa: E402
+from pipelines.pipeline import (  # noqa: E402
+    RunOptions,
+    RunSummary,
+    Stages,
+    run_pipeline,
+    worker_pool,
+)
 from pipelines.replay import replay_quarantine  # noqa: E402
 
 T = TypeVar("T")
 
 
-def run_as_task(name: str, fn: Callable[..., T], /, *args: Any) -> T:
-    """Run one stage as a Prefect task named after the stage."""
-    stage_task = task(
+def as_task(name: str, fn: Callable[..., T]) -> Task[..., T]:
+    """A Prefect task for one stage, named after it (no result caching or persistence)."""
+    return task(
         name=name.rstrip("-0123456789"),
         task_run_name=name,
         cache_policy=NO_CACHE,
         persist_result=False,
     )(fn)
-    return stage_task(*args)
+
+
+class TaskStages(Stages):
+    """Every stage a Prefect task; batches as concurrent tasks whose work runs in processes."""
+
+    def __call__(self, name: str, fn: Callable[..., T], /, *args: Any) -> T:
+        return as_task(name, fn)(*args)
+
+    def fan_out(
+        self, names: list[str], fn: Callable[..., T], calls: list[tuple[Any, ...]], workers: int
+    ) -> Iterator[T]:
+        if workers <= 1 or len(calls) <= 1:
+            yield from (self(name, fn, *args) for name, args in zip(names, calls, strict=True))
+            return
+        with worker_pool(min(workers, len(calls))) as pool:
+
+            def in_worker(*args: Any) -> T:
+                return pool.submit(fn, *args).result()
+
+            futures = [
+                as_task(name, in_worker).submit(*args)
+                for name, args in zip(names, calls, strict=True)
+            ]
+            yield from (future.result() for future in futures)
+
+
+run_as_task = TaskStages()
 
 
 @flow(name="build-warehouse", validate_parameters=False)

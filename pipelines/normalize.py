@@ -7,7 +7,6 @@ from typing import Any
 
 import pyarrow as pa
 
-from pipelines.contract import collect_unknown_fields
 from pipelines.extract import Extracted
 from pipelines.tables import TABLES, Table
 from pipelines.wordcount import count_words
@@ -137,7 +136,7 @@ def occupation_row(item: Extracted) -> dict[str, Any]:
         "citation_bibtex": citation.bibtex if citation else None,
         "citation_text": citation.text if citation else None,
         "section_count": len(record.sections),
-        "unknown_field_count": len(collect_unknown_fields(record)),
+        "unknown_field_count": len(item.unknown_fields),
         "is_synthetic": record.synthetic,
         "source_file": item.source_file,
         "content_hash": item.content_hash,

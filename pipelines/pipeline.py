@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
+import os
 import secrets
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from pipelines.batch import BatchResult, process_batch
 from pipelines.build import (
@@ -69,13 +72,33 @@ from pipelines.releases import (
 T = TypeVar("T")
 
 
-class StageRunner(Protocol):
-    def __call__(self, name: str, fn: Callable[..., T], /, *args: Any) -> T: ...
+class Stages:
+    """How stages run: plain calls, and a process pool for the batches; flows.py overrides
+    both to run them as Prefect tasks."""
+
+    def __call__(self, name: str, fn: Callable[..., T], /, *args: Any) -> T:
+        """Run one stage."""
+        return fn(*args)
+
+    def fan_out(
+        self, names: list[str], fn: Callable[..., T], calls: list[tuple[Any, ...]], workers: int
+    ) -> Iterator[T]:
+        """Run many independent calls, on `workers` processes; results in call order."""
+        if workers <= 1 or len(calls) <= 1:
+            yield from (fn(*args) for args in calls)
+            return
+        with worker_pool(min(workers, len(calls))) as pool:
+            futures = [pool.submit(fn, *args) for args in calls]
+            yield from (future.result() for future in futures)
 
 
-def call_directly(name: str, fn: Callable[..., T], /, *args: Any) -> T:
-    """Run a stage as a plain function call."""
-    return fn(*args)
+def worker_pool(workers: int) -> ProcessPoolExecutor:
+    """Worker processes for the Python-bound extraction (spawned: this process has threads)."""
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+
+
+StageRunner = Stages
+call_directly = Stages()
 
 
 @dataclass(frozen=True)
@@ -94,6 +117,7 @@ class RunOptions:
     allow_schema_change: bool = False
     lock_wait: float = 0.0
     full_refresh: bool = False
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     http: HttpSettings = field(default_factory=HttpSettings)
 
 
@@ -228,13 +252,20 @@ def extract_source(
     prints = {fp.source_file: fp for fp in fingerprint_files(paths, root, known)}
     summary.changes = summarize_changes(known, list(prints.values()))
     batches = plan_stable_batches(paths, options.batch_size)
-    results, used = [], set()
-    for n, batch in enumerate(batches):
-        key = batch_key(cache.code, [prints[p.relative_to(root).as_posix()] for p in batch])
-        used.add(key)
-        args = (cache, key, batch, root, parts_dir, n, headings, options)
-        results.append(stage(f"extract-batch-{n}", extract_batch, *args))
-        report_progress(sum(len(b) for b in batches[: n + 1]), len(paths))
+    keys = [
+        batch_key(cache.code, [prints[p.relative_to(root).as_posix()] for p in batch])
+        for batch in batches
+    ]
+    calls = [
+        (cache, key, batch, root, parts_dir, n, headings, options)
+        for n, (key, batch) in enumerate(zip(keys, batches, strict=True))
+    ]
+    names = [f"extract-batch-{n}" for n in range(len(batches))]
+    results = []
+    for result in stage.fan_out(names, extract_batch, calls, options.workers):
+        results.append(result)
+        report_progress(sum(len(b) for b in batches[: len(results)]), len(paths))
+    used = set(keys)
     cache.save_index(list(prints.values()))
     cache.prune(used)
     return fetched + results

@@ -36,6 +36,7 @@ def options_for(source: Path | str, warehouse: Path, **overrides: Any) -> RunOpt
         "sql_dir": find_sql_dir(),
         "as_of": REFERENCE_DATE,
         "sections_spec": DEFAULT_SECTIONS_SPEC,
+        "workers": 1,  # in-process by default: fast to start; parallel runs are tested apart
     }
     return RunOptions(**(defaults | overrides))
 

@@ -144,3 +144,18 @@ def test_report_figures_agree_with_each_other(corpus_warehouse: tuple[Path, RunS
     flagged = query(warehouse, "select count(*) from occupations where is_unverified_ai_draft")
     assert queue == flagged[0][0]
     assert query(warehouse, "select count(*) from wordcount_mismatches") == [(0,)]
+
+
+def test_extraction_on_worker_processes_gives_the_same_bytes(tmp_path: Path) -> None:
+    source = copy_sample(tmp_path / "in", 60)
+    build(source, tmp_path / "one", batch_size=10, workers=1)
+    summary = build(source, tmp_path / "two", batch_size=10, workers=2)
+    assert summary.loaded == 60
+
+    def digests(folder: Path) -> dict[str, str]:
+        return {
+            p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted((folder / "parquet").glob("*.parquet"))
+        }
+
+    assert digests(tmp_path / "one") == digests(tmp_path / "two")
