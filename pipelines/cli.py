@@ -265,6 +265,10 @@ def print_summary(summary: RunSummary) -> None:
     if summary.changes:
         changes = ", ".join(f"{name} {count}" for name, count in summary.changes.items())
         say(f"input files since the last run: {changes}")
+    if summary.unchanged_since:
+        say(f"nothing changed since release {summary.unchanged_since}: it stays current")
+        say(f"warehouse: {summary.warehouse}")
+        return
     for rejection in summary.rejections[:10]:
         say(f"  quarantined {rejection.source_file} [{rejection.stage}]: {rejection.reason}")
     if len(summary.rejections) > 10:

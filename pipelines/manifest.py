@@ -85,6 +85,7 @@ def write_manifest(
     manifest = {
         "release_id": summary.run_id,
         "status": status,
+        "input_fingerprint": summary.input_fingerprint,
         "started_at": summary.started_at,
         "finished_at": now_utc(),
         "failure": summary.failure,

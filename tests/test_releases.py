@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -118,8 +119,8 @@ def test_the_schema_gate_stops_a_removed_or_retyped_column(tmp_path: Path) -> No
     published.chmod(0o644)
     pq.write_table(table.append_column("weight", pa.array([1.0] * table.num_rows)), published)
     with pytest.raises(RunFailed, match=r"gate schema failed: .*tags.weight removed"):
-        build(source, warehouse)
-    build(source, warehouse, allow_schema_change=True)
+        build(source, warehouse, full_refresh=True)
+    build(source, warehouse, full_refresh=True, allow_schema_change=True)
 
 
 def test_rollback_restores_the_previous_good_release_in_one_step(tmp_path: Path) -> None:
@@ -196,21 +197,23 @@ def test_failed_runs_and_rollbacks_feed_the_health_report(tmp_path: Path) -> Non
     with pytest.raises(RunFailed):
         build(source_with(tmp_path / "in", ALL[:10]), warehouse)
     rollback(warehouse)
-    build(source_with(tmp_path / "in", ALL[:30]), warehouse)  # carries the whole history
+    build(source_with(tmp_path / "in", ALL[:30]), warehouse)  # nothing changed: kept as is
+    build(source_with(tmp_path / "in", ALL[:32]), warehouse)  # carries the whole history
     events = [(e["event"], e.get("status")) for e in read_history(warehouse)]
     assert events == [
         ("run", "published"),
         ("run", "published"),
         ("run", "failed"),
         ("rollback", None),
+        ("run", "unchanged"),
         ("run", "published"),
     ]
     ((runs, failure_rate, unrestored),) = query(
         warehouse, "select runs, change_failure_rate, unrestored_failures from health_dora"
     )
-    assert (runs, failure_rate, unrestored) == (4, 0.5, 0)  # the failed run and the rolled-back one
+    assert (runs, failure_rate, unrestored) == (5, 0.4, 0)  # the failed and the rolled-back run
     trend = query(warehouse, "select records from trend_runs where status = 'published'")
-    assert [r[0] for r in trend] == [30, 31, 30]
+    assert [r[0] for r in trend] == [30, 31, 32]
 
 
 def test_a_second_run_at_once_is_refused_with_a_clear_message(tmp_path: Path) -> None:
@@ -274,3 +277,16 @@ def test_a_run_killed_at_any_point_leaves_the_current_release_intact(
     assert count(warehouse) == 32
     assert [p.name for p in (warehouse / ".build").iterdir()] == []
     assert len(list_releases(warehouse)) == 2
+
+
+def test_a_rerun_with_nothing_changed_keeps_the_current_release(tmp_path: Path) -> None:
+    warehouse = tmp_path / "wh"
+    source = source_with(tmp_path / "in", ALL[:30])
+    first = build(source, warehouse)
+    again = build(source, warehouse)
+    assert again.unchanged_since == first.run_id
+    assert (again.loaded, again.rejected) == (30, 0)
+    assert [r.release_id for r in list_releases(warehouse)] == [first.run_id]
+    assert read_history(warehouse)[-1]["status"] == "unchanged"
+    other_day = build(source, warehouse, as_of=dt.date(2026, 7, 1))  # the reference date counts
+    assert other_day.unchanged_since is None and current_release(warehouse) == other_day.run_id
