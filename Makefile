@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 SOURCE ?= data/raw
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help setup run test test-fast lint format demo-data clean
+.PHONY: help setup run test test-fast lint format demo-data bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -31,13 +31,17 @@ test-fast: setup ## run the tests that need no Prefect server
 	@$(BIN)/pytest -m "not e2e"
 
 lint: setup ## ruff (lint + format check) and mypy
-	@$(BIN)/ruff check pipelines tests
-	@$(BIN)/ruff format --check --quiet pipelines tests
+	@$(BIN)/ruff check pipelines tests benchmarks
+	@$(BIN)/ruff format --check --quiet pipelines tests benchmarks
 	@$(BIN)/mypy
 
 format: setup ## apply ruff's fixes and formatting
-	@$(BIN)/ruff check --fix pipelines tests
-	@$(BIN)/ruff format pipelines tests
+	@$(BIN)/ruff check --fix pipelines tests benchmarks
+	@$(BIN)/ruff format pipelines tests benchmarks
+
+N ?= 1000
+bench: setup ## benchmark at N records (N=1000 by default): baselines, full run, flow, re-run
+	@$(BIN)/python -m benchmarks.run --records $(N)
 
 demo-data: setup ## regenerate the synthetic demo corpus in data/raw
 	@rm -f data/raw/*.json
