@@ -14,6 +14,7 @@ time of the same files, measured in the same invocation.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import resource
@@ -25,6 +26,7 @@ import time
 from pathlib import Path
 
 PYTHON = sys.executable
+AS_OF = dt.date(2026, 6, 26)  # every step builds for the same reference date
 STEPS = ("parse-only", "naive-duckdb", "full-run", "full-run-flow", "no-change-rerun")
 
 
@@ -56,8 +58,6 @@ def step_naive_duckdb(corpus: Path, warehouse: Path) -> dict[str, object]:
 
 def step_full_run(corpus: Path, warehouse: Path, full_refresh: bool = True) -> dict[str, object]:
     """Our whole pipeline without Prefect: extract, Parquet, DuckDB, models, data tests."""
-    import datetime as dt
-
     from pipelines.build import DEFAULT_SECTIONS_SPEC
     from pipelines.pipeline import RunOptions, run_pipeline
     from pipelines.settings import find_sql_dir
@@ -66,7 +66,7 @@ def step_full_run(corpus: Path, warehouse: Path, full_refresh: bool = True) -> d
         source=corpus,
         warehouse_dir=warehouse,
         sql_dir=find_sql_dir(),
-        as_of=dt.date(2026, 6, 26),
+        as_of=AS_OF,
         sections_spec=DEFAULT_SECTIONS_SPEC,
         full_refresh=full_refresh,
         allow_shrink=True,
@@ -83,7 +83,8 @@ def run_step(name: str, corpus: Path, warehouse: Path) -> dict[str, object]:
     """Run one step in a fresh process; return its time, peak RSS and details."""
     if name == "full-run-flow":
         command = [PYTHON, "-m", "pipelines.cli", "run", "--source", str(corpus), "--quiet",
-                   "--warehouse", str(warehouse), "--full-refresh", "--allow-shrink"]  # fmt: skip
+                   "--warehouse", str(warehouse), "--full-refresh", "--allow-shrink",
+                   "--as-of", AS_OF.isoformat()]  # fmt: skip
     else:
         command = [PYTHON, "-m", "benchmarks.run", "--step", name, "--corpus", str(corpus),
                    "--warehouse", str(warehouse)]  # fmt: skip

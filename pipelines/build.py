@@ -21,6 +21,7 @@ from pipelines.models import build_models, discover_models
 from pipelines.releases import DATABASE_NAME, PARQUET_DIR, QUARANTINE_DIR, read_history
 from pipelines.tables import TABLES
 from pipelines.warehouse import (
+    connect_for_build,
     insert_rows,
     load_raw_tables,
     load_reference_tables,
@@ -68,7 +69,7 @@ def collect_rejections(results: Sequence[BatchResult]) -> tuple[list[Rejection],
 
 def publish_tables(parts_dir: Path, tables_dir: Path, excluded: set[int]) -> dict[str, int]:
     """Write every normalized table as one sorted zstd Parquet file; return row counts."""
-    with duckdb.connect() as con:
+    with connect_for_build() as con:
         return {t.name: write_final_table(con, t, parts_dir, tables_dir, excluded) for t in TABLES}
 
 
@@ -104,7 +105,7 @@ def load_warehouse(
     database = build_dir / DATABASE_NAME
     database.unlink(missing_ok=True)
     keep_quarantined_bytes(facts.rejections, build_dir / QUARANTINE_DIR)
-    with duckdb.connect(str(database)) as con:
+    with connect_for_build(database) as con:
         rows = load_raw_tables(con, tables_dir)
         load_reference_tables(con, sections_spec)
         load_run_tables(
@@ -202,7 +203,7 @@ def read_metrics(database: Path) -> dict[str, Any]:
 def build_sql_models(database: Path, sql_dir: Path) -> dict[str, float]:
     """Build the SQL models layer by layer (betweenness between marts and reports)."""
     models = discover_models(sql_dir)
-    with duckdb.connect(str(database)) as con:
+    with connect_for_build(database) as con:
         seconds = build_models(con, models, "staging")
         seconds.update(build_models(con, models, "marts"))
         load_betweenness(con)
@@ -212,7 +213,7 @@ def build_sql_models(database: Path, sql_dir: Path) -> dict[str, float]:
 
 def run_warehouse_tests(database: Path, sql_dir: Path) -> list[DataTestResult]:
     """Run the data tests in `sql/tests` against the built warehouse."""
-    with duckdb.connect(str(database)) as con:
+    with connect_for_build(database) as con:
         results = run_data_tests(con, load_data_tests(sql_dir / "tests"))
         con.execute("checkpoint")
     return results

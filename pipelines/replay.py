@@ -20,7 +20,7 @@ from pipelines.pipeline import (
 )
 from pipelines.releases import DATABASE_NAME, PARQUET_DIR, QUARANTINE_DIR
 from pipelines.tables import TABLES
-from pipelines.warehouse import sql_literal
+from pipelines.warehouse import connect_for_build, sql_literal
 
 PREVIOUS_BATCH, REPLAY_BATCH = 1, 0
 
@@ -54,7 +54,7 @@ def carry_published_records(warehouse_dir: Path, parts_dir: Path) -> BatchResult
     """Turn the published Parquet tables into part files tagged with one id per record."""
     published = warehouse_dir / PARQUET_DIR
     result = BatchResult()
-    with duckdb.connect() as con:
+    with connect_for_build() as con:
         occupations = sql_literal(str(published / "occupations.parquet"))
         con.execute(
             "create temp table ids as select slug, updated_on, source_file, content_hash,"

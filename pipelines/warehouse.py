@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,17 @@ from pipelines.extract import Rejection
 from pipelines.tables import TABLES, Table
 
 RAW_SCHEMA = "raw"
+# DuckDB takes 80% of RAM by default; a bound keeps a run's memory flat as corpora grow
+# (DuckDB spills to disk beyond it). OCCUPIPE_DUCKDB_MEMORY overrides it.
+DEFAULT_MEMORY_LIMIT = "1GB"
+
+
+def connect_for_build(database: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-write DuckDB connection with a bounded memory budget."""
+    con = duckdb.connect(str(database) if database else ":memory:")
+    limit = os.environ.get("OCCUPIPE_DUCKDB_MEMORY", DEFAULT_MEMORY_LIMIT)
+    con.execute("set memory_limit = ?", [limit])
+    return con
 
 
 def sql_literal(value: str) -> str:
