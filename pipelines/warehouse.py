@@ -22,11 +22,15 @@ RAW_SCHEMA = "raw"
 DEFAULT_MEMORY_LIMIT = "1GB"
 
 
-def connect_for_build(database: Path | None = None) -> duckdb.DuckDBPyConnection:
-    """A read-write DuckDB connection with a bounded memory budget."""
+def connect_for_build(
+    database: Path | None = None, spill_dir: Path | None = None
+) -> duckdb.DuckDBPyConnection:
+    """A read-write DuckDB connection with a bounded memory budget (spilling to disk)."""
     con = duckdb.connect(str(database) if database else ":memory:")
     limit = os.environ.get("OCCUPIPE_DUCKDB_MEMORY", DEFAULT_MEMORY_LIMIT)
     con.execute("set memory_limit = ?", [limit])
+    if spill_dir is not None:
+        con.execute("set temp_directory = ?", [str(spill_dir)])
     return con
 
 
