@@ -60,6 +60,7 @@ class Format(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
+    parquet = "parquet"
 
 
 class Failure(Exception):
@@ -363,19 +364,83 @@ def query(
     sql: Annotated[str, typer.Argument(help="A SQL query (read-only).")],
     fmt: FormatOption = Format.table,
     limit: Annotated[int, typer.Option(help="Most rows shown in table format.")] = 100,
+    output: Annotated[
+        Path | None, typer.Option("--out", help="Write the result to this file.")
+    ] = None,
     warehouse: WarehouseOption = None,
 ) -> None:
-    """Run a read-only SQL query against the warehouse."""
+    """Run a read-only SQL query against the warehouse (parquet needs --out)."""
+    if fmt is Format.parquet and output is None:
+        raise fail("--format parquet needs --out FILE.", EXIT_USAGE)
     con = connect_read_only(warehouse)
     try:
+        if fmt is Format.parquet:
+            assert output is not None
+            write_parquet_result(con.sql(sql).to_arrow_table(), output)
+            say(f"wrote {output}")
+            return
         cursor = con.execute(sql)
         columns = [d[0] for d in cursor.description or []]
-        rows = cursor.fetchmany(limit) if fmt is Format.table else cursor.fetchall()
+        rows = cursor.fetchmany(limit) if fmt is Format.table and not output else cursor.fetchall()
     except duckdb.Error as exc:
         raise fail(f"the query failed: {str(exc).splitlines()[0]}") from None
+    if output is not None:
+        write_text_result(fmt, columns, rows, output)
+        say(f"wrote {len(rows)} rows to {output}")
+        return
     emit(fmt, [("query", columns, rows)])
     if fmt is Format.table and len(rows) == limit and cursor.fetchone() is not None:
         err.print(f"(showing the first {limit} rows; use --limit or --format csv for more)")
+
+
+def write_parquet_result(table: Any, output: Path) -> None:
+    import pyarrow.parquet as pq
+
+    try:
+        pq.write_table(table, output, compression="zstd")
+    except OSError as exc:
+        raise fail(f"cannot write {output}: {exc.strerror or exc}") from None
+
+
+def write_text_result(
+    fmt: Format, columns: list[str], rows: list[tuple[Any, ...]], output: Path
+) -> None:
+    text = (
+        render_json(rows_as_dicts(columns, rows)) + "\n"
+        if fmt is Format.json
+        else render_csv(columns, rows)
+    )
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"cannot write {output}: {exc.strerror or exc}") from None
+
+
+@app.command()
+def export(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the export to.")],
+    tables: Annotated[
+        str | None, typer.Option(help="Comma-separated tables (default: all).")
+    ] = None,
+    release: Annotated[str | None, typer.Option(help="Release id (default: current).")] = None,
+    partition_by: Annotated[
+        str | None, typer.Option("--partition-by", help="Partition by: category.")
+    ] = None,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Export a release's tables as Parquet with a manifest and a data dictionary."""
+    from pipelines.export import export_release
+
+    names = [t.strip() for t in tables.split(",")] if tables else None
+    try:
+        manifest = export_release(warehouse_dir(warehouse), out, names, release, partition_by)
+    except ReleaseError as exc:
+        raise fail(
+            f"{exc}.", EXIT_USAGE if "unknown" in str(exc) or "only" in str(exc) else 1
+        ) from None
+    except OSError as exc:
+        raise fail(f"cannot write the export to {out}: {exc.strerror or exc}") from None
+    say(f"exported {len(manifest['tables'])} table(s) of release {manifest['release_id']} to {out}")
 
 
 @app.command()

@@ -29,6 +29,16 @@ class Model:
     depends_on: frozenset[str]
 
     @property
+    def description(self) -> str:
+        """The model's opening comment lines: what one row is."""
+        lines = []
+        for line in self.sql.splitlines():
+            if not line.startswith("--"):
+                break
+            lines.append(line.removeprefix("--").strip())
+        return " ".join(lines)
+
+    @property
     def materialization(self) -> str:
         return MATERIALIZATION[self.layer]
 
@@ -97,6 +107,9 @@ def build_model(con: duckdb.DuckDBPyConnection, model: Model) -> float:
     started = time.perf_counter()
     try:
         con.execute(f"create or replace {model.materialization} {model.name} as\n{model.sql}")
+        if model.description:
+            comment = model.description.replace("'", "''")
+            con.execute(f"comment on {model.materialization} {model.name} is '{comment}'")
     except duckdb.Error as exc:
         first_line = str(exc).splitlines()[0]
         raise ModelError(f"model {model.name} ({model.path.name}) failed: {first_line}") from exc

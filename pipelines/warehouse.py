@@ -79,8 +79,17 @@ def load_raw_tables(con: duckdb.DuckDBPyConnection, tables_dir: Path) -> dict[st
         path = sql_literal(str(tables_dir / f"{table.name}.parquet"))
         relation = f"{RAW_SCHEMA}.{table.name}"
         con.execute(f"create or replace table {relation} as select * from read_parquet({path})")
+        comment_table(con, relation, table)
         counts[table.name] = _count(con, f"{RAW_SCHEMA}.{table.name}")
     return counts
+
+
+def comment_table(con: duckdb.DuckDBPyConnection, relation: str, table: Table) -> None:
+    """Document a table and its columns in the warehouse (`duckdb_columns()` shows them)."""
+    con.execute(f"comment on table {relation} is {sql_literal(table.description)}")
+    for column in table.columns:
+        description = sql_literal(column.description)
+        con.execute(f"comment on column {relation}.{column.name} is {description}")
 
 
 def load_reference_tables(con: duckdb.DuckDBPyConnection, sections_spec: Path) -> None:

@@ -1,0 +1,139 @@
+"""Export a release's tables for downstream analysts: Parquet, a manifest and a data dictionary."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from pipelines.docs import render_data_dictionary
+from pipelines.manifest import file_sha256
+from pipelines.releases import (
+    PARQUET_DIR,
+    ReleaseError,
+    current_release,
+    read_manifest,
+    release_path,
+)
+from pipelines.tables import TABLES_BY_NAME, Column
+
+ROW_GROUP_ROWS = 100_000
+
+
+def export_release(
+    warehouse: Path,
+    out: Path,
+    tables: Sequence[str] | None = None,
+    release_id: str | None = None,
+    partition_by: str | None = None,
+) -> dict[str, Any]:
+    """Write the chosen tables of a release (default: the current one) to `out`."""
+    release_id = release_id or current_release(warehouse)
+    if release_id is None:
+        raise ReleaseError(f"no release in {warehouse} to export; run `occupipe run` first")
+    source = release_path(warehouse, release_id) / PARQUET_DIR
+    if not source.exists():
+        raise ReleaseError(f"release {release_id} has no tables to export")
+    names = list(tables) if tables else list(TABLES_BY_NAME)
+    unknown = sorted(set(names) - set(TABLES_BY_NAME))
+    if unknown:
+        raise ReleaseError(f"unknown table(s): {', '.join(unknown)}")
+    if partition_by not in (None, "category"):
+        raise ReleaseError("only --partition-by category is supported")
+    out.mkdir(parents=True, exist_ok=True)
+    categories = read_categories(source) if partition_by else None
+    files: dict[str, str] = {}
+    for name in names:
+        table = pq.read_table(source / f"{name}.parquet")
+        written = (
+            write_partitioned(table, out / name, categories)
+            if categories is not None
+            else [write_table(table, out / f"{name}.parquet")]
+        )
+        files.update({p.relative_to(out).as_posix(): file_sha256(p) for p in written})
+    manifest = build_export_manifest(warehouse, release_id, names, files, partition_by, source)
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True), "utf-8")
+    (out / "README.md").write_text(render_export_readme(release_id, names, partition_by), "utf-8")
+    return manifest
+
+
+def write_table(table: pa.Table, path: Path) -> Path:
+    """One zstd Parquet file; column descriptions travel in the Arrow schema metadata."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, path, compression="zstd", row_group_size=ROW_GROUP_ROWS)
+    return path
+
+
+def read_categories(source: Path) -> dict[str, str]:
+    occupations = pq.read_table(source / "occupations.parquet", columns=["slug", "category"])
+    return dict(
+        zip(*(occupations.column(c).to_pylist() for c in ("slug", "category")), strict=True)
+    )
+
+
+def write_partitioned(table: pa.Table, folder: Path, categories: dict[str, str]) -> list[Path]:
+    """Hive-style `category=<value>/part-0.parquet` files, in a fixed order."""
+    shutil.rmtree(folder, ignore_errors=True)
+    category = pa.array(
+        [categories[slug] for slug in table.column("slug").to_pylist()], pa.string()
+    )
+    written = []
+    for value in sorted(set(category.to_pylist())):
+        part = table.filter(pc.equal(category, value))
+        written.append(write_table(part, folder / f"category={value}" / "part-0.parquet"))
+    return written
+
+
+def build_export_manifest(
+    warehouse: Path,
+    release_id: str,
+    names: Sequence[str],
+    files: dict[str, str],
+    partition_by: str | None,
+    source: Path,
+) -> dict[str, Any]:
+    release = read_manifest(warehouse, release_id)
+    return {
+        "release_id": release_id,
+        "partition_by": partition_by,
+        "tables": {
+            name: {
+                "rows": pq.read_metadata(source / f"{name}.parquet").num_rows,
+                "key": list(TABLES_BY_NAME[name].key),
+                "columns": [column_entry(c) for c in TABLES_BY_NAME[name].columns],
+            }
+            for name in names
+        },
+        "files": files,
+        "source_fingerprint": release.get("input_fingerprint"),
+        "inputs": len(release.get("inputs", [])),
+    }
+
+
+def column_entry(column: Column) -> dict[str, Any]:
+    return {
+        "name": column.name,
+        "type": str(column.type),
+        "nullable": column.nullable,
+        "description": column.description,
+    }
+
+
+def render_export_readme(release_id: str, names: Sequence[str], partition_by: str | None) -> str:
+    layout = (
+        "Each table is a folder of `category=<value>/part-0.parquet` files (hive partitioning)."
+        if partition_by
+        else "Each table is one zstd Parquet file."
+    )
+    return (
+        f"# occupipe export of release {release_id}\n\n"
+        f"Tables: {', '.join(names)}. {layout} `manifest.json` lists row counts, schemas and "
+        "SHA-256 checksums. Column descriptions are also stored in each file's schema "
+        "metadata.\n\n## Data dictionary\n\n" + render_data_dictionary() + "\n"
+    )

@@ -1,0 +1,124 @@
+"""Exports for downstream analysts, query output files, and the documented warehouse."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from pipelines.cli import app
+from pipelines.export import export_release
+from pipelines.pipeline import RunSummary
+from pipelines.releases import ReleaseError
+from pipelines.tables import TABLES, TABLES_BY_NAME
+
+
+def digests(folder: Path) -> dict[str, str]:
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_exporting_the_same_release_twice_gives_the_same_bytes(
+    corpus_warehouse: tuple[Path, RunSummary], tmp_path: Path
+) -> None:
+    warehouse = corpus_warehouse[0]
+    export_release(warehouse, tmp_path / "a")
+    export_release(warehouse, tmp_path / "b")
+    assert digests(tmp_path / "a") == digests(tmp_path / "b")
+    manifest = json.loads((tmp_path / "a" / "manifest.json").read_text())
+    assert manifest["tables"]["occupations"]["rows"] == 182
+    assert manifest["files"]["sections.parquet"] == digests(tmp_path / "a")["sections.parquet"]
+    assert "## Data dictionary" in (tmp_path / "a" / "README.md").read_text()
+
+
+@pytest.mark.parametrize("table", [t.name for t in TABLES])
+def test_each_exported_file_reads_back_with_the_documented_schema(
+    corpus_warehouse: tuple[Path, RunSummary], tmp_path_factory: pytest.TempPathFactory, table: str
+) -> None:
+    out = tmp_path_factory.mktemp("export")
+    export_release(corpus_warehouse[0], out, [table])
+    path = out / f"{table}.parquet"
+    declared = TABLES_BY_NAME[table]
+    arrow = pq.read_schema(path)
+    assert arrow.names == declared.column_names
+    assert [f.metadata[b"description"].decode() for f in arrow] == [
+        c.description for c in declared.columns
+    ]
+    assert pl.read_parquet(path).columns == declared.column_names
+    with duckdb.connect() as con:
+        names = [
+            r[0]
+            for r in con.execute("describe select * from read_parquet(?)", [str(path)]).fetchall()
+        ]
+    assert names == declared.column_names
+
+
+def test_a_partitioned_export_reads_back_as_one_table(
+    corpus_warehouse: tuple[Path, RunSummary], tmp_path: Path
+) -> None:
+    export_release(corpus_warehouse[0], tmp_path, ["occupations", "tags"], partition_by="category")
+    with duckdb.connect() as con:
+        rows = con.execute(
+            "select count(*), count(category) from read_parquet(?, hive_partitioning = true)",
+            [str(tmp_path / "tags" / "*" / "*.parquet")],
+        ).fetchall()
+        law = con.execute(
+            "select count(*) from read_parquet(?)",
+            [str(tmp_path / "occupations" / "category=Law" / "part-0.parquet")],
+        ).fetchall()
+    assert rows == [(828, 828)]  # every tag row landed under its record's category
+    assert law == [(3,)]
+
+
+def test_bad_export_requests_are_refused(
+    corpus_warehouse: tuple[Path, RunSummary], tmp_path: Path
+) -> None:
+    with pytest.raises(ReleaseError, match="unknown table"):
+        export_release(corpus_warehouse[0], tmp_path, ["nope"])
+    with pytest.raises(ReleaseError, match="only --partition-by category"):
+        export_release(corpus_warehouse[0], tmp_path, partition_by="kind")
+    with pytest.raises(ReleaseError, match="no release"):
+        export_release(tmp_path / "empty", tmp_path)
+
+
+def test_the_warehouse_documents_its_tables_and_columns(
+    corpus_warehouse: tuple[Path, RunSummary],
+) -> None:
+    with duckdb.connect(str(corpus_warehouse[0] / "occupations.duckdb"), read_only=True) as con:
+        column = con.execute(
+            "select comment from duckdb_columns() where schema_name = 'raw'"
+            " and table_name = 'occupations' and column_name = 'slug'"
+        ).fetchall()
+        view = con.execute(
+            "select comment from duckdb_views() where view_name = 'review_queue'"
+        ).fetchall()
+    assert column == [("URL-safe identifier of the record (primary key).",)]
+    assert "review queue" in str(view[0][0])
+
+
+def test_query_results_can_be_written_as_parquet_csv_or_json(
+    corpus_warehouse: tuple[Path, RunSummary], tmp_path: Path
+) -> None:
+    warehouse = str(corpus_warehouse[0])
+    runner = CliRunner()
+    sql = "select slug, word_count from occupations order by slug"
+    for fmt in ("parquet", "csv", "json"):
+        out = tmp_path / f"result.{fmt}"
+        result = runner.invoke(
+            app, ["query", sql, "-f", fmt, "--out", str(out), "--warehouse", warehouse]
+        )
+        assert result.exit_code == 0, result.stderr
+    assert pl.read_parquet(tmp_path / "result.parquet").height == 182
+    assert len((tmp_path / "result.csv").read_text().splitlines()) == 183
+    assert len(json.loads((tmp_path / "result.json").read_text())) == 182
+    refused = runner.invoke(app, ["query", sql, "-f", "parquet", "--warehouse", warehouse])
+    assert refused.exit_code == 2 and "needs --out" in refused.stderr
