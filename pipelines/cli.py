@@ -444,6 +444,25 @@ def export(
 
 
 @app.command()
+def schedule(
+    cron: Annotated[str, typer.Option("--cron", help='Cron schedule, e.g. "0 6 * * *" (UTC).')],
+    source: Annotated[str, typer.Option(help="Folder, file or API URL.")] = "data/raw",
+    warehouse: Annotated[str, typer.Option(help="Warehouse folder.")] = "data/warehouse",
+    name: Annotated[str, typer.Option(help="Deployment name.")] = "occupipe-build",
+) -> None:
+    """Serve the build as a Prefect deployment on a cron schedule (needs a Prefect server)."""
+    from pipelines.schedule import SchedulingUnavailable, serve_schedule
+
+    parameters = {"source": source, "warehouse": warehouse}
+    try:
+        serve_schedule(cron, parameters, name)
+    except SchedulingUnavailable as exc:
+        raise fail(f"{exc}.") from None
+    except ValueError as exc:
+        raise fail(f"invalid schedule {cron!r}: {str(exc).splitlines()[0]}", EXIT_USAGE) from None
+
+
+@app.command()
 def synth(
     records: Annotated[int, typer.Option("--records", min=1, help="How many records.")] = 120,
     out: Annotated[

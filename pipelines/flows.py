@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, TypeVar
 
 from pipelines.prefect_setup import configure_prefect
@@ -73,6 +75,31 @@ def build_warehouse(options: RunOptions) -> RunSummary:
 def replay_warehouse(options: RunOptions) -> RunSummary:
     """Re-validate the kept quarantined documents and rebuild with those that now pass."""
     return replay_quarantine(options, stage=run_as_task)
+
+
+@flow(name="scheduled-build", validate_parameters=True)
+def scheduled_build(
+    source: str = "data/raw",
+    warehouse: str = "data/warehouse",
+    max_reject_rate: float = 0.05,
+    max_shrink: float = 0.10,
+) -> dict[str, Any]:
+    """The build for deployments: plain parameters, today's reference date, and the run lock
+    (an overlapping run stops with "another run is in progress" instead of colliding)."""
+    from pipelines.build import DEFAULT_SECTIONS_SPEC
+    from pipelines.settings import find_sql_dir
+
+    options = RunOptions(
+        source=source if source.startswith(("http://", "https://")) else Path(source),
+        warehouse_dir=Path(warehouse),
+        sql_dir=find_sql_dir(),
+        as_of=dt.date.today(),
+        sections_spec=DEFAULT_SECTIONS_SPEC,
+        max_reject_rate=max_reject_rate,
+        max_shrink=max_shrink,
+    )
+    summary = run_pipeline(options, stage=run_as_task)
+    return {"run_id": summary.run_id, "loaded": summary.loaded, "quarantined": summary.rejected}
 
 
 def run_flow_quietly(chosen: Callable[[RunOptions], RunSummary], options: RunOptions) -> RunSummary:

@@ -7,6 +7,7 @@ import datetime as dt
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -53,3 +54,12 @@ def corpus_warehouse(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Ru
         pytest.fail(f"the shared corpus is missing: expected it at {SOULS}")
     warehouse = tmp_path_factory.mktemp("corpus-warehouse")
     return warehouse, build(SOULS, warehouse)
+
+
+@pytest.fixture(scope="session")
+def prefect_server() -> Iterator[None]:
+    """One Prefect test server (a fresh database) for the tests that run flows."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=60):
+        yield

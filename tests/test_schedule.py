@@ -1,0 +1,56 @@
+"""Scheduled runs: a deployment is registered with the cron and parameters asked for."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("prefect_server")]
+
+
+def test_a_deployment_is_registered_with_the_cron_and_parameters() -> None:
+    from prefect import get_client
+
+    from pipelines.schedule import make_deployment
+
+    parameters = {"source": "data/raw", "warehouse": "/srv/warehouse"}
+    deployment_id = make_deployment("0 6 * * *", parameters, name="morning").apply()
+    assert isinstance(deployment_id, UUID)  # called outside an event loop: sync
+
+    async def read() -> tuple[list[str], dict[str, object], str]:
+        async with get_client() as client:
+            deployment = await client.read_deployment(deployment_id)
+        crons = [getattr(s.schedule, "cron", "") for s in deployment.schedules]
+        return crons, deployment.parameters, deployment.name
+
+    crons, stored, name = asyncio.run(read())
+    assert (crons, stored, name) == (["0 6 * * *"], parameters, "morning")
+
+
+def test_prefect_yaml_deploys_the_same_flow() -> None:
+    import yaml
+
+    from pipelines.settings import PROJECT_DIR
+
+    config = yaml.safe_load((PROJECT_DIR / "prefect.yaml").read_text())
+    (deployment,) = config["deployments"]
+    assert deployment["entrypoint"] == "pipelines/flows.py:scheduled_build"
+    assert deployment["schedules"][0]["cron"] == "0 6 * * *"
+    from pipelines.flows import scheduled_build
+
+    assert set(deployment["parameters"]) <= set(scheduled_build.parameters.properties)
+
+
+def test_the_scheduled_flow_builds_and_publishes(tmp_path: Path) -> None:
+    from pipelines.flows import scheduled_build
+    from tests.conftest import SOULS
+
+    source = tmp_path / "in"
+    source.mkdir()
+    for path in sorted(SOULS.glob("*.json"))[:20]:
+        (source / path.name).write_bytes(path.read_bytes())
+    result = scheduled_build(source=str(source), warehouse=str(tmp_path / "wh"))
+    assert result["loaded"] == 20 and result["quarantined"] == 0
