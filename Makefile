@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 SOURCE ?= data/raw
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help setup run test test-fast lint format demo-data bench clean
+.PHONY: help setup run test test-fast lint format demo-data bench browser clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -24,8 +24,15 @@ $(BIN)/.synced: pyproject.toml uv.lock
 run: setup ## build the warehouse from data/raw (SOURCE=dir to change) and print a summary
 	@$(BIN)/occupipe run --source $(SOURCE)
 
-test: setup lint ## lint, type-check and run the whole test suite
+test: setup lint browser ## lint, type-check and run the whole test suite
 	@$(BIN)/pytest
+
+browser: ## headless Chromium for the HTML report's browser test (Debian package)
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing chromium (Debian package) for the browser test"; \
+			apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else echo "note: chromium is missing and cannot be installed here: the browser test will be skipped"; fi; }
 
 test-fast: setup ## run the tests that need no Prefect server
 	@$(BIN)/pytest -m "not e2e"

@@ -335,14 +335,28 @@ REPORTS_HELP = "coverage, review, wordcount or stats (or any report view's full 
 
 @app.command()
 def report(
-    name: Annotated[str, typer.Argument(help=REPORTS_HELP)],
+    name: Annotated[str | None, typer.Argument(help=REPORTS_HELP)] = None,
     fmt: FormatOption = Format.table,
     as_of: AsOfOption = None,
+    html_file: Annotated[
+        Path | None, typer.Option("--html", help="Write the HTML report with charts here.")
+    ] = None,
     warehouse: WarehouseOption = None,
 ) -> None:
-    """Print a report computed by the SQL models in sql/reports."""
+    """Print a report computed by the SQL models in sql/reports (or --html FILE: charts)."""
     day = parse_date(as_of)
     con = connect_read_only(warehouse)
+    if html_file is not None:
+        from pipelines.html_report import render_report
+
+        try:
+            html_file.write_text(render_report(con), encoding="utf-8")
+        except OSError as exc:
+            raise fail(f"cannot write {html_file}: {exc.strerror or exc}") from None
+        say(f"wrote {html_file}")
+        return
+    if name is None:
+        raise fail(f"name a report: {REPORTS_HELP}", EXIT_USAGE)
     models = report_models(con, name)
     if not models:
         raise fail(f"there is no report called {name!r}; try {REPORTS_HELP}", EXIT_USAGE)

@@ -80,7 +80,8 @@ def write_manifest(
     build_dir: Path, summary: RunSummary, options: RunOptions, status: str
 ) -> dict[str, Any]:
     """Describe a release completely in `manifest.json` (the data files hold no run times)."""
-    outputs = sorted([*(build_dir / PARQUET_DIR).glob("*.parquet"), build_dir / DATABASE_NAME])
+    data_files = [*(build_dir / PARQUET_DIR).glob("*.parquet"), build_dir / DATABASE_NAME]
+    outputs = sorted([*data_files, build_dir / "report.html"])
     outputs = [p for p in outputs if p.exists()]
     manifest = {
         "release_id": summary.run_id,

@@ -49,6 +49,7 @@ from pipelines.gates import (
     check_schema,
     check_volume,
 )
+from pipelines.html_report import REPORT_NAME, write_report
 from pipelines.http_source import HttpSettings, is_http_source, mirror_name, mirror_source
 from pipelines.lock import run_lock
 from pipelines.manifest import (
@@ -414,6 +415,7 @@ def finish_build(
     errors = failed_tests(summary.test_results, "error")
     apply_gate(summary, "data_tests", describe_failures(errors) if errors else None)
     summary.metrics = read_metrics(database)
+    stage("html-report", write_report, database, build_dir / REPORT_NAME)
 
     started = time.perf_counter()
     summary.release_id = summary.run_id

@@ -1,0 +1,115 @@
+"""The HTML report: self-contained, every chart present, and drawn by a real browser."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import struct
+import subprocess
+import zlib
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.html_report import render_report
+from pipelines.pipeline import RunSummary
+
+CHROMIUM = shutil.which("chromium")
+TEAL, DRAFT_ORANGE, DEGREE_BROWN = (1, 102, 94), (252, 141, 89), (140, 81, 10)
+
+
+@pytest.fixture(scope="module")
+def page(corpus_warehouse: tuple[Path, RunSummary]) -> str:
+    with duckdb.connect(str(corpus_warehouse[0] / "occupations.duckdb"), read_only=True) as con:
+        return render_report(con)
+
+
+def test_the_report_is_self_contained(page: str) -> None:
+    assert "<script" not in page
+    assert not re.search(r'(src|href)="', page)  # nothing to fetch: no network needed
+    assert page.count("<svg") == 4  # heat map, review bars, word counts, degrees
+
+
+def test_the_heat_map_has_a_cell_per_category_and_section(page: str) -> None:
+    assert page.count('class="cell"') == 21 * 20
+
+
+def test_each_release_carries_its_report(corpus_warehouse: tuple[Path, RunSummary]) -> None:
+    report = corpus_warehouse[0] / "current" / "report.html"
+    assert report.read_text().count("<svg") == 4
+
+
+def read_png_pixels(path: Path) -> tuple[int, int, bytes]:
+    """Decode an 8-bit RGBA or RGB, non-interlaced PNG (what Chromium writes) to raw RGB(A)."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    offset, chunks = 8, b""
+    width = height = channels = 0
+    while offset < len(data):
+        length, kind = struct.unpack(">I4s", data[offset : offset + 8])
+        body = data[offset + 8 : offset + 8 + length]
+        if kind == b"IHDR":
+            width, height, depth, colour = struct.unpack(">IIBB", body[:10])
+            assert depth == 8 and colour in (2, 6)
+            channels = 4 if colour == 6 else 3
+        elif kind == b"IDAT":
+            chunks += body
+        offset += 12 + length
+    raw, stride = zlib.decompress(chunks), width * channels
+    rows, previous = [], bytearray(stride)
+    for y in range(height):
+        kind, line = (
+            raw[y * (stride + 1)],
+            bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)]),
+        )
+        for i in range(stride):
+            left = line[i - channels] if i >= channels else 0
+            up, corner = previous[i], previous[i - channels] if i >= channels else 0
+            if kind == 1:
+                line[i] = (line[i] + left) & 255
+            elif kind == 2:
+                line[i] = (line[i] + up) & 255
+            elif kind == 3:
+                line[i] = (line[i] + (left + up) // 2) & 255
+            elif kind == 4:
+                p = left + up - corner
+                best = min(
+                    (abs(p - left), 0, left), (abs(p - up), 1, up), (abs(p - corner), 2, corner)
+                )
+                line[i] = (line[i] + best[2]) & 255
+        rows.append(bytes(line))
+        previous = line
+    return width, channels, b"".join(rows)
+
+
+def count_colour(pixels: bytes, channels: int, colour: tuple[int, int, int]) -> int:
+    target = bytes(colour)
+    return sum(1 for i in range(0, len(pixels), channels) if pixels[i : i + 3] == target)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (make test installs it)")
+def test_a_real_browser_draws_the_charts(page: str, tmp_path: Path) -> None:
+    html = tmp_path / "report.html"
+    html.write_text(page)
+    shot = tmp_path / "report.png"
+    subprocess.run(
+        [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+         "--no-first-run", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}",
+         "--window-size=1000,2200", "--hide-scrollbars", html.as_uri()],
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    width, channels, pixels = read_png_pixels(shot)
+    assert width == 1000
+    assert count_colour(pixels, channels, TEAL) > 10_000  # the heat map's full-coverage cells
+    assert count_colour(pixels, channels, DRAFT_ORANGE) > 1_000  # draft bars
+    assert count_colour(pixels, channels, DEGREE_BROWN) > 1_000  # degree bars
+
+
+def test_trends_are_drawn_once_there_are_two_runs() -> None:
+    from pipelines.html_report import line_chart
+
+    chart = line_chart([("r1", 30.0), ("r2", 31.0), ("r3", 29.0)], "records over runs")
+    assert chart.count("<circle") == 3 and "<polyline" in chart and "29 .. 31" in chart
+    assert "Trends appear after two published runs" in line_chart([("r1", 30.0)], "x")
