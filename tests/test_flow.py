@@ -56,6 +56,7 @@ def test_the_flow_records_a_completed_run_with_every_stage(tmp_path: Path) -> No
         "build-models",
         "data-tests",
         "discover",
+        "html-report",
         "load-warehouse",
         "publish",
         "write-parquet",
