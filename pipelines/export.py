@@ -64,8 +64,14 @@ def export_release(
 
 
 def write_table(table: pa.Table, path: Path) -> Path:
-    """One zstd Parquet file; column descriptions travel in the Arrow schema metadata."""
+    """One zstd Parquet file; column descriptions travel in the file's key-value metadata
+    (`occupipe:columns`, JSON) and in the Arrow schema's field metadata."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    descriptions = {
+        f.name: (f.metadata or {}).get(b"description", b"").decode() for f in table.schema
+    }
+    metadata = {**(table.schema.metadata or {}), b"occupipe:columns": json.dumps(descriptions)}
+    table = table.replace_schema_metadata(metadata)
     pq.write_table(table, path, compression="zstd", row_group_size=ROW_GROUP_ROWS)
     return path
 

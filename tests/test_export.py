@@ -54,6 +54,8 @@ def test_each_exported_file_reads_back_with_the_documented_schema(
         c.description for c in declared.columns
     ]
     assert pl.read_parquet(path).columns == declared.column_names
+    stored = json.loads(pq.read_metadata(path).metadata[b"occupipe:columns"])
+    assert stored == {c.name: c.description for c in declared.columns}
     with duckdb.connect() as con:
         names = [
             r[0]
