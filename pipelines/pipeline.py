@@ -122,6 +122,7 @@ class RunOptions:
     lock_wait: float = 0.0
     full_refresh: bool = False
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    parallel_min_files: int = 2000
     http: HttpSettings = field(default_factory=HttpSettings)
 
 
@@ -290,7 +291,9 @@ def extract_source(
     ]
     names = [f"extract-batch-{n}" for n in range(len(batches))]
     results = []
-    for result in stage.fan_out(names, extract_batch, calls, options.workers):
+    # spawning workers costs about 2 s: below a few thousand files one process is faster
+    workers = options.workers if len(paths) >= options.parallel_min_files else 1
+    for result in stage.fan_out(names, extract_batch, calls, workers):
         results.append(result)
         report_progress(sum(len(b) for b in batches[: len(results)]), len(paths))
     cache.save_index(list(prints.values()))

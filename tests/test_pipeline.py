@@ -149,7 +149,7 @@ def test_report_figures_agree_with_each_other(corpus_warehouse: tuple[Path, RunS
 def test_extraction_on_worker_processes_gives_the_same_bytes(tmp_path: Path) -> None:
     source = copy_sample(tmp_path / "in", 60)
     build(source, tmp_path / "one", batch_size=10, workers=1)
-    summary = build(source, tmp_path / "two", batch_size=10, workers=2)
+    summary = build(source, tmp_path / "two", batch_size=10, workers=2, parallel_min_files=0)
     assert summary.loaded == 60
 
     def digests(folder: Path) -> dict[str, str]:
