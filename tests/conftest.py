@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
 # Prefect keeps state under PREFECT_HOME: give the test session its own, before any import.
@@ -27,6 +28,25 @@ SOULS = SAMPLE / "souls"
 SEED = CORPUS / "devops-engineer.seed.json"
 DEMO = PROJECT_DIR / "data" / "raw"
 REFERENCE_DATE = dt.date(2026, 6, 26)
+
+
+def copy_records(folder: Path, paths: list[Path]) -> Path:
+    """Copy record files into a folder (created if needed)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in paths:
+        shutil.copy(path, folder / path.name)
+    return folder
+
+
+def copy_sample(folder: Path, count: int = 30) -> Path:
+    """The first `count` records of the real sample, copied into a folder."""
+    return copy_records(folder, sorted(SOULS.glob("*.json"))[:count])
+
+
+def query(warehouse: Path, sql: str) -> list[tuple[Any, ...]]:
+    """Run SQL on a published warehouse, read-only."""
+    with duckdb.connect(str(warehouse / "occupations.duckdb"), read_only=True) as con:
+        return con.execute(sql).fetchall()
 
 
 def options_for(source: Path | str, warehouse: Path, **overrides: Any) -> RunOptions:

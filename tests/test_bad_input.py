@@ -9,14 +9,13 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 
 from pipelines import build as build_module
 from pipelines import pipeline as pipeline_module
 from pipelines.build import RunFailed
 from pipelines.extract import Extracted, Rejection, SourceError, extract_documents
-from tests.conftest import SOULS, build
+from tests.conftest import SOULS, build, copy_sample, query
 
 REAL = (SOULS / "absurdist.json").read_bytes()
 RECORD: dict[str, Any] = json.loads(REAL)
@@ -130,18 +129,6 @@ def write(folder: Path, files: dict[str, Any]) -> Path:
         data = content if isinstance(content, bytes) else json.dumps(content).encode()
         (folder / name).write_bytes(data)
     return folder
-
-
-def copy_sample(folder: Path, count: int = 30) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for path in sorted(SOULS.glob("*.json"))[:count]:
-        shutil.copy(path, folder / path.name)
-    return folder
-
-
-def query(warehouse: Path, sql: str) -> list[tuple[Any, ...]]:
-    with duckdb.connect(str(warehouse / "occupations.duckdb"), read_only=True) as con:
-        return con.execute(sql).fetchall()
 
 
 def test_every_input_is_loaded_quarantined_or_ignored_and_the_counts_add_up(tmp_path: Path) -> None:

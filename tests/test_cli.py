@@ -127,12 +127,9 @@ def test_synth_writes_the_same_corpus_for_the_same_seed(tmp_path: Path) -> None:
 
 
 def test_quarantine_lists_each_rejected_input_with_stage_and_reason(tmp_path: Path) -> None:
-    from tests.conftest import SOULS, build
+    from tests.conftest import build, copy_sample
 
-    source = tmp_path / "in"
-    source.mkdir()
-    for path in sorted(SOULS.glob("*.json"))[:30]:
-        (source / path.name).write_bytes(path.read_bytes())
+    source = copy_sample(tmp_path / "in", 30)
     (source / "broken.json").write_text("{")
     build(source, tmp_path / "wh")
     code, out, _ = invoke("quarantine", "-f", "json", "--warehouse", str(tmp_path / "wh"))

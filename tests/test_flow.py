@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipelines.cli import app
-from tests.conftest import DEMO, SOULS
+from tests.conftest import DEMO, SOULS, copy_sample
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("prefect_server")]
 
@@ -101,10 +101,7 @@ def test_occupipe_report_and_query_read_the_published_warehouse(tmp_path: Path) 
 
 
 def test_quarantine_and_replay_through_the_cli(tmp_path: Path) -> None:
-    source = tmp_path / "in"
-    source.mkdir()
-    for path in sorted(SOULS.glob("*.json"))[:20]:
-        (source / path.name).write_bytes(path.read_bytes())
+    source = copy_sample(tmp_path / "in", 20)
     (source / "broken.json").write_text("{")
     (source / "empty.json").write_text("")
     warehouse = str(tmp_path / "wh")

@@ -7,27 +7,14 @@ import json
 import shutil
 from pathlib import Path
 
-import duckdb
 import pyarrow.parquet as pq
 import pytest
 
 from pipelines.build import RunFailed
 from pipelines.pipeline import RunSummary
 from pipelines.tables import TABLES
-from tests.conftest import SOULS, build
+from tests.conftest import build, copy_sample, query
 from tests.test_contract import minimal_record
-
-
-def query(warehouse: Path, sql: str) -> list[tuple[object, ...]]:
-    with duckdb.connect(str(warehouse / "occupations.duckdb"), read_only=True) as con:
-        return con.execute(sql).fetchall()
-
-
-def copy_sample(target: Path, count: int) -> Path:
-    target.mkdir(parents=True, exist_ok=True)
-    for path in sorted(SOULS.glob("*.json"))[:count]:
-        shutil.copy(path, target / path.name)
-    return target
 
 
 def test_every_table_is_written_with_its_declared_schema(

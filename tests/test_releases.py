@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -29,22 +28,15 @@ from pipelines.releases import (
     rollback,
 )
 from pipelines.settings import PROJECT_DIR
-from tests.conftest import SOULS, build
+from tests.conftest import SOULS, build, copy_records, query
 
 ALL = sorted(SOULS.glob("*.json"))
 
 
 def source_with(folder: Path, paths: list[Path]) -> Path:
+    """A fresh folder holding exactly these records."""
     shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    for path in paths:
-        shutil.copy(path, folder / path.name)
-    return folder
-
-
-def query(warehouse: Path, sql: str) -> list[tuple[Any, ...]]:
-    with duckdb.connect(str(warehouse / "occupations.duckdb"), read_only=True) as con:
-        return con.execute(sql).fetchall()
+    return copy_records(folder, paths)
 
 
 def count(warehouse: Path) -> int:

@@ -46,11 +46,8 @@ def test_prefect_yaml_deploys_the_same_flow() -> None:
 
 def test_the_scheduled_flow_builds_and_publishes(tmp_path: Path) -> None:
     from pipelines.flows import scheduled_build
-    from tests.conftest import SOULS
+    from tests.conftest import copy_sample
 
-    source = tmp_path / "in"
-    source.mkdir()
-    for path in sorted(SOULS.glob("*.json"))[:20]:
-        (source / path.name).write_bytes(path.read_bytes())
+    source = copy_sample(tmp_path / "in", 20)
     result = scheduled_build(source=str(source), warehouse=str(tmp_path / "wh"))
     assert result["loaded"] == 20 and result["quarantined"] == 0

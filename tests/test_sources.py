@@ -8,7 +8,6 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import httpx
 import pytest
 
@@ -22,7 +21,7 @@ from pipelines.http_source import (
     retry_delay,
 )
 from pipelines.tables import TABLES
-from tests.conftest import SAMPLE, SOULS, build
+from tests.conftest import SAMPLE, SOULS, build, copy_records, query
 from tests.http_server import serve
 
 FAST = HttpSettings(concurrency=4, connect_timeout=2, read_timeout=1.0, retries=2, backoff=0.01)
@@ -33,11 +32,6 @@ def parquet_digests(warehouse: Path) -> dict[str, str]:
         p.name: hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted((warehouse / "parquet").glob("*.parquet"))
     }
-
-
-def query(warehouse: Path, sql: str) -> list[tuple[Any, ...]]:
-    with duckdb.connect(str(warehouse / "occupations.duckdb"), read_only=True) as con:
-        return con.execute(sql).fetchall()
 
 
 def small_api(tmp_path: Path, count: int = 30) -> Path:
@@ -136,13 +130,6 @@ def test_a_single_file_source_is_accepted(tmp_path: Path) -> None:
     dump.write_text("\n".join(json.dumps(r) for r in records))
     summary = build(dump, tmp_path / "wh")
     assert (summary.loaded, summary.rejected) == (5, 0)
-
-
-def copy_records(folder: Path, paths: list[Path]) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for path in paths:
-        shutil.copy(path, folder / path.name)
-    return folder
 
 
 def count_extractions(monkeypatch: pytest.MonkeyPatch) -> list[int]:
