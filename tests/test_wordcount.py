@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pipelines.wordcount import count_words
 from tests.conftest import SEED, SOULS
@@ -45,3 +48,17 @@ def test_count_words_matches_every_stated_count_in_the_corpus() -> None:
     ]
     assert len(paths) == 183
     assert mismatches == []
+
+
+def count_words_as_written(markdown: str) -> int:
+    """metrics.md's rule, step by step, as the reference for the fast implementation."""
+    text = re.sub(r"```[\s\S]*?```", " ", markdown)
+    text = re.sub(r"`[^`]*`", " ", text)
+    text = re.sub(r"<[^>]+>", " ", text)
+    text = re.sub(r"[#>*_\-|]", " ", text)
+    return len(re.findall(r"[A-Za-z0-9][A-Za-z0-9'\u2019-]*", text))
+
+
+@given(st.text(alphabet=st.sampled_from("ab9 \n'\u2019-#>*_|`<>.é\u00a0\t"), max_size=60))
+def test_count_words_agrees_with_the_rule_as_written(markdown: str) -> None:
+    assert count_words(markdown) == count_words_as_written(markdown)
