@@ -196,12 +196,22 @@ _NESTED: dict[type[BaseModel], tuple[str, ...]] = {}
 
 def collect_unknown_fields(model: BaseModel, path: str = "") -> list[str]:
     """Return the dotted paths of every field the contract does not know, at any depth."""
-    found = [f"{path}{name}" for name in (model.model_extra or {})]
+    found: list[str] = []
+    _add_unknown_fields(model, path, found)
+    return found
+
+
+def _add_unknown_fields(model: BaseModel, path: str, found: list[str]) -> None:
+    # hot path (every part of every record): no lists or names built unless a field is unknown
+    extra = model.__pydantic_extra__
+    if extra:
+        found.extend(f"{path}{name}" for name in extra)
     for name in _nested_fields(type(model)):
         value: Any = getattr(model, name)
-        children = value if isinstance(value, list) else [value]
-        for child in children:
-            if isinstance(child, BaseModel):
-                suffix = "[]" if isinstance(value, list) else ""
-                found.extend(collect_unknown_fields(child, f"{path}{name}{suffix}."))
-    return found
+        if isinstance(value, list):
+            prefix = f"{path}{name}[]."
+            for child in value:
+                if isinstance(child, BaseModel):
+                    _add_unknown_fields(child, prefix, found)
+        elif isinstance(value, BaseModel):
+            _add_unknown_fields(value, f"{path}{name}.", found)
