@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines.extract import Extracted, Rejection, SourceError, extract_documents
-from pipelines.normalize import Rows, add_record_rows, build_table
+from pipelines.normalize import add_record_rows, build_table, new_batch, row_count
 from pipelines.tables import TABLES
 
 INPUT_COLUMN = "_input"  # internal: index of the document, dropped from published tables
@@ -118,15 +118,15 @@ def normalize_tagged(
     extracted: list[tuple[int, Extracted]], canonical_headings: frozenset[str], with_html: bool
 ) -> dict[str, pa.Table]:
     """Normalize records, tagging every row with its document id (to drop duplicates later)."""
-    rows: Rows = {t.name: [] for t in TABLES}
+    batch = new_batch()
     tags: dict[str, list[int]] = {t.name: [] for t in TABLES}
     for index, item in extracted:
-        before = {name: len(table_rows) for name, table_rows in rows.items()}
-        add_record_rows(rows, item, canonical_headings, with_html)
-        for name, table_rows in rows.items():
-            tags[name].extend([index] * (len(table_rows) - before[name]))
+        before = {name: row_count(columns) for name, columns in batch.items()}
+        add_record_rows(batch, item, canonical_headings, with_html)
+        for name, columns in batch.items():
+            tags[name].extend([index] * (row_count(columns) - before[name]))
     return {
-        t.name: build_table(t, rows[t.name]).append_column(
+        t.name: build_table(t, batch[t.name]).append_column(
             INPUT_COLUMN, pa.array(tags[t.name], pa.int64())
         )
         for t in TABLES
