@@ -1174,24 +1174,36 @@ def link_backlinks(records: Sequence[dict[str, Any]]) -> None:
     """Set each record's computed.backlinks: sorted slugs of records with an edge to it."""
     backlinks: dict[str, set[str]] = {r["slug"]: set() for r in records}
     for record in records:
-        for relation in record["metadata"]["related"]:
-            if relation["type"] in RELATIONSHIP_TYPES and relation["slug"] in backlinks:
-                backlinks[relation["slug"]].add(record["slug"])
+        add_backlinks(backlinks, record)
     for record in records:
         record["computed"]["backlinks"] = sorted(backlinks[record["slug"]])
 
 
+def add_backlinks(backlinks: dict[str, set[str]], record: dict[str, Any]) -> None:
+    """Note the record as a backlink of every known record it has an edge to."""
+    for relation in record["metadata"]["related"]:
+        if relation["type"] in RELATIONSHIP_TYPES and relation["slug"] in backlinks:
+            backlinks[relation["slug"]].add(record["slug"])
+
+
 def generate_records(count: int, seed: int = 7) -> Iterator[dict[str, Any]]:
     """`count` synthetic records, identical for the same (count, seed)."""
-    if count < 0:
-        raise ValueError(f"count must be zero or more, found {count}")
-    slugs = plan_slugs(count, seed)
-    records = [
-        generate_record(index, random.Random(f"occupipe-synth:{seed}:{index}"), slugs)
-        for index in range(count)
-    ]
+    slugs = plan_corpus(count, seed)
+    records = [generate_record(index, record_rng(seed, index), slugs) for index in range(count)]
     link_backlinks(records)
     yield from records
+
+
+def plan_corpus(count: int, seed: int) -> list[str]:
+    """The slugs of a corpus of `count` records."""
+    if count < 0:
+        raise ValueError(f"count must be zero or more, found {count}")
+    return plan_slugs(count, seed)
+
+
+def record_rng(seed: int, index: int) -> random.Random:
+    """The random source of record `index`: records do not depend on one another's draws."""
+    return random.Random(f"occupipe-synth:{seed}:{index}")
 
 
 def dump_record(record: dict[str, Any]) -> bytes:
@@ -1200,11 +1212,23 @@ def dump_record(record: dict[str, Any]) -> bytes:
 
 
 def write_corpus(out_dir: Path, count: int, seed: int = 7) -> list[Path]:
-    """Write one `<slug>.json` per generated record into `out_dir`; return the paths, sorted."""
+    """Write one `<slug>.json` per generated record into `out_dir`; return the paths, sorted.
+
+    The same bytes as `generate_records`, in bounded memory: records are written as they are
+    generated, and their backlinks (known only once every record exists) filled in a second pass.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
+    slugs = plan_corpus(count, seed)
+    backlinks: dict[str, set[str]] = {slug: set() for slug in slugs}
     paths = []
-    for record in generate_records(count, seed):
+    for index in range(count):
+        record = generate_record(index, record_rng(seed, index), slugs)
+        add_backlinks(backlinks, record)
         path = out_dir / f"{record['slug']}.json"
         path.write_bytes(dump_record(record))
         paths.append(path)
+    for path, slug in zip(paths, slugs, strict=True):
+        record = orjson.loads(path.read_bytes())
+        record["computed"]["backlinks"] = sorted(backlinks[slug])
+        path.write_bytes(dump_record(record))
     return sorted(paths)
