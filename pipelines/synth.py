@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import html
 import itertools
@@ -11,7 +12,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 
 import orjson
 
@@ -824,17 +825,55 @@ def pick_dangling_slug(rng: random.Random, taken: frozenset[str]) -> str:
     return f"retired-{rng.choice(PERSONAS)}-role"
 
 
+@dataclass(frozen=True)
+class CorpusPlan:
+    """What every record is generated against: all slugs, which are authored, which are taken."""
+
+    slugs: Sequence[str]
+    authored: Sequence[int]  # indices of authored (not federated) records, ascending
+    taken: frozenset[str]
+
+    @classmethod
+    def of(cls, slugs: Sequence[str]) -> CorpusPlan:
+        authored = [i for i in range(len(slugs)) if not is_federated(i)]
+        return cls(slugs, authored, frozenset(slugs))
+
+
+class OtherAuthored(Sequence[str]):
+    """The authored slugs except one record's own, in order, without copying them (O(1) each)."""
+
+    def __init__(self, plan: CorpusPlan, index: int) -> None:
+        self._plan = plan
+        self._skip = bisect.bisect_left(plan.authored, index)
+
+    def __len__(self) -> int:
+        return len(self._plan.authored) - 1
+
+    @overload
+    def __getitem__(self, position: int) -> str: ...
+    @overload
+    def __getitem__(self, position: slice) -> Sequence[str]: ...
+    def __getitem__(self, position: int | slice) -> str | Sequence[str]:
+        if isinstance(position, slice):
+            return [self[i] for i in range(*position.indices(len(self)))]
+        if position < 0:
+            position += len(self)
+        if not 0 <= position < len(self):
+            raise IndexError(position)
+        return self._plan.slugs[self._plan.authored[position + (position >= self._skip)]]
+
+
 def plan_related(
-    index: int, rng: random.Random, slugs: Sequence[str], writer: TextWriter
+    index: int, rng: random.Random, plan: CorpusPlan, writer: TextWriter
 ) -> list[dict[str, Any]]:
     """Typed relationships: to generated records, a dangling one, a non-standard type, a repeat."""
     if is_federated(index):
         return []
-    authored = [s for i, s in enumerate(slugs) if i != index and not is_federated(i)]
+    authored = OtherAuthored(plan, index)
     wanted = 0 if index % 16 == 10 else rng.randint(1, 6)
     targets = rng.sample(authored, min(wanted, len(authored)))
     if index % 4 == 1:
-        targets.append(pick_dangling_slug(rng, frozenset(slugs)))
+        targets.append(pick_dangling_slug(rng, plan.taken))
     related: list[dict[str, Any]] = []
     for target in targets:
         entry: dict[str, Any] = {"slug": target}
@@ -863,10 +902,10 @@ def build_review_fields(
 
 
 def build_metadata(
-    index: int, rng: random.Random, slugs: Sequence[str], writer: TextWriter
+    index: int, rng: random.Random, plan: CorpusPlan, writer: TextWriter
 ) -> dict[str, Any]:
     """The metadata block of an authored record."""
-    profile, slug = plan_profile(index), slugs[index]
+    profile, slug = plan_profile(index), plan.slugs[index]
     title, lexicon = title_from_slug(slug), writer.lexicon
     dates = plan_dates(index, rng, profile)
     metadata: dict[str, Any] = {
@@ -879,7 +918,7 @@ def build_metadata(
         "provenance": profile.provenance,
         "created": str(dates["created"]),
         "updated": str(dates["updated"]),
-        "related": plan_related(index, rng, slugs, writer),
+        "related": plan_related(index, rng, plan, writer),
         "specializations": [
             f"{domain} {title.split()[-1]}" for domain in lexicon.domains if domain not in title
         ][: rng.randint(0, 4)],
@@ -1146,9 +1185,9 @@ def build_citation(metadata: dict[str, Any]) -> dict[str, str]:
 # --- records -----------------------------------------------------------------------------------
 
 
-def generate_record(index: int, rng: random.Random, slugs: Sequence[str]) -> dict[str, Any]:
-    """Record `index` of a corpus whose slugs are `slugs`; its backlinks are left empty."""
-    profile, slug = plan_profile(index), slugs[index]
+def generate_record(index: int, rng: random.Random, plan: CorpusPlan) -> dict[str, Any]:
+    """Record `index` of a planned corpus; its backlinks are left empty."""
+    profile, slug = plan_profile(index), plan.slugs[index]
     lexicon = LEXICONS[category_for(index)]
     if profile.federated:
         writer = TextWriter(rng, slug.split("-", 1)[1], lexicon)
@@ -1156,7 +1195,7 @@ def generate_record(index: int, rng: random.Random, slugs: Sequence[str]) -> dic
         sections = build_federated_sections(index, rng, writer)
     else:
         writer = TextWriter(rng, title_from_slug(slug), lexicon)
-        metadata = build_metadata(index, rng, slugs, writer)
+        metadata = build_metadata(index, rng, plan, writer)
         sections = build_authored_sections(rng, writer, profile, metadata)
     return {
         "slug": slug,
@@ -1188,17 +1227,17 @@ def add_backlinks(backlinks: dict[str, set[str]], record: dict[str, Any]) -> Non
 
 def generate_records(count: int, seed: int = 7) -> Iterator[dict[str, Any]]:
     """`count` synthetic records, identical for the same (count, seed)."""
-    slugs = plan_corpus(count, seed)
-    records = [generate_record(index, record_rng(seed, index), slugs) for index in range(count)]
+    plan = plan_corpus(count, seed)
+    records = [generate_record(index, record_rng(seed, index), plan) for index in range(count)]
     link_backlinks(records)
     yield from records
 
 
-def plan_corpus(count: int, seed: int) -> list[str]:
-    """The slugs of a corpus of `count` records."""
+def plan_corpus(count: int, seed: int) -> CorpusPlan:
+    """The plan of a corpus of `count` records."""
     if count < 0:
         raise ValueError(f"count must be zero or more, found {count}")
-    return plan_slugs(count, seed)
+    return CorpusPlan.of(plan_slugs(count, seed))
 
 
 def record_rng(seed: int, index: int) -> random.Random:
@@ -1218,16 +1257,16 @@ def write_corpus(out_dir: Path, count: int, seed: int = 7) -> list[Path]:
     generated, and their backlinks (known only once every record exists) filled in a second pass.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
-    slugs = plan_corpus(count, seed)
-    backlinks: dict[str, set[str]] = {slug: set() for slug in slugs}
+    plan = plan_corpus(count, seed)
+    backlinks: dict[str, set[str]] = {slug: set() for slug in plan.slugs}
     paths = []
     for index in range(count):
-        record = generate_record(index, record_rng(seed, index), slugs)
+        record = generate_record(index, record_rng(seed, index), plan)
         add_backlinks(backlinks, record)
         path = out_dir / f"{record['slug']}.json"
         path.write_bytes(dump_record(record))
         paths.append(path)
-    for path, slug in zip(paths, slugs, strict=True):
+    for path, slug in zip(paths, plan.slugs, strict=True):
         record = orjson.loads(path.read_bytes())
         record["computed"]["backlinks"] = sorted(backlinks[slug])
         path.write_bytes(dump_record(record))
