@@ -15,12 +15,12 @@ import shutil
 import zlib
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pipelines.batch import BatchResult, RecordKey, read_input
-from pipelines.extract import Rejection, SourceError
+from pipelines.extract import Rejection, SourceError, relative_name
 from pipelines.settings import PACKAGE_DIR
 
 CACHE_DIR = Path(".cache") / "extract"
@@ -44,12 +44,18 @@ def code_fingerprint(sections_spec: Path, with_html: bool) -> str:
 
 
 def fingerprint_files(
-    paths: Sequence[Path], root: Path, known: dict[str, dict[str, Any]]
+    paths: Sequence[Path],
+    root: Path,
+    known: dict[str, dict[str, Any]],
+    contents: dict[Path, tuple[bytes, str]] | None = None,
 ) -> list[Fingerprint]:
-    """Content fingerprints; a file whose size and mtime are unchanged is not read again."""
+    """Content fingerprints; a file whose size and mtime are unchanged is not read again.
+
+    The files that were read go into `contents` (bytes and digest): no need to read them twice.
+    """
     prints = []
     for path in paths:
-        name = path.relative_to(root).as_posix()
+        name = relative_name(path, root)
         try:
             info = path.stat()
         except OSError as exc:
@@ -58,7 +64,10 @@ def fingerprint_files(
         if seen.get("size") == info.st_size and seen.get("mtime_ns") == info.st_mtime_ns:
             digest = str(seen["sha256"])
         else:
-            digest = hashlib.sha256(read_input(path)).hexdigest()
+            raw = read_input(path)
+            digest = hashlib.sha256(raw).hexdigest()
+            if contents is not None:
+                contents[path] = (raw, digest)
         prints.append(Fingerprint(name, info.st_size, info.st_mtime_ns, digest))
     return prints
 
@@ -120,7 +129,16 @@ class ExtractCache:
         )
 
     def save_index(self, prints: Sequence[Fingerprint]) -> None:
-        files = {fp.source_file: asdict(fp) for fp in prints}
+        # plain dicts, not dataclasses.asdict: that deep-copies every value (10k files: 0.4 s)
+        files = {
+            fp.source_file: {
+                "source_file": fp.source_file,
+                "size": fp.size,
+                "mtime_ns": fp.mtime_ns,
+                "sha256": fp.sha256,
+            }
+            for fp in prints
+        }
         self.root.mkdir(parents=True, exist_ok=True)
         partial = self.root / "index.json.partial"
         partial.write_text(json.dumps({"code": self.code, "files": files}), encoding="utf-8")
@@ -168,7 +186,13 @@ def dump_result(result: BatchResult) -> dict[str, Any]:
     return {
         "documents": result.documents,
         "keys": [
-            {**asdict(k), "updated_on": k.updated_on.isoformat() if k.updated_on else None}
+            {
+                "input_index": k.input_index,
+                "slug": k.slug,
+                "updated_on": k.updated_on.isoformat() if k.updated_on else None,
+                "source_file": k.source_file,
+                "content_hash": k.content_hash,
+            }
             for k in result.keys
         ],
         "rejections": [

@@ -106,14 +106,14 @@ class Metadata(Part):
     created: dt.date | None = None
     updated: dt.date | None = None
     last_reviewed: dt.date | None = None
-    aliases: list[str] = []
-    tags: list[str] = []
-    contributors: list[str] = []
-    reviewers: list[Reviewer] = []
-    related: list[Relationship] = []
-    specializations: list[str] = []
-    country_variants: list[CountryVariant] = []
-    sources: list[ReferenceSource] = []
+    aliases: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+    contributors: list[str] = Field(default_factory=list)
+    reviewers: list[Reviewer] = Field(default_factory=list)
+    related: list[Relationship] = Field(default_factory=list)
+    specializations: list[str] = Field(default_factory=list)
+    country_variants: list[CountryVariant] = Field(default_factory=list)
+    sources: list[ReferenceSource] = Field(default_factory=list)
     source: Source | None = None
 
     @field_validator("status")
@@ -136,7 +136,7 @@ class Computed(Part):
     wordCount: Count | None = None
     readingTimeMinutes: float | None = None
     completeness: float | None = None
-    backlinks: list[str] = []
+    backlinks: list[str] = Field(default_factory=list)
     verified: bool | None = None
     aiDrafted: bool | None = None
     unverifiedAiDraft: bool | None = None
@@ -152,7 +152,7 @@ class Git(Part):
     created: str | None = None
     updated: str | None = None
     revisions: Count | None = None
-    authors: list[GitAuthor] = []
+    authors: list[GitAuthor] = Field(default_factory=list)
 
 
 class Citation(Part):
@@ -168,8 +168,8 @@ class Record(Part):
     title: str = Field(min_length=1)
     metadata: Metadata
     sections: list[Section]
-    computed: Computed = Computed()
-    git: Git = Git()
+    computed: Computed = Field(default_factory=Computed)
+    git: Git = Field(default_factory=Git)
     citation: Citation | None = None
     synthetic: bool = False  # occupipe's own marker for generated demo records
 
@@ -202,7 +202,8 @@ def collect_unknown_fields(model: BaseModel, path: str = "") -> list[str]:
 
 
 def _add_unknown_fields(model: BaseModel, path: str, found: list[str]) -> None:
-    # hot path (every part of every record): no lists or names built unless a field is unknown
+    # hot path (every part of every record): no names built unless a field is unknown, and no
+    # call for a part that holds no other parts (20 sections a record)
     extra = model.__pydantic_extra__
     if extra:
         found.extend(f"{path}{name}" for name in extra)
@@ -212,6 +213,9 @@ def _add_unknown_fields(model: BaseModel, path: str, found: list[str]) -> None:
             prefix = f"{path}{name}[]."
             for child in value:
                 if isinstance(child, BaseModel):
-                    _add_unknown_fields(child, prefix, found)
+                    if _nested_fields(type(child)):
+                        _add_unknown_fields(child, prefix, found)
+                    elif child.__pydantic_extra__:
+                        found.extend(f"{prefix}{key}" for key in child.__pydantic_extra__)
         elif isinstance(value, BaseModel):
             _add_unknown_fields(value, f"{path}{name}.", found)

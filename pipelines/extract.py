@@ -62,6 +62,13 @@ def discover_inputs(source: Path) -> tuple[list[Path], list[Path]]:
     return records, ignored
 
 
+def relative_name(path: Path, root: Path) -> str:
+    """A found file's path under the source folder, with `/` (string work: no Path arithmetic,
+    which costs more than hashing the file)."""
+    text, prefix = str(path), str(root).rstrip("/") + "/"
+    return text[len(prefix) :] if text.startswith(prefix) else path.relative_to(root).as_posix()
+
+
 def _is_hidden(path: Path, root: Path) -> bool:
     return any(part.startswith(".") for part in path.relative_to(root).parts)
 
@@ -71,19 +78,26 @@ def hash_bytes(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def extract_documents(raw: bytes, source_file: str) -> Iterator[Extracted | Rejection]:
-    """Every document in one file's bytes, validated or rejected; at least one outcome."""
+def extract_documents(
+    raw: bytes, source_file: str, digest: str | None = None
+) -> Iterator[Extracted | Rejection]:
+    """Every document in one file's bytes, validated or rejected; at least one outcome.
+
+    `digest`, if known, is the SHA-256 of `raw`: a one-record file's content hash.
+    """
     if raw.startswith(BOM):
-        raw = raw[len(BOM) :]
+        raw, digest = raw[len(BOM) :], None
     found = False
-    for outcome in _split_documents(raw, source_file):
+    for outcome in _split_documents(raw, source_file, digest):
         found = True
         yield outcome
     if not found:
         yield Rejection(source_file, "parse", "file holds no records", hash_bytes(raw), raw)
 
 
-def _split_documents(raw: bytes, source_file: str) -> Iterator[Extracted | Rejection]:
+def _split_documents(
+    raw: bytes, source_file: str, digest: str | None
+) -> Iterator[Extracted | Rejection]:
     if not raw.strip():
         yield Rejection(source_file, "read", "file is empty", hash_bytes(raw), raw)
     elif source_file.lower().endswith(LINE_SUFFIXES):
@@ -91,7 +105,7 @@ def _split_documents(raw: bytes, source_file: str) -> Iterator[Extracted | Rejec
     elif raw.lstrip()[:1] == b"[":
         yield from extract_array(raw, source_file)
     else:
-        outcome = extract_record(raw, source_file)
+        outcome = extract_record(raw, source_file, digest)
         if _looks_like_ndjson(outcome, raw):
             yield from extract_lines(raw, source_file)  # NDJSON saved as .json
         else:
@@ -131,9 +145,11 @@ def extract_array(raw: bytes, source_file: str) -> Iterator[Extracted | Rejectio
         yield validate_record(item, item_raw, name)
 
 
-def extract_record(raw: bytes, source_file: str) -> Extracted | Rejection:
-    """Validate one JSON document against the contract."""
-    content_hash = hash_bytes(raw)
+def extract_record(
+    raw: bytes, source_file: str, digest: str | None = None
+) -> Extracted | Rejection:
+    """Validate one JSON document against the contract (`digest`: its SHA-256, if known)."""
+    content_hash = digest or hash_bytes(raw)
     if not raw.strip():
         return Rejection(source_file, "read", "file is empty", content_hash, raw)
     try:

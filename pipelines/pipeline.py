@@ -33,6 +33,7 @@ from pipelines.build import (
 )
 from pipelines.cache import (
     ExtractCache,
+    Fingerprint,
     batch_key,
     code_fingerprint,
     fingerprint_files,
@@ -40,7 +41,7 @@ from pipelines.cache import (
     summarize_changes,
 )
 from pipelines.datatests import DataTestResult
-from pipelines.extract import Rejection
+from pipelines.extract import Rejection, relative_name
 from pipelines.faults import crash_point
 from pipelines.gates import (
     DEFAULT_MAX_REJECT_RATE,
@@ -278,28 +279,33 @@ def extract_source(
         options.warehouse_dir, code_fingerprint(options.sections_spec, options.with_html)
     )
     known = cache.load_index()
-    prints = {fp.source_file: fp for fp in fingerprint_files(paths, root, known)}
-    summary.changes = summarize_changes(known, list(prints.values()))
     batches = plan_stable_batches(paths, options.batch_size)
-    keys = [
-        batch_key(cache.code, [prints[p.relative_to(root).as_posix()] for p in batch])
-        for batch in batches
-    ]
     calls = [
-        (cache, key, batch, root, parts_dir, n, headings, options)
-        for n, (key, batch) in enumerate(zip(keys, batches, strict=True))
+        (cache, batch, known_prints(known, batch, root), root, parts_dir, n, headings, options)
+        for n, batch in enumerate(batches)
     ]
     names = [f"extract-batch-{n}" for n in range(len(batches))]
-    results = []
+    done: list[ExtractedBatch] = []
     # spawning workers costs about 2 s: below a few thousand files one process is faster
     workers = options.workers if len(paths) >= options.parallel_min_files else 1
-    for result in stage.fan_out(names, extract_batch, calls, workers):
-        results.append(result)
-        report_progress(sum(len(b) for b in batches[: len(results)]), len(paths))
-    cache.save_index(list(prints.values()))
+    for outcome in stage.fan_out(names, extract_batch, calls, workers):
+        done.append(outcome)
+        report_progress(sum(len(b) for b in batches[: len(done)]), len(paths))
+    prints = [fp for outcome in done for fp in outcome.prints]
+    summary.changes = summarize_changes(known, prints)
+    cache.save_index(prints)
+    keys = [outcome.key for outcome in done]
     cache.prune(set(keys))
     summary.input_fingerprint = fingerprint_build(options, keys, fetched, summary.ignored)
-    return fetched + results
+    return fetched + [outcome.result for outcome in done]
+
+
+def known_prints(
+    known: dict[str, dict[str, Any]], batch: list[Path], root: Path
+) -> dict[str, dict[str, Any]]:
+    """The last run's fingerprints of a batch's files (what its worker needs of the index)."""
+    names = (relative_name(p, root) for p in batch)
+    return {name: known[name] for name in names if name in known}
 
 
 def fingerprint_build(
@@ -318,25 +324,41 @@ def fingerprint_build(
     return digest.hexdigest()
 
 
+@dataclass(frozen=True)
+class ExtractedBatch:
+    """A batch's result, the cache key it was stored under, and its files' fingerprints."""
+
+    result: BatchResult
+    key: str
+    prints: list[Fingerprint]
+
+
 def extract_batch(
     cache: ExtractCache,
-    key: str,
     batch: list[Path],
+    known: dict[str, dict[str, Any]],
     root: Path,
     parts_dir: Path,
     number: int,
     headings: frozenset[str],
     options: RunOptions,
-) -> BatchResult:
-    """One batch: from the cache when its files and the code are unchanged, else extracted."""
+) -> ExtractedBatch:
+    """One batch: from the cache when its files and the code are unchanged, else extracted.
+
+    Runs in a worker: files are hashed there (both cores), and a file read to hash it is
+    parsed from the same bytes.
+    """
+    contents: dict[Path, tuple[bytes, str]] = {}
+    prints = fingerprint_files(batch, root, known, contents)
+    key = batch_key(cache.code, prints)
     part_name = f"part-{number:05d}.parquet"
     if not options.full_refresh:
         cached = cache.restore(key, parts_dir, part_name)
         if cached is not None:
-            return cached
-    result = process_batch(batch, root, parts_dir, number, headings, options.with_html)
+            return ExtractedBatch(cached, key, prints)
+    result = process_batch(batch, root, parts_dir, number, headings, options.with_html, contents)
     cache.store(key, parts_dir, part_name, result)
-    return result
+    return ExtractedBatch(result, key, prints)
 
 
 def _timed(summary: RunSummary, name: str, started: float) -> None:

@@ -50,13 +50,20 @@ def test_every_sample_record_loads() -> None:
 def test_unknown_fields_are_kept_and_listed_with_their_path() -> None:
     data = minimal_record(extra_top=1)
     data["metadata"]["audience"] = "analysts"
+    data["metadata"]["reviewers"] = [{"name": "A. Reviewer", "orcid": "0000"}]
+    data["metadata"]["source"] = {"origin": "elsewhere", "mirror": "m"}
+    data["git"] = {"authors": [{"name": "a", "email": "a@example.org"}], "branch": "main"}
     data["sections"] = [
         {"heading": "Purpose", "id": "purpose", "markdown": "x", "wordCount": 1, "tone": "dry"}
     ]
     record = Record.model_validate(data)
     assert sorted(collect_unknown_fields(record)) == [
         "extra_top",
+        "git.authors[].email",
+        "git.branch",
         "metadata.audience",
+        "metadata.reviewers[].orcid",
+        "metadata.source.mirror",
         "sections[].tone",
     ]
     assert record.metadata.model_extra == {"audience": "analysts"}

@@ -7,7 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.extract import Extracted, Rejection, SourceError, discover_inputs, extract_record
+from pipelines.extract import (
+    BOM,
+    Extracted,
+    Rejection,
+    SourceError,
+    discover_inputs,
+    extract_documents,
+    extract_record,
+    hash_bytes,
+    relative_name,
+)
 from tests.test_contract import minimal_record
 
 
@@ -56,3 +66,26 @@ def test_discover_finds_records_recursively_and_ignores_other_files(tmp_path: Pa
 def test_a_missing_source_folder_is_a_source_error(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="does not exist"):
         discover_inputs(tmp_path / "nope")
+
+
+@pytest.mark.parametrize(
+    ("path", "root", "expected"),
+    [
+        ("data/raw/a.json", "data/raw", "a.json"),
+        ("/srv/corpus/x/y.json", "/srv/corpus", "x/y.json"),
+        ("a.json", ".", "a.json"),
+        ("/a.json", "/", "a.json"),
+    ],
+)
+def test_relative_name_agrees_with_pathlib(path: str, root: str, expected: str) -> None:
+    assert (
+        relative_name(Path(path), Path(root)) == expected == Path(path).relative_to(root).as_posix()
+    )
+
+
+def test_a_known_digest_is_the_content_hash_unless_a_bom_was_stripped() -> None:
+    raw = json.dumps(minimal_record()).encode()
+    (outcome,) = extract_documents(raw, "a.json", hash_bytes(raw))
+    assert isinstance(outcome, Extracted) and outcome.content_hash == hash_bytes(raw)
+    (outcome,) = extract_documents(BOM + raw, "a.json", hash_bytes(BOM + raw))
+    assert isinstance(outcome, Extracted) and outcome.content_hash == hash_bytes(raw)

@@ -37,3 +37,12 @@ def test_large_graphs_get_a_deterministic_estimate_close_to_the_exact_value() ->
     assert len(set(top_exact) & set(top_estimate)) >= 12
     total_exact, total_estimate = sum(exact.values()), sum(first.values())
     assert abs(total_estimate - total_exact) / total_exact < 0.25
+
+
+def test_a_budget_below_one_traversal_still_estimates_from_one_source() -> None:
+    nodes = [f"n{i:03d}" for i in range(200)]
+    edges = [(nodes[i], nodes[i + 1]) for i in range(199)]
+    estimate = compute_betweenness(nodes, edges, exact_limit=50, visit_budget=1)
+    assert set(estimate) == set(nodes)
+    assert estimate["n000"] == estimate["n199"] == 0.0  # path ends lie on no shortest path
+    assert max(estimate.values()) > 0
