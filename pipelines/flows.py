@@ -15,6 +15,7 @@ from prefect import Task, flow, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.events.worker import EventsWorker  # noqa: E402
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings  # noqa: E402
+from prefect.utilities.annotations import quote  # noqa: E402
 
 from pipelines.pipeline import (  # noqa: E402
     RunOptions,
@@ -38,11 +39,20 @@ def as_task(name: str, fn: Callable[..., T]) -> Task[..., T]:
     )(fn)
 
 
+def quoted(args: tuple[Any, ...]) -> list[Any]:
+    """Task arguments Prefect passes through as they are, without walking into them.
+
+    Stages take plain values (file lists, fingerprints, options), never futures; walking them
+    to look for futures costs time that grows with the corpus.
+    """
+    return [quote(arg) for arg in args]
+
+
 class TaskStages(Stages):
     """Every stage a Prefect task; batches as concurrent tasks whose work runs in processes."""
 
     def __call__(self, name: str, fn: Callable[..., T], /, *args: Any) -> T:
-        return as_task(name, fn)(*args)
+        return as_task(name, fn)(*quoted(args))
 
     def fan_out(
         self, names: list[str], fn: Callable[..., T], calls: list[tuple[Any, ...]], workers: int
@@ -56,7 +66,7 @@ class TaskStages(Stages):
                 return pool.submit(fn, *args).result()
 
             futures = [
-                as_task(name, in_worker).submit(*args)
+                as_task(name, in_worker).submit(*quoted(args))
                 for name, args in zip(names, calls, strict=True)
             ]
             yield from (future.result() for future in futures)
@@ -66,15 +76,19 @@ run_as_task = TaskStages()
 
 
 @flow(name="build-warehouse", validate_parameters=False)
-def build_warehouse(options: RunOptions) -> RunSummary:
-    """Extract, validate, normalize, load, model and test: one warehouse build."""
-    return run_pipeline(options, stage=run_as_task)
+def build_warehouse(options: RunOptions) -> quote:
+    """Extract, validate, normalize, load, model and test: one warehouse build.
+
+    The summary is returned quoted: Prefect would otherwise walk all of it (a hash per input
+    file) looking for futures, a second per 10k files.
+    """
+    return quote(run_pipeline(options, stage=run_as_task))
 
 
 @flow(name="replay-quarantine", validate_parameters=False)
-def replay_warehouse(options: RunOptions) -> RunSummary:
+def replay_warehouse(options: RunOptions) -> quote:
     """Re-validate the kept quarantined documents and rebuild with those that now pass."""
-    return replay_quarantine(options, stage=run_as_task)
+    return quote(replay_quarantine(options, stage=run_as_task))
 
 
 @flow(name="scheduled-build", validate_parameters=True)
@@ -102,7 +116,7 @@ def scheduled_build(
     return {"run_id": summary.run_id, "loaded": summary.loaded, "quarantined": summary.rejected}
 
 
-def run_flow_quietly(chosen: Callable[[RunOptions], RunSummary], options: RunOptions) -> RunSummary:
+def run_flow_quietly(chosen: Callable[[RunOptions], quote], options: RunOptions) -> RunSummary:
     """Call a flow with no heartbeat thread, flushing Prefect's event queue before returning.
 
     The heartbeat only serves crashed-run detection by a worker, which a CLI run does not have;
@@ -110,7 +124,8 @@ def run_flow_quietly(chosen: Callable[[RunOptions], RunSummary], options: RunOpt
     """
     with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         try:
-            return chosen(options)
+            summary: RunSummary = chosen(options).unquote()
+            return summary
         finally:
             EventsWorker.instance().wait_until_empty()
 
