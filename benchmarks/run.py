@@ -1,68 +1,86 @@
 """Benchmark one corpus size: parse-only and naive-DuckDB baselines against our full run
-(without and with the Prefect flow) and a no-change re-run, all in one invocation.
+(without and with the Prefect flow), a no-change re-run and a cold `occupipe run`, all in one
+invocation and on the same files.
 
-    python -m benchmarks.run --records 10000 [--workdir DIR] [--skip-naive] [--skip-flow]
+    python -m benchmarks.run --records 10000 [--workdir DIR] [--skip STEP ...]
 
-Each step runs in its own process, so its peak memory is its own: the peak RSS shown is the
-step process plus its largest child (worker processes run side by side, so this is a floor
-on the sum when both workers are busy). Times are wall-clock seconds of the work inside the
-step process (imports included, interpreter start not); the flow step is the whole
-`occupipe run` command, Prefect's server start included. Ratios are against the parse-only
-time of the same files, measured in the same invocation.
+Each step runs in its own process. Its time is the wall-clock time of the work alone: modules
+are imported first, untimed, as in a long-running scheduler process (the `cli-run` step is the
+exception: the whole command, interpreter start, imports and Prefect's server start included,
+as a person at a terminal sees it). The flow step talks to a Prefect server that the benchmark
+starts beforehand, as a deployment would. Peak RSS is sampled every 0.1 s over the step's
+whole process tree (extraction workers included) and summed. Ratios are against the
+parse-only time of the same files, measured in the same invocation.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 PYTHON = sys.executable
 AS_OF = dt.date(2026, 6, 26)  # every step builds for the same reference date
-STEPS = ("parse-only", "naive-duckdb", "full-run", "full-run-flow", "no-change-rerun")
+STEPS = (
+    "parse-only",
+    "naive-duckdb",
+    "full-run",
+    "full-run-flow",
+    "no-change-rerun",
+    "cli-run",
+)
+SAMPLE_SECONDS = 0.1
 
 
-def step_parse_only(corpus: Path, warehouse: Path) -> dict[str, object]:
+def prepare_parse_only(corpus: Path, warehouse: Path) -> Callable[[], dict[str, Any]]:
     """The floor: read every file and orjson.loads it."""
     import orjson
 
-    size = 0
-    for path in sorted(corpus.glob("*.json")):
-        raw = path.read_bytes()
-        size += len(raw)
-        orjson.loads(raw)
-    return {"bytes": size}
+    def parse_only() -> dict[str, Any]:
+        size = 0
+        for path in sorted(corpus.glob("*.json")):
+            raw = path.read_bytes()
+            size += len(raw)
+            orjson.loads(raw)
+        return {"bytes": size}
+
+    return parse_only
 
 
-def step_naive_duckdb(corpus: Path, warehouse: Path) -> dict[str, object]:
+def prepare_naive_duckdb(corpus: Path, warehouse: Path) -> Callable[[], dict[str, Any]]:
     """What DuckDB does with the nested files on its own."""
     import duckdb
 
-    with duckdb.connect() as con:
-        con.execute(
-            "create table records as select * from read_json(?, union_by_name = true,"
-            " maximum_object_size = 1000000000)",
-            [str(corpus / "*.json")],
-        )
-        row = con.execute("select count(*) from records").fetchone()
-    return {"rows": row[0] if row else 0}
+    def naive_duckdb() -> dict[str, Any]:
+        with duckdb.connect() as con:
+            con.execute(
+                "create table records as select * from read_json(?, union_by_name = true,"
+                " maximum_object_size = 1000000000)",
+                [str(corpus / "*.json")],
+            )
+            row = con.execute("select count(*) from records").fetchone()
+        return {"rows": row[0] if row else 0}
+
+    return naive_duckdb
 
 
-def step_full_run(corpus: Path, warehouse: Path, full_refresh: bool = True) -> dict[str, object]:
-    """Our whole pipeline without Prefect: extract, Parquet, DuckDB, models, data tests."""
+def run_options(corpus: Path, warehouse: Path, full_refresh: bool) -> Any:
     from pipelines.build import DEFAULT_SECTIONS_SPEC
-    from pipelines.pipeline import RunOptions, run_pipeline
+    from pipelines.pipeline import RunOptions
     from pipelines.settings import find_sql_dir
 
-    options = RunOptions(
+    return RunOptions(
         source=corpus,
         warehouse_dir=warehouse,
         sql_dir=find_sql_dir(),
@@ -71,51 +89,131 @@ def step_full_run(corpus: Path, warehouse: Path, full_refresh: bool = True) -> d
         full_refresh=full_refresh,
         allow_shrink=True,
     )
-    summary = run_pipeline(options)
-    return {"loaded": summary.loaded, "stages": summary.stage_seconds}
 
 
-def step_no_change_rerun(corpus: Path, warehouse: Path) -> dict[str, object]:
-    return step_full_run(corpus, warehouse, full_refresh=False)
+def prepare_full_run(
+    corpus: Path, warehouse: Path, full_refresh: bool = True
+) -> Callable[[], dict[str, Any]]:
+    """Our whole pipeline without Prefect: extract, Parquet, DuckDB, models, data tests."""
+    from pipelines.pipeline import run_pipeline
+
+    options = run_options(corpus, warehouse, full_refresh)
+
+    def full_run() -> dict[str, Any]:
+        summary = run_pipeline(options)
+        return {"loaded": summary.loaded, "stages": summary.stage_seconds}
+
+    return full_run
 
 
-def run_step(name: str, corpus: Path, warehouse: Path) -> dict[str, object]:
-    """Run one step in a fresh process; return its time, peak RSS and details."""
-    if name == "full-run-flow":
-        command = [PYTHON, "-m", "pipelines.cli", "run", "--source", str(corpus), "--quiet",
-                   "--warehouse", str(warehouse), "--full-refresh", "--allow-shrink",
-                   "--as-of", AS_OF.isoformat()]  # fmt: skip
-    else:
-        command = [PYTHON, "-m", "benchmarks.run", "--step", name, "--corpus", str(corpus),
-                   "--warehouse", str(warehouse)]  # fmt: skip
-    started = time.perf_counter()
-    with subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    ) as process:
-        stdout, stderr = process.communicate()
-        seconds = time.perf_counter() - started
-    if process.returncode != 0:
-        raise SystemExit(f"step {name} failed: {stderr.strip().splitlines()[-1:]}")
-    if name == "full-run-flow":  # the CLI's own wall time, Prefect's server start included
-        return {"seconds": seconds, "process_seconds": seconds}
-    details = json.loads(stdout.splitlines()[-1])
-    return {"process_seconds": seconds, **details}
+def prepare_no_change_rerun(corpus: Path, warehouse: Path) -> Callable[[], dict[str, Any]]:
+    return prepare_full_run(corpus, warehouse, full_refresh=False)
+
+
+def prepare_full_run_flow(corpus: Path, warehouse: Path) -> Callable[[], dict[str, Any]]:
+    """The same run as the `build-warehouse` Prefect flow, against a running Prefect server."""
+    from pipelines.flows import run_build_flow
+
+    options = run_options(corpus, warehouse, full_refresh=True)
+
+    def full_run_flow() -> dict[str, Any]:
+        summary = run_build_flow(options)
+        return {"loaded": summary.loaded, "stages": summary.stage_seconds}
+
+    return full_run_flow
+
+
+PREPARE: dict[str, Callable[[Path, Path], Callable[[], dict[str, Any]]]] = {
+    "parse-only": prepare_parse_only,
+    "naive-duckdb": prepare_naive_duckdb,
+    "full-run": prepare_full_run,
+    "full-run-flow": prepare_full_run_flow,
+    "no-change-rerun": prepare_no_change_rerun,
+}
 
 
 def measure_step(name: str, corpus: Path, warehouse: Path) -> None:
-    """Inside the step process: do the work, print details and peak RSS as JSON."""
-    functions = {
-        "parse-only": step_parse_only,
-        "naive-duckdb": step_naive_duckdb,
-        "full-run": step_full_run,
-        "no-change-rerun": step_no_change_rerun,
-    }
+    """Inside the step process: import and set up untimed, then time the work; print JSON."""
+    work = PREPARE[name](corpus, warehouse)
     started = time.perf_counter()
-    details = functions[name](corpus, warehouse)
+    details = work()
     details["seconds"] = time.perf_counter() - started
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    print(json.dumps({**details, "peak_rss_mb": round((own + children) / 1024)}, default=str))
+    print(json.dumps(details, default=str))
+
+
+def step_command(name: str, corpus: Path, warehouse: Path) -> list[str]:
+    if name == "cli-run":
+        return [PYTHON, "-m", "pipelines.cli", "run", "--source", str(corpus), "--quiet",
+                "--warehouse", str(warehouse), "--full-refresh", "--allow-shrink",
+                "--as-of", AS_OF.isoformat()]  # fmt: skip
+    return [PYTHON, "-m", "benchmarks.run", "--step", name, "--corpus", str(corpus),
+            "--warehouse", str(warehouse)]  # fmt: skip
+
+
+def run_step(name: str, corpus: Path, warehouse: Path, env: dict[str, str]) -> dict[str, Any]:
+    """Run one step in a fresh process; return its time, peak RSS and details."""
+    started = time.perf_counter()
+    with subprocess.Popen(
+        step_command(name, corpus, warehouse),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    ) as process:
+        with sampled_peak_rss(process.pid) as peak:
+            stdout, stderr = process.communicate()
+        seconds = time.perf_counter() - started
+    if process.returncode != 0:
+        raise SystemExit(f"step {name} failed: {stderr.strip().splitlines()[-1:]}")
+    if name == "cli-run":
+        details: dict[str, Any] = {"seconds": seconds}
+    else:
+        details = json.loads(stdout.splitlines()[-1])
+    return {**details, "process_seconds": seconds, "peak_rss_mb": peak[0]}
+
+
+@contextlib.contextmanager
+def sampled_peak_rss(pid: int) -> Iterator[list[int]]:
+    """Sample the summed RSS (MB) of a process and all its descendants until the block ends."""
+    peak = [0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], tree_rss_mb(pid))
+            done.wait(SAMPLE_SECONDS)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        yield peak
+    finally:
+        done.set()
+        sampler.join()
+
+
+def tree_rss_mb(root: int) -> int:
+    """Summed resident memory of a process and its descendants, from /proc (Linux)."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", encoding="ascii", errors="replace") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended while we looked
+        pid = int(entry.name)
+        parents[pid] = int(fields[1])
+        rss[pid] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
+        tree.update(children)
+        frontier.extend(children)
+    return round(sum(rss.get(pid, 0) for pid in tree) / 2**20)
 
 
 def make_corpus(records: int, workdir: Path) -> Path:
@@ -124,53 +222,77 @@ def make_corpus(records: int, workdir: Path) -> Path:
     if not (corpus / ".complete").exists():
         shutil.rmtree(corpus, ignore_errors=True)
         subprocess.run(
-            [
-                PYTHON,
-                "-m",
-                "pipelines.cli",
-                "synth",
-                "--records",
-                str(records),
-                "--out",
-                str(corpus),
-            ],
+            [PYTHON, "-m", "pipelines.cli", "synth", "--records", str(records),
+             "--out", str(corpus)],
             check=True,
             stdout=subprocess.DEVNULL,
-        )
+        )  # fmt: skip
         (corpus / ".complete").touch()
     return corpus
 
 
-def benchmark(records: int, workdir: Path, skip: set[str]) -> list[dict[str, object]]:
+@contextlib.contextmanager
+def prefect_server(workdir: Path, needed: bool) -> Iterator[dict[str, str]]:
+    """A Prefect API server for the flow step (its own PREFECT_HOME under the workdir); yields
+    the environment the steps run with. The `cli-run` step gets none, so it starts its own."""
+    saved = dict(os.environ)
+    os.environ["PREFECT_HOME"] = str(workdir / "prefect")
+    try:
+        from pipelines.prefect_setup import configure_prefect, local_api_server, wait_for_server
+
+        configure_prefect()
+        if not needed:
+            yield dict(os.environ)
+            return
+        with local_api_server(timeout=120) as url:
+            wait_for_server(url, timeout=120)
+            yield dict(os.environ)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def benchmark(records: int, workdir: Path, skip: set[str]) -> list[dict[str, Any]]:
     """Every step on the same corpus; the rows of the report."""
     corpus = make_corpus(records, workdir)
     warehouse = workdir / f"warehouse-{records}"
     shutil.rmtree(warehouse, ignore_errors=True)
     rows = []
-    for name in STEPS:
-        if name in skip:
-            continue
-        rows.append({"step": name, **run_step(name, corpus, warehouse)})
+    with prefect_server(workdir, needed="full-run-flow" not in skip) as env:
+        for name in STEPS:
+            if name in skip:
+                continue
+            step_env = env
+            if name == "cli-run":
+                step_env = {k: v for k, v in env.items() if k != "PREFECT_API_URL"}
+            rows.append({"step": name, **run_step(name, corpus, warehouse, step_env)})
     return rows
 
 
-def print_report(records: int, rows: list[dict[str, object]]) -> None:
-    base = next(float(str(r["seconds"])) for r in rows if r["step"] == "parse-only")
-    size = next(r["bytes"] for r in rows if r["step"] == "parse-only")
-    print(f"{records} records, {int(str(size)) / 1e6:.0f} MB of JSON, {os.cpu_count()} cores")
+def print_report(records: int, rows: list[dict[str, Any]]) -> None:
+    base = next(float(r["seconds"]) for r in rows if r["step"] == "parse-only")
+    size = next(int(r["bytes"]) for r in rows if r["step"] == "parse-only")
+    print(f"{records} records, {size / 1e6:.0f} MB of JSON, {os.cpu_count()} cores")
     print(f"{'step':<18}{'seconds':>9}{'x parse':>9}{'peak RSS MB':>13}")
     for row in rows:
-        seconds = float(str(row["seconds"]))
-        rss = row.get("peak_rss_mb", "")
-        print(f"{row['step']:<18}{seconds:>9.2f}{seconds / base:>9.1f}{rss!s:>13}")
+        seconds = float(row["seconds"])
+        print(f"{row['step']:<18}{seconds:>9.2f}{seconds / base:>9.1f}{row['peak_rss_mb']:>13}")
+    by_step = {r["step"]: float(r["seconds"]) for r in rows}
+    if "full-run" in by_step and "full-run-flow" in by_step:
+        overhead = by_step["full-run-flow"] / by_step["full-run"] - 1
+        print(f"Prefect overhead (flow against plain run): {overhead:+.1%}")
+    if "full-run" in by_step and "no-change-rerun" in by_step:
+        share = by_step["no-change-rerun"] / by_step["full-run"]
+        print(f"no-change re-run: {share:.1%} of the full run")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=1000)
     parser.add_argument("--workdir", type=Path, default=None)
-    parser.add_argument("--skip-naive", action="store_true")
-    parser.add_argument("--skip-flow", action="store_true")
+    parser.add_argument(
+        "--skip", action="append", default=[], choices=STEPS, help="leave a step out"
+    )
     parser.add_argument("--json", action="store_true", help="print the rows as JSON")
     parser.add_argument("--step", choices=STEPS, help=argparse.SUPPRESS)
     parser.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
@@ -180,9 +302,7 @@ def main() -> None:
         measure_step(args.step, args.corpus, args.warehouse)
         return
     workdir = args.workdir or Path(tempfile.gettempdir()) / "occupipe-bench"
-    skip = {"naive-duckdb"} if args.skip_naive else set()
-    skip |= {"full-run-flow"} if args.skip_flow else set()
-    rows = benchmark(args.records, workdir, skip)
+    rows = benchmark(args.records, workdir, set(args.skip))
     if args.json:
         print(json.dumps(rows, default=str))
     else:
