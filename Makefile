@@ -47,8 +47,10 @@ format: setup ## apply ruff's fixes and formatting
 	@$(BIN)/ruff format pipelines tests benchmarks
 
 N ?= 1000
-bench: setup ## benchmark at N records (N=1000 by default): baselines, full run, flow, re-run
-	@$(BIN)/python -m benchmarks.run --records $(N)
+R ?= 1
+SKIP ?=
+bench: setup ## benchmark at N records (default 1000; R=3 for medians, SKIP="naive-duckdb ...")
+	@$(BIN)/python -m benchmarks.run --records $(N) --repeat $(R) $(foreach s,$(SKIP),--skip $(s))
 
 demo-data: setup ## regenerate the synthetic demo corpus in data/raw
 	@rm -f data/raw/*.json

@@ -2,7 +2,7 @@
 (without and with the Prefect flow), a no-change re-run and a cold `occupipe run`, all in one
 invocation and on the same files.
 
-    python -m benchmarks.run --records 10000 [--workdir DIR] [--skip STEP ...]
+    python -m benchmarks.run --records 10000 [--repeat 3] [--workdir DIR] [--skip STEP ...]
 
 Each step runs in its own process. Its time is the wall-clock time of the work alone: modules
 are imported first, untimed, as in a long-running scheduler process (the `cli-run` step is the
@@ -252,27 +252,40 @@ def prefect_server(workdir: Path, needed: bool) -> Iterator[dict[str, str]]:
         os.environ.update(saved)
 
 
-def benchmark(records: int, workdir: Path, skip: set[str]) -> list[dict[str, Any]]:
-    """Every step on the same corpus; the rows of the report."""
+def benchmark(records: int, workdir: Path, skip: set[str], repeat: int = 1) -> list[dict[str, Any]]:
+    """Every step on the same corpus, the whole sequence `repeat` times; the rows of the report
+    (per step: the median time, the largest peak RSS, the details of the median run)."""
     corpus = make_corpus(records, workdir)
     warehouse = workdir / f"warehouse-{records}"
     shutil.rmtree(warehouse, ignore_errors=True)
-    rows = []
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in STEPS if name not in skip}
     with prefect_server(workdir, needed="full-run-flow" not in skip) as env:
-        for name in STEPS:
-            if name in skip:
-                continue
-            step_env = env
-            if name == "cli-run":
-                step_env = {k: v for k, v in env.items() if k != "PREFECT_API_URL"}
-            rows.append({"step": name, **run_step(name, corpus, warehouse, step_env)})
-    return rows
+        for _ in range(repeat):
+            for name in runs:
+                step_env = env
+                if name == "cli-run":
+                    step_env = {k: v for k, v in env.items() if k != "PREFECT_API_URL"}
+                runs[name].append(run_step(name, corpus, warehouse, step_env))
+    return [{"step": name, **summarize_runs(measured)} for name, measured in runs.items()]
+
+
+def summarize_runs(measured: list[dict[str, Any]]) -> dict[str, Any]:
+    """The median run of a step (by time), with the largest peak RSS of all its runs."""
+    ordered = sorted(measured, key=lambda run: float(run["seconds"]))
+    median = ordered[(len(ordered) - 1) // 2]
+    return {
+        **median,
+        "peak_rss_mb": max(run["peak_rss_mb"] for run in measured),
+        "runs": [round(float(run["seconds"]), 3) for run in measured],
+    }
 
 
 def print_report(records: int, rows: list[dict[str, Any]]) -> None:
     base = next(float(r["seconds"]) for r in rows if r["step"] == "parse-only")
     size = next(int(r["bytes"]) for r in rows if r["step"] == "parse-only")
-    print(f"{records} records, {size / 1e6:.0f} MB of JSON, {os.cpu_count()} cores")
+    repeats = len(rows[0]["runs"])
+    print(f"{records} records, {size / 1e6:.0f} MB of JSON, {os.cpu_count()} cores", end="")
+    print(f", median of {repeats} runs" if repeats > 1 else "")
     print(f"{'step':<18}{'seconds':>9}{'x parse':>9}{'peak RSS MB':>13}")
     for row in rows:
         seconds = float(row["seconds"])
@@ -293,6 +306,9 @@ def main() -> None:
     parser.add_argument(
         "--skip", action="append", default=[], choices=STEPS, help="leave a step out"
     )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="run the sequence R times; report medians"
+    )
     parser.add_argument("--json", action="store_true", help="print the rows as JSON")
     parser.add_argument("--step", choices=STEPS, help=argparse.SUPPRESS)
     parser.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
@@ -302,7 +318,7 @@ def main() -> None:
         measure_step(args.step, args.corpus, args.warehouse)
         return
     workdir = args.workdir or Path(tempfile.gettempdir()) / "occupipe-bench"
-    rows = benchmark(args.records, workdir, set(args.skip))
+    rows = benchmark(args.records, workdir, set(args.skip), args.repeat)
     if args.json:
         print(json.dumps(rows, default=str))
     else:

@@ -11,6 +11,9 @@ from pipelines.prefect_setup import configure_prefect
 
 configure_prefect()
 
+# imported now, not lazily by the first flow call (0.5 s): `occupipe run` imports this module
+# while Prefect's server boots, so the import costs nothing there
+import fastapi.encoders  # noqa: E402, F401
 from prefect import Task, flow, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.events.worker import EventsWorker  # noqa: E402
