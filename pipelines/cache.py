@@ -72,6 +72,24 @@ def fingerprint_files(
     return prints
 
 
+def count_stale(paths: Sequence[Path], root: Path, known: dict[str, dict[str, Any]]) -> int:
+    """How many files must be read: new ones, and those whose size or mtime changed."""
+    stale = 0
+    for path in paths:
+        seen = known.get(relative_name(path, root))
+        try:
+            info = path.stat()
+        except OSError:
+            stale += 1  # reading it will say what is wrong
+            continue
+        if seen is None or (seen.get("size"), seen.get("mtime_ns")) != (
+            info.st_size,
+            info.st_mtime_ns,
+        ):
+            stale += 1
+    return stale
+
+
 def plan_stable_batches(paths: Sequence[Path], batch_size: int) -> list[list[Path]]:
     """Cut batches where a path's CRC says so: about `batch_size` files each, and stable."""
     batches: list[list[Path]] = []

@@ -36,6 +36,7 @@ from pipelines.cache import (
     Fingerprint,
     batch_key,
     code_fingerprint,
+    count_stale,
     fingerprint_files,
     plan_stable_batches,
     summarize_changes,
@@ -286,8 +287,10 @@ def extract_source(
     ]
     names = [f"extract-batch-{n}" for n in range(len(batches))]
     done: list[ExtractedBatch] = []
-    # spawning workers costs about 2 s: below a few thousand files one process is faster
-    workers = options.workers if len(paths) >= options.parallel_min_files else 1
+    # spawning workers costs about 2 s: below a few thousand files to read, one process is
+    # faster (a re-run that finds every file unchanged only links cached parts)
+    stale = len(paths) if options.full_refresh else count_stale(paths, root, known)
+    workers = options.workers if stale >= options.parallel_min_files else 1
     for outcome in stage.fan_out(names, extract_batch, calls, workers):
         done.append(outcome)
         report_progress(sum(len(b) for b in batches[: len(done)]), len(paths))

@@ -52,12 +52,17 @@ def test_bad_bytes_are_rejected_with_stage_and_reason(
 def test_discover_finds_records_recursively_and_ignores_other_files(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
     (tmp_path / ".hidden").mkdir()
-    for name in ["b.json", "a.json", "sub/c.json", "NOTES.txt", ".hidden/d.json"]:
+    for name in ["b.json", "a.json", "sub/c.json", "a-b.json", "NOTES.txt", ".hidden/d.json"]:
         (tmp_path / name).write_text("{}")
+    (tmp_path / ".e.json").write_text("{}")
+    (tmp_path / "linked").symlink_to(tmp_path / "sub")  # a link to a folder is not followed
+    (tmp_path / "gone.json").symlink_to(tmp_path / "missing.json")  # listed, fails when read
     records, ignored = discover_inputs(tmp_path)
     assert [p.relative_to(tmp_path).as_posix() for p in records] == [
+        "a-b.json",
         "a.json",
         "b.json",
+        "gone.json",
         "sub/c.json",
     ]
     assert [p.name for p in ignored] == ["NOTES.txt"]

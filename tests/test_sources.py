@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from pipelines import pipeline as pipeline_module
+from pipelines.cache import count_stale, fingerprint_files
 from pipelines.extract import SourceError
 from pipelines.http_source import (
     FetchFailed,
@@ -207,3 +208,16 @@ def test_an_etag_is_sent_back_and_a_304_keeps_the_mirrored_copy(tmp_path: Path) 
     assert first == second == tmp_path / "absurdist.json"
     assert seen == [None, '"v1"']
     assert (tmp_path / "absurdist.json").read_bytes() == body
+
+
+def test_only_new_and_modified_files_count_as_stale(tmp_path: Path) -> None:
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    for name in ("a.json", "b.json", "c.json"):
+        (folder / name).write_text("{}")
+    paths = sorted(folder.iterdir())
+    known = {fp.source_file: vars(fp) for fp in fingerprint_files(paths, folder, {})}
+    assert count_stale(paths, folder, known) == 0
+    (folder / "b.json").write_text('{"changed": true}')
+    (folder / "d.json").write_text("{}")
+    assert count_stale(sorted(folder.iterdir()), folder, known) == 2
