@@ -7,12 +7,14 @@ import json
 import shutil
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from pipelines.build import RunFailed
 from pipelines.pipeline import RunSummary
 from pipelines.tables import TABLES
+from pipelines.warehouse import fixed_size_groups
 from tests.conftest import build, copy_sample, query
 from tests.test_contract import minimal_record
 
@@ -146,3 +148,24 @@ def test_extraction_on_worker_processes_gives_the_same_bytes(tmp_path: Path) -> 
         }
 
     assert digests(tmp_path / "one") == digests(tmp_path / "two")
+
+
+@pytest.mark.parametrize("batch_rows", [1, 3, 7, 10, 25])
+def test_fixed_size_groups_recut_any_batching_into_the_same_groups(batch_rows: int) -> None:
+    table = pa.table({"n": list(range(23))})
+    groups = list(fixed_size_groups(table.to_batches(max_chunksize=batch_rows), 10))
+    assert [g.num_rows for g in groups] == [10, 10, 3]
+    assert pa.concat_tables(groups).column("n").to_pylist() == list(range(23))
+
+
+def test_published_rows_follow_the_input_files(tmp_path: Path) -> None:
+    source = copy_sample(tmp_path / "raw", count=12)
+    build(source, tmp_path / "wh", batch_size=3)
+    published = pq.read_table(tmp_path / "wh" / "parquet" / "occupations.parquet")
+    files = published.column("source_file").to_pylist()
+    assert files == sorted(files)
+    sections = pq.read_table(tmp_path / "wh" / "parquet" / "sections.parquet")
+    slugs, positions = sections.column("slug").to_pylist(), sections.column("position").to_pylist()
+    order = list(zip(slugs, positions, strict=True))
+    by_file = {slug: n for n, slug in enumerate(published.column("slug").to_pylist())}
+    assert order == sorted(order, key=lambda key: (by_file[key[0]], key[1]))
