@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -63,16 +64,43 @@ class TaskStages(Stages):
         if workers <= 1 or len(calls) <= 1:
             yield from (self(name, fn, *args) for name, args in zip(names, calls, strict=True))
             return
+        groups = split_evenly(len(calls), MAX_BATCH_TASKS)
         with worker_pool(min(workers, len(calls))) as pool:
 
-            def in_worker(*args: Any) -> T:
-                return pool.submit(fn, *args).result()
+            def in_workers(*group: tuple[Any, ...]) -> list[T]:
+                futures = [pool.submit(fn, *args) for args in group]
+                return [future.result() for future in futures]
 
             futures = [
-                as_task(name, in_worker).submit(*quoted(args))
-                for name, args in zip(names, calls, strict=True)
+                as_task(group_name(names, group), in_workers).submit(
+                    *quoted(tuple(calls[i] for i in group))
+                )
+                for group in groups
             ]
-            yield from (future.result() for future in futures)
+            for future in futures:
+                yield from future.result()
+
+
+# A task run costs about 20 ms of client and server time (on the same two cores): at 100k
+# records, a task per batch of 500 (200 tasks) made the flow 10-25% slower than the plain run.
+# Beyond this many batches, one task runs a contiguous group of them.
+MAX_BATCH_TASKS = 32
+
+
+def split_evenly(count: int, most: int) -> list[range]:
+    """Positions 0..count-1 as at most `most` contiguous groups, sizes differing by one at most."""
+    groups = min(count, most)
+    if groups == 0:
+        return []
+    size, larger = divmod(count, groups)
+    starts = [i * size + min(i, larger) for i in range(groups + 1)]
+    return [range(begin, end) for begin, end in itertools.pairwise(starts)]
+
+
+def group_name(names: list[str], group: range) -> str:
+    """`extract-batch-7`, or `extract-batch-7-13` for a group of batches."""
+    first, last = names[group[0]], names[group[-1]]
+    return first if len(group) == 1 else f"{first}-{last.rsplit('-', 1)[-1]}"
 
 
 run_as_task = TaskStages()
