@@ -78,8 +78,20 @@ def corpus_warehouse(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Ru
 
 @pytest.fixture(scope="session")
 def prefect_server() -> Iterator[None]:
-    """One Prefect test server (a fresh database) for the tests that run flows."""
+    """One Prefect test server (a fresh database) for the tests that run flows.
+
+    It records task runs (tests read them back), whatever quiet defaults were set before it
+    started: importing `pipelines.flows` turns the recorder off for the CLI's own servers.
+    """
+    from prefect.settings import (
+        PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED,
+        temporary_settings,
+    )
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=60):
+    os.environ[PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED.name] = "true"
+    with (
+        temporary_settings(updates={PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED: True}),
+        prefect_test_harness(server_startup_timeout=60),
+    ):
         yield

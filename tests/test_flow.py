@@ -58,8 +58,14 @@ def test_the_flow_records_a_completed_run_with_every_stage(tmp_path: Path) -> No
         return [str(f.state_name) for f in flows], sorted(t.name for t in tasks)
 
     import asyncio
+    import time
 
+    stages = 7  # the server records task runs from events, a moment after the flow returns
+    deadline = time.monotonic() + 30
     flow_states, task_names = asyncio.run(latest_runs())
+    while len(task_names) < stages + 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+        flow_states, task_names = asyncio.run(latest_runs())
     assert flow_states == ["Completed"]
     assert [n for n in task_names if not n.startswith("extract-batch-")] == [
         "build-models",
