@@ -6,7 +6,7 @@ import random
 from collections.abc import Iterable
 
 EXACT_LIMIT = 1_000  # nodes; above this, betweenness is estimated from sampled sources
-VISIT_BUDGET = 3_000_000  # edge visits an estimate may spend (about two seconds)
+VISIT_BUDGET = 3_000_000  # edge visits an estimate may spend (about a second)
 
 
 def compute_betweenness(
