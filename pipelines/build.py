@@ -4,7 +4,6 @@ build the DuckDB warehouse, test it, and swap it into place. No Prefect here."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -69,15 +68,8 @@ def collect_rejections(results: Sequence[BatchResult]) -> tuple[list[Rejection],
 
 
 def publish_tables(parts_dir: Path, tables_dir: Path, excluded: set[int]) -> dict[str, int]:
-    """Write every normalized table as one sorted zstd Parquet file; return row counts."""
-    spill = tables_dir.parent / "spill"
-    try:
-        with connect_for_build(spill_dir=spill) as con:
-            return {
-                t.name: write_final_table(con, t, parts_dir, tables_dir, excluded) for t in TABLES
-            }
-    finally:
-        shutil.rmtree(spill, ignore_errors=True)
+    """Write every normalized table as one zstd Parquet file; return row counts."""
+    return {t.name: write_final_table(t, parts_dir, tables_dir, excluded) for t in TABLES}
 
 
 @dataclass(frozen=True)

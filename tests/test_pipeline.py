@@ -64,10 +64,10 @@ def test_bad_and_duplicate_inputs_are_quarantined_with_reasons(tmp_path: Path) -
 
 
 def test_the_same_inputs_give_byte_identical_parquet(tmp_path: Path) -> None:
-    source = copy_sample(tmp_path / "in", 12)
+    source = copy_sample(tmp_path / "in", 80)  # enough rows for several Parquet pages
     digests = []
     for run in ("a", "b"):
-        build(source, tmp_path / run, batch_size=5 if run == "a" else 500)
+        build(source, tmp_path / run, batch_size=7 if run == "a" else 500)
         digests.append(
             {
                 p.name: hashlib.sha256(p.read_bytes()).hexdigest()
