@@ -68,8 +68,10 @@ def collect_rejections(results: Sequence[BatchResult]) -> tuple[list[Rejection],
 
 
 def publish_tables(parts_dir: Path, tables_dir: Path, excluded: set[int]) -> dict[str, int]:
-    """Write every normalized table as one zstd Parquet file; return row counts."""
-    return {t.name: write_final_table(t, parts_dir, tables_dir, excluded) for t in TABLES}
+    """Write every normalized table as one zstd Parquet file, rows in input order; row counts."""
+    with connect_for_build() as con:
+        con.execute("set threads = 1")  # a single-threaded scan keeps the parts' order
+        return {t.name: write_final_table(con, t, parts_dir, tables_dir, excluded) for t in TABLES}
 
 
 @dataclass(frozen=True)
