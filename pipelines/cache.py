@@ -61,7 +61,7 @@ def fingerprint_files(
         except OSError as exc:
             raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from None
         seen = known.get(name, {})
-        if seen.get("size") == info.st_size and seen.get("mtime_ns") == info.st_mtime_ns:
+        if is_unchanged(seen, info):
             digest = str(seen["sha256"])
         else:
             raw = read_input(path)
@@ -76,18 +76,18 @@ def count_stale(paths: Sequence[Path], root: Path, known: dict[str, dict[str, An
     """How many files must be read: new ones, and those whose size or mtime changed."""
     stale = 0
     for path in paths:
-        seen = known.get(relative_name(path, root))
         try:
             info = path.stat()
         except OSError:
             stale += 1  # reading it will say what is wrong
             continue
-        if seen is None or (seen.get("size"), seen.get("mtime_ns")) != (
-            info.st_size,
-            info.st_mtime_ns,
-        ):
-            stale += 1
+        stale += not is_unchanged(known.get(relative_name(path, root), {}), info)
     return stale
+
+
+def is_unchanged(seen: dict[str, Any], info: os.stat_result) -> bool:
+    """Whether a file still has the size and mtime the last run saw (then its hash stands)."""
+    return bool(seen.get("size") == info.st_size and seen.get("mtime_ns") == info.st_mtime_ns)
 
 
 def plan_stable_batches(paths: Sequence[Path], batch_size: int) -> list[list[Path]]:
