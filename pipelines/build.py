@@ -4,6 +4,7 @@ build the DuckDB warehouse, test it, and swap it into place. No Prefect here."""
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -69,9 +70,15 @@ def collect_rejections(results: Sequence[BatchResult]) -> tuple[list[Rejection],
 
 def publish_tables(parts_dir: Path, tables_dir: Path, excluded: set[int]) -> dict[str, int]:
     """Write every normalized table as one zstd Parquet file, rows in input order; row counts."""
-    with connect_for_build() as con:
-        con.execute("set threads = 1")  # a single-threaded scan keeps the parts' order
-        return {t.name: write_final_table(con, t, parts_dir, tables_dir, excluded) for t in TABLES}
+    spill = tables_dir.parent / "spill"  # not the working folder, DuckDB's default
+    try:
+        with connect_for_build(spill_dir=spill) as con:
+            con.execute("set threads = 1")  # a single-threaded scan keeps the parts' order
+            return {
+                t.name: write_final_table(con, t, parts_dir, tables_dir, excluded) for t in TABLES
+            }
+    finally:
+        shutil.rmtree(spill, ignore_errors=True)
 
 
 @dataclass(frozen=True)
