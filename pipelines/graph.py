@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 EXACT_LIMIT = 1_000  # nodes; above this, betweenness is estimated from sampled sources
 VISIT_BUDGET = 3_000_000  # edge visits an estimate may spend (about a second)
@@ -17,10 +17,7 @@ def compute_betweenness(
 ) -> dict[str, float]:
     """Betweenness of each node of an undirected simple graph (unnormalized, pairs once).
 
-    Exact (Brandes) up to `exact_limit` nodes. Larger graphs get the Brandes-Pich estimate:
-    the same sums over a deterministic sample of source nodes, scaled up; the sample is as
-    large as `visit_budget` allows (at least one source), so the time stays bounded however
-    large the graph: 100k nodes get a handful of sources, a rough estimate.
+    See `betweenness_of_adjacency`; this builds the adjacency lists from node names and edges.
     """
     neighbours: dict[str, set[str]] = {node: set() for node in nodes}
     for source, target in edges:
@@ -30,7 +27,24 @@ def compute_betweenness(
     names = sorted(neighbours)
     number = {name: i for i, name in enumerate(names)}
     adjacency = [sorted(number[linked] for linked in neighbours[name]) for name in names]
-    sources = names
+    return betweenness_of_adjacency(names, adjacency, exact_limit, visit_budget)
+
+
+def betweenness_of_adjacency(
+    names: Sequence[str],
+    adjacency: Sequence[Sequence[int]],
+    exact_limit: int = EXACT_LIMIT,
+    visit_budget: int = VISIT_BUDGET,
+) -> dict[str, float]:
+    """Betweenness of each node, given node names in sorted order and, for node i, the sorted
+    numbers of its neighbours (no self-loops, each edge listed from both ends).
+
+    Exact (Brandes) up to `exact_limit` nodes. Larger graphs get the Brandes-Pich estimate:
+    the same sums over a deterministic sample of source nodes, scaled up; the sample is as
+    large as `visit_budget` allows (at least one source), so the time stays bounded however
+    large the graph: 100k nodes get a handful of sources, a rough estimate.
+    """
+    sources = list(range(len(names)))
     if len(sources) > exact_limit:
         visits = len(sources) + sum(len(linked) for linked in adjacency)
         count = max(1, min(len(sources), visit_budget // max(1, visits)))
@@ -38,11 +52,11 @@ def compute_betweenness(
     scale = len(names) / len(sources) if sources else 1.0
     scores = [0.0] * len(names)
     for start in sources:
-        _add_dependencies(number[start], adjacency, scores)
+        _add_dependencies(start, adjacency, scores)
     return {name: score * scale / 2 for name, score in zip(names, scores, strict=True)}
 
 
-def _add_dependencies(start: int, adjacency: list[list[int]], scores: list[float]) -> None:
+def _add_dependencies(start: int, adjacency: Sequence[Sequence[int]], scores: list[float]) -> None:
     """One Brandes pass: BFS from `start`, then each node's dependency added to its score.
 
     Nodes are numbers and state lives in lists; a node's predecessors are found again as the
