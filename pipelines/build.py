@@ -19,7 +19,13 @@ from pipelines.dedupe import find_duplicate_losers
 from pipelines.extract import Rejection, discover_inputs
 from pipelines.graph import betweenness_of_adjacency
 from pipelines.models import build_models, discover_models
-from pipelines.releases import DATABASE_NAME, PARQUET_DIR, QUARANTINE_DIR, read_history
+from pipelines.releases import (
+    DATABASE_NAME,
+    PARQUET_DIR,
+    PARTS_DIR,
+    QUARANTINE_DIR,
+    read_history,
+)
 from pipelines.tables import TABLES
 from pipelines.warehouse import (
     connect_for_build,
@@ -105,16 +111,17 @@ def merge_drift(results: Sequence[BatchResult]) -> Counter[str]:
 
 def load_warehouse(
     build_dir: Path,
-    tables_dir: Path,
+    excluded: set[int],
     facts: RunFacts,
     sections_spec: Path = DEFAULT_SECTIONS_SPEC,
 ) -> dict[str, int]:
-    """Create a fresh DuckDB file with the raw, reference and run tables; return row counts."""
+    """Create a fresh DuckDB file with the raw tables (from the build's part files, minus
+    `excluded` inputs), reference and run tables; return the raw tables' row counts."""
     database = build_dir / DATABASE_NAME
     database.unlink(missing_ok=True)
     keep_quarantined_bytes(facts.rejections, build_dir / QUARANTINE_DIR)
     with connect_for_build(database) as con:
-        rows = load_raw_tables(con, tables_dir)
+        rows = load_raw_tables(con, build_dir / PARTS_DIR, excluded)
         load_reference_tables(con, sections_spec)
         load_run_tables(
             con,

@@ -22,6 +22,7 @@ from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settin
 from prefect.utilities.annotations import quote  # noqa: E402
 
 from pipelines.pipeline import (  # noqa: E402
+    Pending,
     RunOptions,
     RunSummary,
     Stages,
@@ -57,6 +58,9 @@ class TaskStages(Stages):
 
     def __call__(self, name: str, fn: Callable[..., T], /, *args: Any) -> T:
         return as_task(name, fn)(*quoted(args))
+
+    def start(self, name: str, fn: Callable[..., T], /, *args: Any) -> Pending[T]:
+        return as_task(name, fn).submit(*quoted(args))
 
     def fan_out(
         self, names: list[str], fn: Callable[..., T], calls: list[tuple[Any, ...]], workers: int

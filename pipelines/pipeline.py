@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import multiprocessing
@@ -10,10 +11,10 @@ import secrets
 import shutil
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pipelines.batch import BatchResult, process_batch
 from pipelines.build import (
@@ -66,6 +67,7 @@ from pipelines.releases import (
     DATABASE_NAME,
     HTTP_CACHE,
     PARQUET_DIR,
+    PARTS_DIR,
     append_history,
     clean_partial_builds,
     current_release,
@@ -76,6 +78,15 @@ from pipelines.releases import (
 )
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
+
+class Pending(Protocol[T_co]):
+    """A stage started in the background (a future)."""
+
+    def result(self) -> T_co:
+        """Wait for the stage; its return value, or its exception raised here."""
+        ...
 
 
 class Stages:
@@ -96,6 +107,13 @@ class Stages:
         with worker_pool(min(workers, len(calls))) as pool:
             futures = [pool.submit(fn, *args) for args in calls]
             yield from (future.result() for future in futures)
+
+    def start(self, name: str, fn: Callable[..., T], /, *args: Any) -> Pending[T]:
+        """Start one stage on a thread of its own; its `result()` waits for it."""
+        executor = ThreadPoolExecutor(1, thread_name_prefix=name)
+        future = executor.submit(fn, *args)
+        executor.shutdown(wait=False)  # the thread ends with the work
+        return future
 
 
 def worker_pool(workers: int) -> ProcessPoolExecutor:
@@ -179,7 +197,7 @@ def run_in_build_dir(options: RunOptions, stage: StageRunner, extractor: Extract
         build_dir = options.warehouse_dir / BUILD_DIR / summary.run_id
         try:
             started = time.perf_counter()
-            results = extractor(options, stage, summary, build_dir / "parts")
+            results = extractor(options, stage, summary, build_dir / PARTS_DIR)
             _timed(summary, "extract", started)
             crash_point("after-extract")
             if keep_current_if_unchanged(options, summary):
@@ -229,7 +247,7 @@ def record_failure(
     """Remember a failed run: its history line, and (for a failed gate) its release folder."""
     summary.failure = reason
     if keep_release and build_dir.exists():
-        shutil.rmtree(build_dir / "parts", ignore_errors=True)
+        shutil.rmtree(build_dir / PARTS_DIR, ignore_errors=True)
         write_manifest(build_dir, summary, options, "failed")
         store_release(build_dir, options.warehouse_dir, summary.run_id)
         summary.release_id = summary.run_id
@@ -383,7 +401,7 @@ def finish_build(
     results: list[BatchResult],
 ) -> None:
     """Account for every document, apply the gates, build, test and publish."""
-    parts_dir = build_dir / "parts"
+    parts_dir = build_dir / PARTS_DIR
     documents = sum(r.documents for r in results)
     summary.rejections, excluded = collect_rejections(results)
     summary.rejected = len(summary.rejections)
@@ -395,24 +413,47 @@ def finish_build(
     )
     apply_gate(summary, "reject_rate", reject)
 
-    started = time.perf_counter()
     tables_dir = build_dir / PARQUET_DIR
-    summary.table_rows = stage("write-parquet", publish_tables, parts_dir, tables_dir, excluded)
-    _timed(summary, "parquet", started)
+    # the published Parquet is written (on one core) while the warehouse is loaded, modelled
+    # and tested from the same part files (at 100k records, 8 s less than one after the other)
+    writing = stage.start("write-parquet", publish_tables_timed, parts_dir, tables_dir, excluded)
+    try:
+        build_warehouse_file(options, stage, summary, build_dir, excluded, results)
+    except BaseException:
+        settle(writing)  # never leave it writing into a build folder about to be removed
+        raise
+    summary.table_rows, summary.stage_seconds["parquet"] = writing.result()
     published = options.warehouse_dir / PARQUET_DIR
-    previous_records = count_published_records(published)
-    volume = check_volume(
-        previous_records,
-        summary.table_rows["occupations"],
-        options.max_shrink,
-        options.allow_shrink,
-    )
-    apply_gate(summary, "volume", volume)
     schema = check_schema(
         read_table_schemas(published), read_table_schemas(tables_dir), options.allow_schema_change
     )
     apply_gate(summary, "schema", schema)
+    errors = failed_tests(summary.test_results, "error")
+    apply_gate(summary, "data_tests", describe_failures(errors) if errors else None)
+    database = build_dir / DATABASE_NAME
+    summary.metrics = read_metrics(database)
+    stage("html-report", write_report, database, build_dir / REPORT_NAME)
 
+    started = time.perf_counter()
+    summary.release_id = summary.run_id
+    write_manifest(build_dir, summary, options, "published")
+    crash_point("before-publish")
+    summary.warehouse = stage(
+        "publish", publish_release, build_dir, options.warehouse_dir, summary.run_id
+    )
+    _timed(summary, "publish", started)
+
+
+def build_warehouse_file(
+    options: RunOptions,
+    stage: StageRunner,
+    summary: RunSummary,
+    build_dir: Path,
+    excluded: set[int],
+    results: list[BatchResult],
+) -> None:
+    """Load the DuckDB file from the part files, apply the volume gate, build the models and
+    run the data tests (their results in the summary; their gate is applied by the caller)."""
     started = time.perf_counter()
     facts = RunFacts(
         run_id=summary.run_id,
@@ -429,9 +470,16 @@ def finish_build(
         started_at=summary.started_at,
     )
     database = build_dir / DATABASE_NAME
-    stage("load-warehouse", load_warehouse, build_dir, tables_dir, facts, options.sections_spec)
+    rows = stage(
+        "load-warehouse", load_warehouse, build_dir, excluded, facts, options.sections_spec
+    )
     _timed(summary, "load", started)
     crash_point("after-load")
+    previous_records = count_published_records(options.warehouse_dir / PARQUET_DIR)
+    volume = check_volume(
+        previous_records, rows["occupations"], options.max_shrink, options.allow_shrink
+    )
+    apply_gate(summary, "volume", volume)
 
     started = time.perf_counter()
     summary.model_seconds = stage("build-models", build_sql_models, database, options.sql_dir)
@@ -440,16 +488,18 @@ def finish_build(
     started = time.perf_counter()
     summary.test_results = stage("data-tests", run_warehouse_tests, database, options.sql_dir)
     _timed(summary, "tests", started)
-    errors = failed_tests(summary.test_results, "error")
-    apply_gate(summary, "data_tests", describe_failures(errors) if errors else None)
-    summary.metrics = read_metrics(database)
-    stage("html-report", write_report, database, build_dir / REPORT_NAME)
 
+
+def publish_tables_timed(
+    parts_dir: Path, tables_dir: Path, excluded: set[int]
+) -> tuple[dict[str, int], float]:
+    """`publish_tables`, and the seconds it took (it runs beside other stages)."""
     started = time.perf_counter()
-    summary.release_id = summary.run_id
-    write_manifest(build_dir, summary, options, "published")
-    crash_point("before-publish")
-    summary.warehouse = stage(
-        "publish", publish_release, build_dir, options.warehouse_dir, summary.run_id
-    )
-    _timed(summary, "publish", started)
+    rows = publish_tables(parts_dir, tables_dir, excluded)
+    return rows, round(time.perf_counter() - started, 3)
+
+
+def settle(pending: Pending[Any]) -> None:
+    """Wait until a background stage has ended, whatever its outcome (the run is failing)."""
+    with contextlib.suppress(Exception):
+        pending.result()

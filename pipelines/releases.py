@@ -23,6 +23,7 @@ from typing import Any
 DATABASE_NAME = "occupations.duckdb"
 PARQUET_DIR = "parquet"
 QUARANTINE_DIR = "quarantine"
+PARTS_DIR = "parts"  # a build's intermediate Parquet part files, one folder per table
 RELEASES_DIR = "releases"
 CURRENT = "current"
 HISTORY = "history.jsonl"
@@ -80,7 +81,7 @@ def publish_release(build_dir: Path, warehouse: Path, release_id: str) -> Path:
     for path in (build_dir / QUARANTINE_DIR).glob("*.raw"):
         os.replace(path, kept / path.name)
     shutil.rmtree(build_dir / QUARANTINE_DIR, ignore_errors=True)
-    shutil.rmtree(build_dir / "parts", ignore_errors=True)
+    shutil.rmtree(build_dir / PARTS_DIR, ignore_errors=True)
     store_release(build_dir, warehouse, release_id)
     switch_current(warehouse, release_id)
     return warehouse / DATABASE_NAME

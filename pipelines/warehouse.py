@@ -44,6 +44,17 @@ def sql_literal(value: str) -> str:
 ROW_GROUP_ROWS = 100_000
 
 
+def read_parts_sql(table: Table, parts_dir: Path, excluded: set[int]) -> str | None:
+    """A query over one table's part files, minus excluded inputs (None: no parts)."""
+    parts = sorted((parts_dir / table.name).glob("*.parquet"))
+    if not parts:
+        return None
+    files = "[" + ", ".join(sql_literal(str(p)) for p in parts) + "]"
+    skip = ", ".join(map(str, sorted(excluded)))
+    where = f" where {INPUT_COLUMN} not in ({skip})" if excluded else ""
+    return f"select {', '.join(table.column_names)} from read_parquet({files}){where}"
+
+
 def write_final_table(
     con: duckdb.DuckDBPyConnection, table: Table, parts_dir: Path, out_dir: Path, excluded: set[int]
 ) -> int:
@@ -58,19 +69,13 @@ def write_final_table(
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{table.name}.parquet"
-    parts = sorted((parts_dir / table.name).glob("*.parquet"))
+    query = read_parts_sql(table, parts_dir, excluded)
     rows = 0
     with pq.ParquetWriter(target, table.schema, compression="zstd") as writer:
-        if not parts:
+        if query is None:
             writer.write_table(table.schema.empty_table())
             return 0
-        files = "[" + ", ".join(sql_literal(str(p)) for p in parts) + "]"
-        skip = ", ".join(map(str, sorted(excluded)))
-        where = f"where {INPUT_COLUMN} not in ({skip})" if excluded else ""
-        columns = ", ".join(table.column_names)
-        reader = con.sql(f"select {columns} from read_parquet({files}) {where}").to_arrow_reader(
-            ROW_GROUP_ROWS
-        )
+        reader = con.sql(query).to_arrow_reader(ROW_GROUP_ROWS)
         for group in fixed_size_groups(reader, ROW_GROUP_ROWS):
             # one chunk per column: pyarrow cuts pages at chunk boundaries, which vary
             whole = group.cast(table.schema).combine_chunks()
@@ -95,8 +100,14 @@ def fixed_size_groups(batches: Iterable[pa.RecordBatch], size: int) -> Iterator[
         yield pa.Table.from_batches(pending)
 
 
-def load_raw_tables(con: duckdb.DuckDBPyConnection, tables_dir: Path) -> dict[str, int]:
-    """Copy each published Parquet table into the warehouse's `raw` schema; return row counts."""
+def load_raw_tables(
+    con: duckdb.DuckDBPyConnection, parts_dir: Path, excluded: set[int]
+) -> dict[str, int]:
+    """Copy each table's part files (minus excluded inputs) into the warehouse's `raw` schema;
+    return row counts.
+
+    From the parts, not the published Parquet: so loading runs while that is being written.
+    """
     con.execute(f"create schema if not exists {RAW_SCHEMA}")
     # zstd for text: DuckDB's default (dictionary or FSST, chosen per segment) takes twice as
     # long on section markdown and stores it 2.4x larger (10k records: 2.2 s and 68 MB, against
@@ -105,17 +116,22 @@ def load_raw_tables(con: duckdb.DuckDBPyConnection, tables_dir: Path) -> dict[st
     con.execute("pragma force_compression = 'zstd'")
     con.execute("set preserve_insertion_order = false")
     try:
-        return {table.name: load_raw_table(con, tables_dir, table) for table in TABLES}
+        return {table.name: load_raw_table(con, parts_dir, excluded, table) for table in TABLES}
     finally:
         con.execute("pragma force_compression = 'auto'")
         con.execute("reset preserve_insertion_order")
 
 
-def load_raw_table(con: duckdb.DuckDBPyConnection, tables_dir: Path, table: Table) -> int:
-    """Copy one published Parquet table into `raw`, with its comments; return its row count."""
-    path = sql_literal(str(tables_dir / f"{table.name}.parquet"))
+def load_raw_table(
+    con: duckdb.DuckDBPyConnection, parts_dir: Path, excluded: set[int], table: Table
+) -> int:
+    """Copy one table's parts into `raw`, with its declared types and comments; row count."""
     relation = f"{RAW_SCHEMA}.{table.name}"
-    con.execute(f"create or replace table {relation} as select * from read_parquet({path})")
+    query = read_parts_sql(table, parts_dir, excluded)
+    if query is None:
+        con.from_arrow(table.schema.empty_table()).create(relation)
+    else:
+        con.execute(f"create or replace table {relation} as {query}")
     comment_table(con, relation, table)
     return _count(con, relation)
 
