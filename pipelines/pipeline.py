@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from pipelines.batch import BatchResult, process_batch
+from pipelines.batch import BatchResult
 from pipelines.build import (
     RunFacts,
     RunFailed,
@@ -33,12 +33,12 @@ from pipelines.build import (
     run_warehouse_tests,
 )
 from pipelines.cache import (
+    BatchFlags,
     ExtractCache,
-    Fingerprint,
-    batch_key,
+    ExtractedBatch,
     code_fingerprint,
     count_stale,
-    fingerprint_files,
+    extract_batch,
     plan_stable_batches,
     summarize_changes,
 )
@@ -299,8 +299,9 @@ def extract_source(
     )
     known = cache.load_index()
     batches = plan_stable_batches(paths, options.batch_size)
+    flags = BatchFlags(options.full_refresh, options.with_html)
     calls = [
-        (cache, batch, known_prints(known, batch, root), root, parts_dir, n, headings, options)
+        (cache, batch, known_prints(known, batch, root), root, parts_dir, n, headings, flags)
         for n, batch in enumerate(batches)
     ]
     names = [f"extract-batch-{n}" for n in range(len(batches))]
@@ -343,43 +344,6 @@ def fingerprint_build(
         if path.is_file():
             digest.update(path.relative_to(options.sql_dir).as_posix().encode() + path.read_bytes())
     return digest.hexdigest()
-
-
-@dataclass(frozen=True)
-class ExtractedBatch:
-    """A batch's result, the cache key it was stored under, and its files' fingerprints."""
-
-    result: BatchResult
-    key: str
-    prints: list[Fingerprint]
-
-
-def extract_batch(
-    cache: ExtractCache,
-    batch: list[Path],
-    known: dict[str, dict[str, Any]],
-    root: Path,
-    parts_dir: Path,
-    number: int,
-    headings: frozenset[str],
-    options: RunOptions,
-) -> ExtractedBatch:
-    """One batch: from the cache when its files and the code are unchanged, else extracted.
-
-    Runs in a worker: files are hashed there (both cores), and a file read to hash it is
-    parsed from the same bytes.
-    """
-    contents: dict[Path, tuple[bytes, str]] = {}
-    prints = fingerprint_files(batch, root, known, contents)
-    key = batch_key(cache.code, prints)
-    part_name = f"part-{number:05d}.parquet"
-    if not options.full_refresh:
-        cached = cache.restore(key, parts_dir, part_name)
-        if cached is not None:
-            return ExtractedBatch(cached, key, prints)
-    result = process_batch(batch, root, parts_dir, number, headings, options.with_html, contents)
-    cache.store(key, parts_dir, part_name, result)
-    return ExtractedBatch(result, key, prints)
 
 
 def _timed(summary: RunSummary, name: str, started: float) -> None:
