@@ -58,8 +58,10 @@ def discover_inputs(source: Path) -> tuple[list[Path], list[Path]]:
         return ([source], []) if source.suffix.lower() in RECORD_SUFFIXES else ([], [source])
     # anything that is not a folder counts, so a broken link fails loudly instead of vanishing
     files = sorted(walk_files(source), key=lambda path: path.parts)
-    records = [p for p in files if p.suffix.lower() in RECORD_SUFFIXES]
-    ignored = [p for p in files if p.suffix.lower() not in RECORD_SUFFIXES]
+    records: list[Path] = []
+    ignored: list[Path] = []
+    for path in files:
+        (records if path.suffix.lower() in RECORD_SUFFIXES else ignored).append(path)
     return records, ignored
 
 

@@ -11,8 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from pipelines import pipeline as pipeline_module
-from pipelines.cache import count_stale, fingerprint_files
+from pipelines import cache as cache_module
+from pipelines.batch import process_batch
+from pipelines.cache import fingerprint_files, index_matches, reuse_fingerprints
 from pipelines.extract import SourceError
 from pipelines.http_source import (
     FetchFailed,
@@ -135,13 +136,13 @@ def test_a_single_file_source_is_accepted(tmp_path: Path) -> None:
 
 def count_extractions(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     calls: list[int] = []
-    original = pipeline_module.process_batch  # type: ignore[attr-defined]
+    original = process_batch  # what the cache module calls
 
     def counting(batch: list[Path], *args: Any) -> Any:
         calls.append(len(batch))
         return original(batch, *args)
 
-    monkeypatch.setattr(pipeline_module, "process_batch", counting)
+    monkeypatch.setattr(cache_module, "process_batch", counting)
     return calls
 
 
@@ -210,14 +211,18 @@ def test_an_etag_is_sent_back_and_a_304_keeps_the_mirrored_copy(tmp_path: Path) 
     assert (tmp_path / "absurdist.json").read_bytes() == body
 
 
-def test_only_new_and_modified_files_count_as_stale(tmp_path: Path) -> None:
+def test_only_new_and_modified_files_must_be_read_again(tmp_path: Path) -> None:
     folder = tmp_path / "raw"
     folder.mkdir()
     for name in ("a.json", "b.json", "c.json"):
         (folder / name).write_text("{}")
     paths = sorted(folder.iterdir())
-    known = {fp.source_file: vars(fp) for fp in fingerprint_files(paths, folder, {})}
-    assert count_stale(paths, folder, known) == 0
+    prints = fingerprint_files(paths, folder, {})
+    known = {fp.source_file: vars(fp) for fp in prints}
+    assert reuse_fingerprints(paths, folder, known) == prints
+    assert index_matches(known, prints)
     (folder / "b.json").write_text('{"changed": true}')
     (folder / "d.json").write_text("{}")
-    assert count_stale(sorted(folder.iterdir()), folder, known) == 2
+    reused = reuse_fingerprints(sorted(folder.iterdir()), folder, known)
+    assert [fp.source_file if fp else None for fp in reused] == ["a.json", None, "c.json", None]
+    assert not index_matches(known, fingerprint_files(sorted(folder.iterdir()), folder, known))
