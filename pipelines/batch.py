@@ -27,7 +27,7 @@ from pipelines.tables import TABLES
 INPUT_COLUMN = "_input"  # internal: index of the document, dropped from published tables
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a run keeps one per record
 class RecordKey:
     """What deduplication needs to know about a loaded record."""
 

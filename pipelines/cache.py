@@ -27,7 +27,7 @@ CACHE_DIR = Path(".cache") / "extract"
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a run keeps one per input file
 class Fingerprint:
     source_file: str
     size: int

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import shutil
@@ -218,7 +219,7 @@ def test_only_new_and_modified_files_must_be_read_again(tmp_path: Path) -> None:
         (folder / name).write_text("{}")
     paths = sorted(folder.iterdir())
     prints = fingerprint_files(paths, folder, {})
-    known = {fp.source_file: vars(fp) for fp in prints}
+    known = {fp.source_file: dataclasses.asdict(fp) for fp in prints}
     assert reuse_fingerprints(paths, folder, known) == prints
     assert index_matches(known, prints)
     (folder / "b.json").write_text('{"changed": true}')
