@@ -95,12 +95,14 @@ def run_data_test(
 ) -> DataTestResult:
     """Count a test's failing rows and keep a few to show (queried only when some fail)."""
     rows: list[Any] = []
+    columns: list[str] = []
     try:
         failures_row = con.execute(f"select count(*) from ({test.sql})").fetchone()
         failures = int(failures_row[0]) if failures_row else 0
-        cursor = con.execute(f"select * from ({test.sql}) limit {sample if failures else 0}")
-        rows = cursor.fetchall() if failures else []
-        columns = [d[0] for d in cursor.description or []]
+        if failures:
+            cursor = con.execute(f"select * from ({test.sql}) limit {sample}")
+            rows = cursor.fetchall()
+            columns = [d[0] for d in cursor.description or []]
     except duckdb.Error as exc:
         first_line = str(exc).splitlines()[0]
         raise DataTestSpecError(f"data test {test.name} cannot run: {first_line}") from exc
