@@ -47,30 +47,33 @@ def code_fingerprint(sections_spec: Path, with_html: bool) -> str:
 def fingerprint_files(
     paths: Sequence[Path],
     root: Path,
-    known: dict[str, dict[str, Any]],
+    reused: Sequence[Fingerprint | None],
     contents: dict[Path, tuple[bytes, str]] | None = None,
 ) -> list[Fingerprint]:
-    """Content fingerprints; a file whose size and mtime are unchanged is not read again.
+    """Content fingerprints: those `reused` from the last run's index (`reuse_fingerprints`)
+    as they are, and every other file read and hashed.
 
     The files that were read go into `contents` (bytes and digest): no need to read them twice.
     """
-    prints = []
-    for path in paths:
-        name = relative_name(path, root)
-        try:
-            info = path.stat()
-        except OSError as exc:
-            raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from None
-        seen = known.get(name, {})
-        if is_unchanged(seen, info):
-            digest = str(seen["sha256"])
-        else:
-            raw = read_input(path)
-            digest = hashlib.sha256(raw).hexdigest()
-            if contents is not None:
-                contents[path] = (raw, digest)
-        prints.append(Fingerprint(name, info.st_size, info.st_mtime_ns, digest))
-    return prints
+    return [
+        known or read_fingerprint(path, root, contents)
+        for path, known in zip(paths, reused, strict=True)
+    ]
+
+
+def read_fingerprint(
+    path: Path, root: Path, contents: dict[Path, tuple[bytes, str]] | None
+) -> Fingerprint:
+    """Read and hash one file; its bytes and digest go into `contents`."""
+    try:
+        info = path.stat()
+    except OSError as exc:
+        raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from None
+    raw = read_input(path)
+    digest = hashlib.sha256(raw).hexdigest()
+    if contents is not None:
+        contents[path] = (raw, digest)
+    return Fingerprint(relative_name(path, root), info.st_size, info.st_mtime_ns, digest)
 
 
 def reuse_fingerprints(
@@ -296,7 +299,7 @@ class ExtractedBatch:
 def extract_batch(
     cache: ExtractCache,
     batch: list[Path],
-    known: dict[str, dict[str, Any]],
+    reused: list[Fingerprint | None],
     root: Path,
     parts_dir: Path,
     number: int,
@@ -305,12 +308,11 @@ def extract_batch(
 ) -> ExtractedBatch:
     """One batch: from the cache when its files and the code are unchanged, else extracted.
 
-    Runs in a worker: files are hashed there (both cores), and a file read to hash it is
-    parsed from the same bytes. This module imports no DuckDB or Prefect, so a worker
-    process starts in half the time.
+    Runs in a worker: files not `reused` from the last run's index are hashed there (both
+    cores), and a file read to hash it is parsed from the same bytes.
     """
     contents: dict[Path, tuple[bytes, str]] = {}
-    prints = fingerprint_files(batch, root, known, contents)
+    prints = fingerprint_files(batch, root, reused, contents)
     key = batch_key(cache.code, prints)
     part_name = f"part-{number:05d}.parquet"
     if not flags.full_refresh:

@@ -47,7 +47,7 @@ from pipelines.cache import (
     summarize_changes,
 )
 from pipelines.datatests import DataTestResult
-from pipelines.extract import Rejection, relative_name
+from pipelines.extract import Rejection
 from pipelines.faults import crash_point
 from pipelines.gates import (
     DEFAULT_MAX_REJECT_RATE,
@@ -311,19 +311,23 @@ def extract_source(
     )
     known = cache.load_index()
     batches = plan_stable_batches(paths, options.batch_size)
-    reused = [] if options.full_refresh else reuse_fingerprints(paths, root, known)
-    unchanged = fingerprint_if_unchanged(options, cache.code, reused, batches, fetched, summary)
+    reused: list[Fingerprint | None] = (
+        [None] * len(paths) if options.full_refresh else reuse_fingerprints(paths, root, known)
+    )
+    unchanged = fingerprint_if_unchanged(
+        options, cache.code, reused, batches, fetched, summary.ignored
+    )
     if is_current_build(options, unchanged):
         # every file as the last run saw it, and the build would be the current release again:
         # stop before any batch is restored (100k files: 2.5 s less)
         summary.input_fingerprint = unchanged
         summary.changes = summarize_changes(known, [fp for fp in reused if fp is not None])
         return fetched
-    stale = len(paths) if options.full_refresh else reused.count(None)
+    stale = reused.count(None)
     flags = BatchFlags(options.full_refresh, options.with_html)
     calls = [
-        (cache, batch, known_prints(known, batch, root), root, parts_dir, n, headings, flags)
-        for n, batch in enumerate(batches)
+        (cache, batch, run, root, parts_dir, n, headings, flags)
+        for n, (batch, run) in enumerate(zip(batches, split_like(reused, batches), strict=True))
     ]
     names = [f"extract-batch-{n}" for n in range(len(batches))]
     done: list[ExtractedBatch] = []
@@ -349,22 +353,14 @@ def fingerprint_if_unchanged(
     reused: list[Fingerprint | None],
     batches: list[list[Path]],
     fetched: list[BatchResult],
-    summary: RunSummary,
+    ignored: int,
 ) -> str | None:
     """The build's fingerprint if every file is as the last run saw it (None otherwise)."""
     unchanged = [fp for fp in reused if fp is not None]
     if not reused or len(unchanged) < len(reused):
         return None
     keys = [batch_key(code, run) for run in split_like(unchanged, batches)]
-    return fingerprint_build(options, keys, fetched, summary.ignored)
-
-
-def known_prints(
-    known: dict[str, dict[str, Any]], batch: list[Path], root: Path
-) -> dict[str, dict[str, Any]]:
-    """The last run's fingerprints of a batch's files (what its worker needs of the index)."""
-    names = (relative_name(p, root) for p in batch)
-    return {name: known[name] for name in names if name in known}
+    return fingerprint_build(options, keys, fetched, ignored)
 
 
 def fingerprint_build(

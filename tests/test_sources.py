@@ -218,7 +218,7 @@ def test_only_new_and_modified_files_must_be_read_again(tmp_path: Path) -> None:
     for name in ("a.json", "b.json", "c.json"):
         (folder / name).write_text("{}")
     paths = sorted(folder.iterdir())
-    prints = fingerprint_files(paths, folder, {})
+    prints = fingerprint_files(paths, folder, [None] * len(paths))
     known = {fp.source_file: dataclasses.asdict(fp) for fp in prints}
     assert reuse_fingerprints(paths, folder, known) == prints
     assert index_matches(known, prints)
@@ -226,4 +226,4 @@ def test_only_new_and_modified_files_must_be_read_again(tmp_path: Path) -> None:
     (folder / "d.json").write_text("{}")
     reused = reuse_fingerprints(sorted(folder.iterdir()), folder, known)
     assert [fp.source_file if fp else None for fp in reused] == ["a.json", None, "c.json", None]
-    assert not index_matches(known, fingerprint_files(sorted(folder.iterdir()), folder, known))
+    assert not index_matches(known, fingerprint_files(sorted(folder.iterdir()), folder, reused))
