@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import gc
 import hashlib
 from collections import Counter
@@ -27,21 +26,9 @@ from pipelines.tables import TABLES
 INPUT_COLUMN = "_input"  # internal: index of the document, dropped from published tables
 
 
-@dataclass(frozen=True, slots=True)  # slots: a run keeps one per record
-class RecordKey:
-    """What deduplication needs to know about a loaded record."""
-
-    input_index: int
-    slug: str
-    updated_on: dt.date | None
-    source_file: str
-    content_hash: str
-
-
 @dataclass
 class BatchResult:
     documents: int = 0
-    keys: list[RecordKey] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
     drift: Counter[str] = field(default_factory=Counter)  # unknown field path -> records
 
@@ -105,20 +92,14 @@ def add_outcome(
     extracted: list[tuple[int, Extracted]],
     outcome: Extracted | Rejection,
 ) -> None:
-    """Count one document and file it as extracted (with its dedupe key) or rejected."""
+    """Count one document and file it as extracted or rejected."""
     index = document_id(outcome.source_file)
     result.documents += 1
     if isinstance(outcome, Rejection):
         result.rejections.append(outcome)
         return
-    record = outcome.record
     extracted.append((index, outcome))
     result.drift.update(set(outcome.unknown_fields))
-    result.keys.append(
-        RecordKey(
-            index, record.slug, record.metadata.updated, outcome.source_file, outcome.content_hash
-        )
-    )
 
 
 def write_parts(

@@ -13,9 +13,9 @@ from typing import Any
 
 import duckdb
 
-from pipelines.batch import BatchResult, RecordKey
+from pipelines.batch import BatchResult
 from pipelines.datatests import DataTestResult, load_data_tests, run_data_tests
-from pipelines.dedupe import find_duplicate_losers
+from pipelines.dedupe import find_duplicate_losers, read_duplicate_claims
 from pipelines.extract import Rejection, discover_inputs
 from pipelines.graph import betweenness_of_adjacency
 from pipelines.models import build_models, discover_models
@@ -66,10 +66,11 @@ def load_canonical_headings(sections_spec: Path) -> frozenset[str]:
     return frozenset(s["heading"] for s in spec["sections"])
 
 
-def collect_rejections(results: Sequence[BatchResult]) -> tuple[list[Rejection], set[int]]:
+def collect_rejections(
+    results: Sequence[BatchResult], parts_dir: Path
+) -> tuple[list[Rejection], set[int]]:
     """All rejections of a run, duplicates included; and the inputs to leave out of tables."""
-    keys: list[RecordKey] = [k for r in results for k in r.keys]
-    losers = find_duplicate_losers(keys)
+    losers = find_duplicate_losers(read_duplicate_claims(parts_dir))
     rejections = [rej for r in results for rej in r.rejections] + list(losers.values())
     return sorted(rejections, key=lambda r: r.source_file), set(losers)
 

@@ -7,7 +7,6 @@ adding or removing a file changes only the batch it falls in.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import os
@@ -19,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pipelines.batch import BatchResult, RecordKey, process_batch, read_input
+from pipelines.batch import BatchResult, process_batch, read_input
 from pipelines.extract import Rejection, SourceError, relative_name
 from pipelines.settings import PACKAGE_DIR
 
@@ -235,16 +234,6 @@ class ExtractCache:
 def dump_result(result: BatchResult) -> dict[str, Any]:
     return {
         "documents": result.documents,
-        "keys": [
-            {
-                "input_index": k.input_index,
-                "slug": k.slug,
-                "updated_on": k.updated_on.isoformat() if k.updated_on else None,
-                "source_file": k.source_file,
-                "content_hash": k.content_hash,
-            }
-            for k in result.keys
-        ],
         "rejections": [
             {
                 "source_file": r.source_file,
@@ -259,16 +248,6 @@ def dump_result(result: BatchResult) -> dict[str, Any]:
 
 
 def load_result(data: dict[str, Any], entry: Path) -> BatchResult:
-    keys = [
-        RecordKey(
-            k["input_index"],
-            k["slug"],
-            dt.date.fromisoformat(k["updated_on"]) if k["updated_on"] else None,
-            k["source_file"],
-            k["content_hash"],
-        )
-        for k in data["keys"]
-    ]
     rejections = []
     for r in data["rejections"]:
         raw_path = entry / f"{r['content_hash']}.raw"
@@ -276,7 +255,7 @@ def load_result(data: dict[str, Any], entry: Path) -> BatchResult:
         rejections.append(
             Rejection(r["source_file"], r["stage"], r["reason"], r["content_hash"], raw)
         )
-    return BatchResult(data["documents"], keys, rejections, Counter(data["drift"]))
+    return BatchResult(data["documents"], rejections, Counter(data["drift"]))
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,41 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
 
-from pipelines.batch import RecordKey
+from pipelines.batch import INPUT_COLUMN
 from pipelines.extract import Rejection
+from pipelines.warehouse import connect_for_build
+
+
+@dataclass(frozen=True, slots=True)
+class RecordKey:
+    """What deduplication needs to know about a loaded record."""
+
+    input_index: int
+    slug: str
+    updated_on: dt.date | None
+    source_file: str
+    content_hash: str
+
+
+def read_duplicate_claims(parts_dir: Path) -> list[RecordKey]:
+    """The records whose slug another record also claims, read from the build's part files.
+
+    Read back from disk rather than kept from extraction: a run holds nothing per record in
+    memory for deduplication (100k records: about 40 MB less).
+    """
+    parts = sorted((parts_dir / "occupations").glob("*.parquet"))
+    if not parts:
+        return []
+    with connect_for_build() as con:
+        rows = con.execute(
+            f"select {INPUT_COLUMN}, slug, updated_on, source_file, content_hash"
+            " from read_parquet(?) qualify count(*) over (partition by slug) > 1",
+            [[str(part) for part in parts]],
+        ).fetchall()
+    return [RecordKey(*row) for row in rows]
 
 
 def find_duplicate_losers(keys: Iterable[RecordKey]) -> dict[int, Rejection]:

@@ -7,13 +7,12 @@ import hashlib
 import importlib.metadata
 import json
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow.parquet as pq
 
-from pipelines.batch import BatchResult
 from pipelines.extract import Rejection
 from pipelines.releases import DATABASE_NAME, MANIFEST, PARQUET_DIR, now_utc
 from pipelines.settings import PROJECT_DIR
@@ -25,15 +24,16 @@ DEPENDENCIES = ("duckdb", "polars", "pyarrow", "pydantic", "prefect", "orjson")
 
 
 def list_input_hashes(
-    results: Sequence[BatchResult], rejections: Sequence[Rejection]
+    parts_dir: Path | None, rejections: Sequence[Rejection]
 ) -> list[dict[str, str]]:
-    """Every input document with its content hash and what became of it."""
-    rejected = {(r.source_file, r.content_hash): r.stage for r in rejections}
+    """Every input document with its content hash and what became of it: the extracted ones
+    read from the build's `occupations` part files (not kept in memory through the run), less
+    those rejected later (duplicates), and every rejection."""
+    rejected = {(r.source_file, r.content_hash) for r in rejections}
     loaded = [
-        {"source": k.source_file, "sha256": k.content_hash, "outcome": "loaded"}
-        for r in results
-        for k in r.keys
-        if (k.source_file, k.content_hash) not in rejected
+        {"source": source, "sha256": digest, "outcome": "loaded"}
+        for source, digest in read_extracted_inputs(parts_dir)
+        if (source, digest) not in rejected
     ]
     quarantined = [
         {
@@ -44,6 +44,14 @@ def list_input_hashes(
         for r in rejections
     ]
     return sorted(loaded + quarantined, key=lambda item: item["source"])
+
+
+def read_extracted_inputs(parts_dir: Path | None) -> Iterator[tuple[str, str]]:
+    """(source file, content hash) of every extracted record in a build's part files."""
+    parts = sorted((parts_dir / "occupations").glob("*.parquet")) if parts_dir else []
+    for part in parts:
+        columns = pq.read_table(part, columns=["source_file", "content_hash"]).to_pydict()
+        yield from zip(columns["source_file"], columns["content_hash"], strict=True)
 
 
 def file_sha256(path: Path) -> str:
@@ -93,7 +101,7 @@ def write_manifest(
         "occupipe": {"version": package_version("occupipe"), "git_commit": git_commit()},
         "dependencies": {name: package_version(name) for name in DEPENDENCIES},
         "options": {f.name: str(getattr(options, f.name)) for f in dataclasses.fields(options)},
-        "inputs": summary.input_hashes,
+        "inputs": list_input_hashes(summary.accounted_parts, summary.rejections),
         "counts": {
             "inputs": summary.inputs,
             "loaded": summary.loaded,

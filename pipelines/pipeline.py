@@ -61,7 +61,6 @@ from pipelines.http_source import HttpSettings, is_http_source, mirror_name, mir
 from pipelines.lock import run_lock
 from pipelines.manifest import (
     count_published_records,
-    list_input_hashes,
     read_table_schemas,
     write_manifest,
 )
@@ -169,7 +168,9 @@ class RunSummary:
     failure: str | None = None
     gates: dict[str, dict[str, Any]] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
-    input_hashes: list[dict[str, str]] = field(default_factory=list)
+    # the part files the run's documents were accounted from (the manifest lists the inputs
+    # from them); None until then
+    accounted_parts: Path | None = None
     changes: dict[str, int] = field(default_factory=dict)
     input_fingerprint: str | None = None
     unchanged_since: str | None = None
@@ -259,8 +260,8 @@ def record_failure(
     """Remember a failed run: its history line, and (for a failed gate) its release folder."""
     summary.failure = reason
     if keep_release and build_dir.exists():
-        shutil.rmtree(build_dir / PARTS_DIR, ignore_errors=True)
         write_manifest(build_dir, summary, options, "failed")
+        shutil.rmtree(build_dir / PARTS_DIR, ignore_errors=True)
         store_release(build_dir, options.warehouse_dir, summary.run_id)
         summary.release_id = summary.run_id
     append_history(options.warehouse_dir, history_event(summary, "failed"))
@@ -400,11 +401,11 @@ def finish_build(
     """Account for every document, apply the gates, build, test and publish."""
     parts_dir = build_dir / PARTS_DIR
     documents = sum(r.documents for r in results)
-    summary.rejections, excluded = collect_rejections(results)
+    summary.rejections, excluded = collect_rejections(results, parts_dir)
     summary.rejected = len(summary.rejections)
     summary.loaded = documents - summary.rejected
     summary.inputs = documents + summary.ignored
-    summary.input_hashes = list_input_hashes(results, summary.rejections)
+    summary.accounted_parts = parts_dir
     reject = check_reject_rate(
         documents, summary.rejections, options.max_reject_rate, options.strict
     )

@@ -6,8 +6,7 @@ import datetime as dt
 
 import pytest
 
-from pipelines.batch import RecordKey
-from pipelines.dedupe import find_duplicate_losers
+from pipelines.dedupe import RecordKey, find_duplicate_losers
 
 D1, D2 = dt.date(2026, 1, 1), dt.date(2026, 2, 1)
 
