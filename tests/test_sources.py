@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import shutil
@@ -14,7 +13,13 @@ import pytest
 
 from pipelines import cache as cache_module
 from pipelines.batch import process_batch
-from pipelines.cache import fingerprint_files, index_matches, reuse_fingerprints
+from pipelines.cache import (
+    ExtractCache,
+    fingerprint_files,
+    index_matches,
+    reuse_fingerprints,
+    summarize_changes,
+)
 from pipelines.extract import SourceError
 from pipelines.http_source import (
     FetchFailed,
@@ -218,12 +223,42 @@ def test_only_new_and_modified_files_must_be_read_again(tmp_path: Path) -> None:
     for name in ("a.json", "b.json", "c.json"):
         (folder / name).write_text("{}")
     paths = sorted(folder.iterdir())
-    prints = fingerprint_files(paths, folder, [None] * len(paths))
-    known = {fp.source_file: dataclasses.asdict(fp) for fp in prints}
-    assert reuse_fingerprints(paths, folder, known) == prints
-    assert index_matches(known, prints)
+    prints = fingerprint_files(paths, folder, reuse_fingerprints(paths, folder, None))
+    assert reuse_fingerprints(paths, folder, prints).equals(prints)
+    assert index_matches(prints, prints)
     (folder / "b.json").write_text('{"changed": true}')
     (folder / "d.json").write_text("{}")
-    reused = reuse_fingerprints(sorted(folder.iterdir()), folder, known)
-    assert [fp.source_file if fp else None for fp in reused] == ["a.json", None, "c.json", None]
-    assert not index_matches(known, fingerprint_files(sorted(folder.iterdir()), folder, reused))
+    paths = sorted(folder.iterdir())
+    reused = reuse_fingerprints(paths, folder, prints)
+    names, digests = reused["source_file"].to_pylist(), reused["sha256"].to_pylist()
+    assert [n if d else None for n, d in zip(names, digests, strict=True)] == [
+        b"a.json",
+        None,
+        b"c.json",
+        None,
+    ]
+    after = fingerprint_files(paths, folder, reused)
+    assert not index_matches(prints, after)
+    assert summarize_changes(prints, after) == {
+        "new": 1,
+        "changed": 1,
+        "unchanged": 2,
+        "removed": 0,
+    }
+    (folder / "a.json").unlink()
+    gone = fingerprint_files(paths[1:], folder, reuse_fingerprints(paths[1:], folder, after))
+    assert summarize_changes(after, gone) == {"new": 0, "changed": 0, "unchanged": 3, "removed": 1}
+
+
+def test_a_saved_index_is_reused_only_by_the_same_code(tmp_path: Path) -> None:
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    (folder / "a.json").write_text("{}")
+    paths = [folder / "a.json"]
+    prints = fingerprint_files(paths, folder, reuse_fingerprints(paths, folder, None))
+    ExtractCache(tmp_path / "warehouse", "code-1").save_index(prints)
+    same = ExtractCache(tmp_path / "warehouse", "code-1").load_index()
+    other = ExtractCache(tmp_path / "warehouse", "code-2").load_index()
+    assert same is not None and same.equals(prints)
+    assert other is not None and other["sha256"].equals(prints["sha256"])
+    assert reuse_fingerprints(paths, folder, other)["sha256"].null_count == 1  # read again
