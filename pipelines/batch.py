@@ -17,6 +17,7 @@ from pipelines.extract import (
     Extracted,
     Rejection,
     SourceError,
+    StrPath,
     extract_documents,
     relative_name,
 )
@@ -45,13 +46,13 @@ def document_id(source_file: str) -> int:
 
 
 def process_batch(
-    inputs: Sequence[Path],
+    inputs: Sequence[StrPath],
     root: Path,
     parts_dir: Path,
     batch_number: int,
     canonical_headings: frozenset[str],
     with_html: bool = False,
-    contents: dict[Path, tuple[bytes, str]] | None = None,
+    contents: dict[StrPath, tuple[bytes, str]] | None = None,
 ) -> BatchResult:
     """Extract and normalize a batch of files; write one part file per table.
 
@@ -119,10 +120,11 @@ def readable_name(name: str) -> str:
     return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def read_input(path: Path) -> bytes:
+def read_input(path: StrPath) -> bytes:
     """A file's bytes; a file that cannot be read is a fault of the source, not bad data."""
     try:
-        return path.read_bytes()
+        with open(path, "rb") as handle:
+            return handle.read()
     except OSError as exc:
         raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from None
 

@@ -48,8 +48,8 @@ class RunFailed(Exception):
 @dataclass(frozen=True)
 class Inputs:
     root: Path
-    records: list[Path]
-    ignored: list[Path]
+    records: list[str]
+    ignored: list[str]
 
 
 def discover(source: Path) -> Inputs:

@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipelines.batch import BatchResult, process_batch, read_input
-from pipelines.extract import Rejection, SourceError, relative_name
+from pipelines.extract import Rejection, SourceError, StrPath, relative_name
 from pipelines.settings import PACKAGE_DIR
 
 CACHE_DIR = Path(".cache") / "extract"
@@ -53,10 +53,10 @@ def code_fingerprint(sections_spec: Path, with_html: bool) -> str:
 
 
 def fingerprint_files(
-    paths: Sequence[Path],
+    paths: Sequence[StrPath],
     root: Path,
     reused: pa.Table,
-    contents: dict[Path, tuple[bytes, str]] | None = None,
+    contents: dict[StrPath, tuple[bytes, str]] | None = None,
 ) -> pa.Table:
     """Content fingerprints (`INDEX_SCHEMA`): those `reused` from the last run's index (rows
     with a digest, from `reuse_fingerprints`) as they are, and every other file read and hashed.
@@ -71,11 +71,11 @@ def fingerprint_files(
 
 
 def read_fingerprint(
-    path: Path, root: Path, contents: dict[Path, tuple[bytes, str]] | None
+    path: StrPath, root: Path, contents: dict[StrPath, tuple[bytes, str]] | None
 ) -> dict[str, Any]:
     """Read and hash one file (its `INDEX_SCHEMA` row); its bytes and digest go into `contents`."""
     try:
-        info = path.stat()
+        info = os.stat(path)
     except OSError as exc:
         raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from None
     raw = read_input(path)
@@ -95,7 +95,7 @@ def encode_name(name: str) -> bytes:
     return name.encode("utf-8", "surrogateescape")
 
 
-def reuse_fingerprints(paths: Sequence[Path], root: Path, known: pa.Table | None) -> pa.Table:
+def reuse_fingerprints(paths: Sequence[StrPath], root: Path, known: pa.Table | None) -> pa.Table:
     """Each file's fingerprint (`INDEX_SCHEMA`), with the digest from the last run's index if
     its size and mtime are unchanged; a null digest for a file that must be read (new, changed,
     unreadable: reading will say why; or every file, when `known` is None)."""
@@ -114,13 +114,13 @@ def reuse_fingerprints(paths: Sequence[Path], root: Path, known: pa.Table | None
     return pa.Table.from_arrays([names, sizes, mtimes, digests], schema=INDEX_SCHEMA)
 
 
-def stat_files(paths: Sequence[Path]) -> tuple[pa.Array, pa.Array]:
+def stat_files(paths: Sequence[StrPath]) -> tuple[pa.Array, pa.Array]:
     """Sizes and mtimes (ns) of files; nulls for a file that cannot be stat'ed."""
     sizes: list[int | None] = []
     mtimes: list[int | None] = []
     for path in paths:
         try:
-            info = path.stat()
+            info = os.stat(path)
         except OSError:
             sizes.append(None)
             mtimes.append(None)
@@ -145,10 +145,10 @@ def split_table(table: pa.Table, batches: Sequence[Sequence[Any]]) -> list[pa.Ta
     return runs
 
 
-def plan_stable_batches(paths: Sequence[Path], batch_size: int) -> list[list[Path]]:
+def plan_stable_batches(paths: Sequence[StrPath], batch_size: int) -> list[list[StrPath]]:
     """Cut batches where a path's CRC says so: about `batch_size` files each, and stable."""
-    batches: list[list[Path]] = []
-    current: list[Path] = []
+    batches: list[list[StrPath]] = []
+    current: list[StrPath] = []
     for path in paths:
         current.append(path)
         # str(path) is its POSIX form here, and 3x cheaper than as_posix()
@@ -297,7 +297,7 @@ class ExtractedBatch:
 
 def extract_batch(
     cache: ExtractCache,
-    batch: list[Path],
+    batch: list[StrPath],
     reused: pa.Table,
     root: Path,
     parts_dir: Path,
@@ -311,7 +311,7 @@ def extract_batch(
     `reuse_fingerprints`) are hashed there (both cores), and a file read to hash it is parsed
     from the same bytes.
     """
-    contents: dict[Path, tuple[bytes, str]] = {}
+    contents: dict[StrPath, tuple[bytes, str]] = {}
     prints = fingerprint_files(batch, root, reused, contents)
     key = batch_key(cache.code, prints)
     part_name = f"part-{number:05d}.parquet"

@@ -23,6 +23,7 @@ JSON_SUFFIXES = (".json",)
 LINE_SUFFIXES = (".jsonl", ".ndjson")
 RECORD_SUFFIXES = JSON_SUFFIXES + LINE_SUFFIXES
 BOM = b"\xef\xbb\xbf"
+StrPath = str | os.PathLike[str]  # a found file: a string from discovery, a Path elsewhere
 
 
 @dataclass(frozen=True)
@@ -50,43 +51,60 @@ class SourceError(Exception):
     """The source as a whole cannot be read (missing folder, unreadable file)."""
 
 
-def discover_inputs(source: Path) -> tuple[list[Path], list[Path]]:
-    """Return (record files, ignored files) under a source folder or a single file, sorted."""
+def discover_inputs(source: Path) -> tuple[list[str], list[str]]:
+    """Return (record files, ignored files) under a source folder or a single file, in path
+    order (folder by folder, as sorting by `Path.parts` would)."""
     if not source.exists():
         raise SourceError(f"source folder {source} does not exist")
     if source.is_file():
-        return ([source], []) if source.suffix.lower() in RECORD_SUFFIXES else ([], [source])
+        found = [str(source)]
+        return (found, []) if source.suffix.lower() in RECORD_SUFFIXES else ([], found)
     # anything that is not a folder counts, so a broken link fails loudly instead of vanishing
-    files = sorted(walk_files(source), key=lambda path: path.parts)
-    records: list[Path] = []
-    ignored: list[Path] = []
-    for path in files:
-        (records if path.suffix.lower() in RECORD_SUFFIXES else ignored).append(path)
+    records: list[str] = []
+    ignored: list[str] = []
+    for path in walk_files(str(source)):
+        (records if path.lower().endswith(RECORD_SUFFIXES) else ignored).append(path)
     return records, ignored
 
 
-def relative_name(path: Path, root: Path) -> str:
+def relative_name(path: StrPath, root: Path) -> str:
     """A found file's path under the source folder, with `/` (string work: no Path arithmetic,
     which costs more than hashing the file)."""
-    text, prefix = str(path), str(root).rstrip("/") + "/"
-    return text[len(prefix) :] if text.startswith(prefix) else path.relative_to(root).as_posix()
+    text, prefix = os.fspath(path), str(root).rstrip("/") + "/"
+    return (
+        text[len(prefix) :] if text.startswith(prefix) else Path(path).relative_to(root).as_posix()
+    )
 
 
-def walk_files(source: Path) -> Iterator[Path]:
-    """Every entry under a folder that is not a folder itself, hidden names left out.
+def walk_files(folder: str) -> Iterator[str]:
+    """Every entry under a folder that is not a folder itself, hidden names left out, in path
+    order: each folder's entries sorted by name, a subfolder's files at its place.
 
-    os.walk reads each folder once and knows folders from the listing: 10x faster than
-    `rglob` plus a stat per file (100k files: 0.3 s against 3 s). Links to folders are not
-    followed; a broken link is listed (and fails loudly when read).
+    Plain strings and one `scandir` per folder: a `Path` per file (and a sort key per file) cost
+    a run 400 bytes a file and 10x the time (100k files: 0.3 s against 3 s with `rglob`). Links
+    to folders are not followed; a broken link is listed (and fails loudly when read).
     """
+    try:
+        with os.scandir(folder) as listing:
+            entries = sorted(
+                (entry for entry in listing if not entry.name.startswith(".")),
+                key=lambda entry: entry.name,
+            )
+    except OSError as error:
+        raise SourceError(f"cannot list {folder}: {error.strerror or error}") from None
+    for entry in entries:
+        if not is_folder(entry):
+            yield entry.path
+        elif not entry.is_symlink():
+            yield from walk_files(entry.path)
 
-    def refuse(error: OSError) -> None:
-        raise SourceError(f"cannot list {error.filename}: {error.strerror or error}")
 
-    for folder, folders, names in os.walk(source, onerror=refuse):
-        folders[:] = [name for name in folders if not name.startswith(".")]
-        base = Path(folder)
-        yield from (base / name for name in names if not name.startswith("."))
+def is_folder(entry: os.DirEntry[str]) -> bool:
+    """Whether an entry is a folder or a link to one (a link that cannot be followed is not)."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
 
 
 def hash_bytes(raw: bytes) -> str:

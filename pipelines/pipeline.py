@@ -10,7 +10,7 @@ import os
 import secrets
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,7 +49,7 @@ from pipelines.cache import (
     summarize_changes,
 )
 from pipelines.datatests import DataTestResult
-from pipelines.extract import Rejection
+from pipelines.extract import Rejection, StrPath
 from pipelines.faults import crash_point
 from pipelines.gates import (
     DEFAULT_MAX_REJECT_RATE,
@@ -296,6 +296,7 @@ def extract_source(
     """
     started = time.perf_counter()
     fetched: list[BatchResult] = []
+    paths: Sequence[StrPath]
     if is_http_source(options.source):
         mirror = options.warehouse_dir / HTTP_CACHE / mirror_name(str(options.source))
         paths, failed = stage("fetch", mirror_source, str(options.source), mirror, options.http)

@@ -50,22 +50,33 @@ def test_bad_bytes_are_rejected_with_stage_and_reason(
 
 
 def test_discover_finds_records_recursively_and_ignores_other_files(tmp_path: Path) -> None:
-    (tmp_path / "sub").mkdir()
-    (tmp_path / ".hidden").mkdir()
-    for name in ["b.json", "a.json", "sub/c.json", "a-b.json", "NOTES.txt", ".hidden/d.json"]:
+    for folder in ("sub", ".hidden", "a"):
+        (tmp_path / folder).mkdir()
+    names = [
+        "b.json",
+        "a.json",
+        "sub/c.json",
+        "a-b.json",
+        "NOTES.txt",
+        ".hidden/d.json",
+        "a/z.json",
+    ]
+    for name in names:
         (tmp_path / name).write_text("{}")
     (tmp_path / ".e.json").write_text("{}")
     (tmp_path / "linked").symlink_to(tmp_path / "sub")  # a link to a folder is not followed
     (tmp_path / "gone.json").symlink_to(tmp_path / "missing.json")  # listed, fails when read
     records, ignored = discover_inputs(tmp_path)
-    assert [p.relative_to(tmp_path).as_posix() for p in records] == [
+    # in path order, folder by folder: `a/z.json` sorts before `a-b.json` (`a` < `a-b.json`)
+    assert [Path(p).relative_to(tmp_path).as_posix() for p in records] == [
+        "a/z.json",
         "a-b.json",
         "a.json",
         "b.json",
         "gone.json",
         "sub/c.json",
     ]
-    assert [p.name for p in ignored] == ["NOTES.txt"]
+    assert [Path(p).name for p in ignored] == ["NOTES.txt"]
 
 
 def test_a_missing_source_folder_is_a_source_error(tmp_path: Path) -> None:
