@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,8 +18,8 @@ configure_prefect()
 import fastapi.encoders  # noqa: E402, F401
 from prefect import Task, flow, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
+from prefect.context import SettingsContext, get_settings_context  # noqa: E402
 from prefect.events.worker import EventsWorker  # noqa: E402
-from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings  # noqa: E402
 from prefect.utilities.annotations import quote  # noqa: E402
 
 from pipelines.pipeline import (  # noqa: E402
@@ -152,13 +153,27 @@ def scheduled_build(
     return {"run_id": summary.run_id, "loaded": summary.loaded, "quarantined": summary.rejected}
 
 
+@contextmanager
+def heartbeat_off() -> Iterator[None]:
+    """The current Prefect settings with the flow-run heartbeat off.
+
+    A copy of the current settings with that one field changed: `temporary_settings` rebuilds
+    every setting from the environment, 0.2 s a flow call (2% of a 10k-record run).
+    """
+    context = get_settings_context()
+    flows = context.settings.flows.model_copy(update={"heartbeat_frequency": None})
+    settings = context.settings.model_copy(update={"flows": flows})
+    with SettingsContext(profile=context.profile, settings=settings):
+        yield
+
+
 def run_flow_quietly(chosen: Callable[[RunOptions], quote], options: RunOptions) -> RunSummary:
     """Call a flow with no heartbeat thread, flushing Prefect's event queue before returning.
 
     The heartbeat only serves crashed-run detection by a worker, which a CLI run does not have;
     flushing the events here is what keeps the interpreter's exit free of "still processing".
     """
-    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+    with heartbeat_off():
         try:
             summary: RunSummary = chosen(options).unquote()
             return summary

@@ -124,3 +124,20 @@ def test_quarantine_and_replay_through_the_cli(tmp_path: Path) -> None:
     code, out, _ = invoke("replay", "--warehouse", warehouse)
     assert code == 0
     assert "inputs 22: loaded 20, quarantined 2, ignored 0" in out
+
+
+def test_a_quiet_flow_call_runs_without_the_heartbeat_and_restores_the_settings() -> None:
+    from prefect import flow
+    from prefect.settings import get_current_settings
+    from prefect.utilities.annotations import quote
+
+    from pipelines.flows import run_flow_quietly
+
+    @flow(name="heartbeat-probe", validate_parameters=False)
+    def probe(options: object) -> quote:
+        return quote((options, get_current_settings().flows.heartbeat_frequency))
+
+    before = get_current_settings().flows.heartbeat_frequency
+    result: object = run_flow_quietly(probe, "options")  # type: ignore[arg-type]
+    assert result == ("options", None)
+    assert get_current_settings().flows.heartbeat_frequency == before
