@@ -227,9 +227,11 @@ def keep_current_if_unchanged(options: RunOptions, summary: RunSummary) -> bool:
     """True (and the summary filled from the current release) when nothing it depends on
     changed: same inputs, code, SQL and reference date. Nothing is rebuilt then."""
     current = current_release(options.warehouse_dir)
-    if current is None or not is_current_build(options, summary.input_fingerprint):
+    if options.full_refresh or current is None or summary.input_fingerprint is None:
         return False
     manifest = read_manifest(options.warehouse_dir, current)
+    if manifest.get("input_fingerprint") != summary.input_fingerprint:
+        return False
     counts = manifest.get("counts", {})
     summary.inputs, summary.loaded = counts.get("inputs", 0), counts.get("loaded", 0)
     summary.rejected, summary.ignored = counts.get("quarantined", 0), counts.get("ignored", 0)

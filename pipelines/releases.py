@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 DATABASE_NAME = "occupations.duckdb"
 PARQUET_DIR = "parquet"
 QUARANTINE_DIR = "quarantine"
@@ -125,7 +127,7 @@ def read_manifest(warehouse: Path, release_id: str) -> dict[str, Any]:
     path = release_path(warehouse, release_id) / MANIFEST
     if not path.exists():
         return {}
-    manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    manifest: dict[str, Any] = orjson.loads(path.read_bytes())
     return manifest
 
 

@@ -18,7 +18,7 @@ import pytest
 
 from pipelines.build import RunFailed
 from pipelines.lock import RunLocked, run_lock
-from pipelines.manifest import file_sha256
+from pipelines.manifest import dump_indented, file_sha256
 from pipelines.releases import (
     ReleaseError,
     collect_garbage,
@@ -65,6 +65,20 @@ def test_each_run_is_a_release_with_a_complete_manifest(tmp_path: Path) -> None:
     assert "parquet/occupations.parquet" in manifest["outputs"]
     # immutable: published files are read-only
     assert not os.stat(release / "occupations.duckdb").st_mode & 0o222
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"inputs": [{"source": "a.json", "sha256": "00"}], "counts": {"loaded": 1}},
+        {"options": {"source": "données/\u00e9"}, "when": dt.date(2026, 1, 2)},
+        {"options": {"source": "undecodable-\udcff.json"}},  # orjson refuses: json escapes it
+    ],
+)
+def test_the_manifest_is_indented_json_that_reads_back_the_same(value: dict[str, object]) -> None:
+    written = dump_indented(value)
+    assert json.loads(written) == json.loads(json.dumps(value, default=str))
+    assert written.startswith(b'{\n  "')
 
 
 def test_stable_paths_follow_the_current_release(tmp_path: Path) -> None:
