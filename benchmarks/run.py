@@ -296,20 +296,29 @@ def print_report(records: int, rows: list[dict[str, Any]]) -> None:
     repeats = len(rows[0]["runs"])
     print(f"{records} records, {size / 1e6:.0f} MB of JSON, {os.cpu_count()} cores", end="")
     print(f", median of {repeats} runs" if repeats > 1 else "")
-    print(f"{'step':<18}{'seconds':>9}{'x parse':>9}{'peak RSS MB':>13}")
+    print(f"{'step':<18}{'seconds':>9}{'x parse':>9}{'peak RSS MB':>13}", end="")
+    print("  every run (s)" if repeats > 1 else "")
     for row in rows:
         seconds = float(row["seconds"])
-        print(f"{row['step']:<18}{seconds:>9.2f}{seconds / base:>9.1f}{row['peak_rss_mb']:>13}")
-    by_step = {r["step"]: float(r["seconds"]) for r in rows}
+        print(
+            f"{row['step']:<18}{seconds:>9.2f}{seconds / base:>9.1f}{row['peak_rss_mb']:>13}",
+            end="",
+        )
+        print("  " + " ".join(f"{run:.2f}" for run in row["runs"]) if repeats > 1 else "")
+    by_step = {r["step"]: r for r in rows}
     if "full-run" in by_step and "full-run-flow" in by_step:
-        overhead = by_step["full-run-flow"] / by_step["full-run"] - 1
-        print(f"Prefect overhead (flow against plain run): {overhead:+.1%}")
+        plain, flow = by_step["full-run"], by_step["full-run-flow"]
+        overhead = float(flow["seconds"]) / float(plain["seconds"]) - 1
+        print(f"Prefect overhead (flow against plain run): {overhead:+.1%}", end="")
+        rounds = zip(plain["runs"], flow["runs"], strict=True)
+        paired = ", ".join(f"{f / p - 1:+.1%}" for p, f in rounds)
+        print(f" (round by round: {paired})" if repeats > 1 else "")
     if "full-run" in by_step and "no-change-rerun" in by_step:
-        share = by_step["no-change-rerun"] / by_step["full-run"]
+        share = float(by_step["no-change-rerun"]["seconds"]) / float(by_step["full-run"]["seconds"])
         print(f"no-change re-run: {share:.1%} of the full run")
-    for row in rows:
-        if row["step"] == "full-run":
-            print(f"full-run stages (s): {describe_stages(row['stages'])}")
+    for name in ("full-run", "full-run-flow"):
+        if name in by_step:
+            print(f"{name} stages (s): {describe_stages(by_step[name]['stages'])}")
 
 
 def describe_stages(stages: dict[str, float]) -> str:
