@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import hashlib
+import os
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -113,6 +115,23 @@ def write_parts(
     """Normalize the batch's records and write one part file per table."""
     for name, table in normalize_tagged(extracted, canonical_headings, with_html).items():
         write_part(parts_dir / name, batch_number, table)
+
+
+def store_rejected_bytes(rejections: list[Rejection], directory: Path) -> list[Rejection]:
+    """Keep each rejected document's bytes in `directory` under its content hash (the
+    quarantine, for replay); return the rejections without their bytes, which then travel
+    light (a corpus of mostly bad documents no longer gathers them all in one process)."""
+    light = []
+    for rejection in rejections:
+        if rejection.raw is not None and rejection.content_hash:
+            directory.mkdir(parents=True, exist_ok=True)
+            target = directory / f"{rejection.content_hash}.raw"
+            partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+            partial.write_bytes(rejection.raw)
+            os.replace(partial, target)  # two workers may keep the same bytes: whole files only
+            rejection = dataclasses.replace(rejection, raw=None)
+        light.append(rejection)
+    return light
 
 
 def readable_name(name: str) -> str:

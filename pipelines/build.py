@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 
-from pipelines.batch import BatchResult
+from pipelines.batch import BatchResult, store_rejected_bytes
 from pipelines.datatests import DataTestResult, load_data_tests, run_data_tests
 from pipelines.dedupe import find_duplicate_losers, read_duplicate_claims
 from pipelines.extract import Rejection, discover_inputs
@@ -120,7 +120,7 @@ def load_warehouse(
     `excluded` inputs), reference and run tables; return the raw tables' row counts."""
     database = build_dir / DATABASE_NAME
     database.unlink(missing_ok=True)
-    keep_quarantined_bytes(facts.rejections, build_dir / QUARANTINE_DIR)
+    store_rejected_bytes(facts.rejections, build_dir / QUARANTINE_DIR)  # fetched, replayed
     with connect_for_build(database) as con:
         rows = load_raw_tables(con, build_dir / PARTS_DIR, excluded)
         load_reference_tables(con, sections_spec)
@@ -241,14 +241,6 @@ def describe_failures(results: Sequence[DataTestResult]) -> str:
     example = dict(zip(first.columns, first.sample[0], strict=False)) if first.sample else {}
     names = ", ".join(f"{r.name} ({r.failures} rows)" for r in results)
     return f"{len(results)} data test(s) failed with severity error: {names}; e.g. {example}"
-
-
-def keep_quarantined_bytes(rejections: Sequence[Rejection], directory: Path) -> None:
-    """Store each quarantined document's bytes by content hash, so replay needs no source."""
-    directory.mkdir(parents=True, exist_ok=True)
-    for rejection in rejections:
-        if rejection.raw is not None and rejection.content_hash:
-            (directory / f"{rejection.content_hash}.raw").write_bytes(rejection.raw)
 
 
 def read_first_seen(previous: Path | None) -> dict[str, tuple[str, str]]:

@@ -7,6 +7,7 @@ adding or removing a file changes only the batch it falls in.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -22,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipelines.batch import BatchResult, process_batch, read_input
+from pipelines.batch import BatchResult, process_batch, read_input, store_rejected_bytes
 from pipelines.extract import Rejection, SourceError, StrPath, relative_name
 from pipelines.settings import PACKAGE_DIR
 
@@ -301,6 +302,7 @@ def extract_batch(
     reused: pa.Table,
     root: Path,
     parts_dir: Path,
+    quarantine_dir: Path,
     number: int,
     headings: frozenset[str],
     flags: BatchFlags,
@@ -309,7 +311,7 @@ def extract_batch(
 
     Runs in a worker: files without a digest in `reused` (the batch's rows of
     `reuse_fingerprints`) are hashed there (both cores), and a file read to hash it is parsed
-    from the same bytes.
+    from the same bytes. Rejected documents' bytes go to `quarantine_dir` from here.
     """
     contents: dict[StrPath, tuple[bytes, str]] = {}
     prints = fingerprint_files(batch, root, reused, contents)
@@ -318,7 +320,14 @@ def extract_batch(
     if not flags.full_refresh:
         cached = cache.restore(key, parts_dir, part_name)
         if cached is not None:
-            return ExtractedBatch(cached, key, prints)
+            return ExtractedBatch(set_aside_rejected_bytes(cached, quarantine_dir), key, prints)
     result = process_batch(batch, root, parts_dir, number, headings, flags.with_html, contents)
     cache.store(key, parts_dir, part_name, result)
-    return ExtractedBatch(result, key, prints)
+    return ExtractedBatch(set_aside_rejected_bytes(result, quarantine_dir), key, prints)
+
+
+def set_aside_rejected_bytes(result: BatchResult, quarantine_dir: Path) -> BatchResult:
+    """The batch's result with its rejected documents' bytes stored in the quarantine."""
+    return dataclasses.replace(
+        result, rejections=store_rejected_bytes(result.rejections, quarantine_dir)
+    )

@@ -73,6 +73,7 @@ from pipelines.releases import (
     HTTP_CACHE,
     PARQUET_DIR,
     PARTS_DIR,
+    QUARANTINE_DIR,
     append_history,
     clean_partial_builds,
     current_release,
@@ -329,8 +330,9 @@ def extract_source(
         return fetched
     stale = sum(run["sha256"].null_count for run in runs)
     flags = BatchFlags(options.full_refresh, options.with_html)
+    quarantine_dir = parts_dir.parent / QUARANTINE_DIR  # the build folder's
     calls = [
-        (cache, batch, run, root, parts_dir, n, headings, flags)
+        (cache, batch, run, root, parts_dir, quarantine_dir, n, headings, flags)
         for n, (batch, run) in enumerate(zip(batches, runs, strict=True))
     ]
     del runs

@@ -12,7 +12,9 @@ from typing import IO, Any
 import pytest
 
 from pipelines import build as build_module
+from pipelines import cache as cache_module
 from pipelines import pipeline as pipeline_module
+from pipelines.batch import store_rejected_bytes
 from pipelines.build import RunFailed
 from pipelines.extract import Extracted, Rejection, SourceError, extract_documents
 from tests.conftest import SOULS, build, copy_sample, query
@@ -154,9 +156,24 @@ def test_every_input_is_loaded_quarantined_or_ignored_and_the_counts_add_up(tmp_
 
 def test_quarantined_bytes_are_kept_with_the_warehouse(tmp_path: Path) -> None:
     source = write(copy_sample(tmp_path / "in", 30), {"broken.json": b'{"slug": '})
-    build(source, tmp_path / "wh")
+    summary = build(source, tmp_path / "wh")
     ((content_hash,),) = query(tmp_path / "wh", "select content_hash from quarantine")
     assert (tmp_path / "wh" / "quarantine" / f"{content_hash}.raw").read_bytes() == b'{"slug": '
+    assert [r.raw for r in summary.rejections] == [None]  # stored where read, not carried
+
+
+def test_rejected_bytes_are_stored_by_content_hash_and_dropped_from_the_rejection(
+    tmp_path: Path,
+) -> None:
+    rejections = [
+        Rejection("a.json", "parse", "not valid JSON", "h1", b"{"),
+        Rejection("b.json", "fetch", "HTTP 500", None),  # nothing was read: nothing to keep
+    ]
+    light = store_rejected_bytes(rejections, tmp_path / "quarantine")
+    assert light == rejections  # the same rejections (bytes are not compared)
+    assert [r.raw for r in light] == [None, None]
+    assert [p.name for p in (tmp_path / "quarantine").iterdir()] == ["h1.raw"]
+    assert (tmp_path / "quarantine" / "h1.raw").read_bytes() == b"{"
 
 
 def test_unknown_enum_values_are_loaded_and_flagged_by_a_warn_test(tmp_path: Path) -> None:
@@ -219,7 +236,7 @@ def test_an_unreadable_file_fails_the_run_with_its_name(
     [
         (os, "replace", OSError(errno.EROFS, "Read-only file system")),
         (pipeline_module, "publish_tables", OSError(errno.ENOSPC, "No space left on device")),
-        (build_module, "keep_quarantined_bytes", OSError(errno.ENOSPC, "No space left")),
+        (cache_module, "store_rejected_bytes", OSError(errno.ENOSPC, "No space left")),
         (build_module, "load_betweenness", KeyboardInterrupt()),
     ],
 )
