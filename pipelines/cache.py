@@ -198,6 +198,8 @@ class ExtractCache:
     def load_index(self) -> pa.Table | None:
         """The fingerprints of the last run's files (sizes unknown if the code changed: every
         file is read again); None before the first run."""
+        if not (self.root / INDEX_FILE).exists():
+            return self.load_json_index()
         try:
             saved = pq.read_table(self.root / INDEX_FILE)
             index = saved.select(INDEX_SCHEMA.names).cast(INDEX_SCHEMA)
@@ -207,12 +209,26 @@ class ExtractCache:
             index = index.set_column(1, "size", pa.nulls(index.num_rows, pa.int64()))
         return index
 
+    def load_json_index(self) -> pa.Table | None:
+        """The JSON index earlier versions kept, once: other code wrote it, so every file is
+        read again, but its digests still tell which files changed."""
+        try:
+            files = json.loads((self.root / "index.json").read_text(encoding="utf-8"))["files"]
+            digests = [seen["sha256"] for seen in files.values()]
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None
+        unknown = pa.nulls(len(digests), pa.int64())
+        names = pa.array([encode_name(name) for name in files], pa.binary())
+        return pa.Table.from_arrays(
+            [names, unknown, unknown, pa.array(digests, pa.string())], schema=INDEX_SCHEMA
+        )
+
     def save_index(self, prints: pa.Table) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         partial = self.root / f"{INDEX_FILE}.partial"
         pq.write_table(prints.replace_schema_metadata({"code": self.code}), partial)
         os.replace(partial, self.root / INDEX_FILE)
-        (self.root / "index.json").unlink(missing_ok=True)  # the JSON index of earlier versions
+        (self.root / "index.json").unlink(missing_ok=True)  # see load_json_index
 
     def restore(self, key: str, parts_dir: Path, part_name: str) -> BatchResult | None:
         """Link a cached batch's parts into this run's parts folder; None on a miss."""

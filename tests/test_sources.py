@@ -250,6 +250,30 @@ def test_only_new_and_modified_files_must_be_read_again(tmp_path: Path) -> None:
     assert summarize_changes(after, gone) == {"new": 0, "changed": 0, "unchanged": 3, "removed": 1}
 
 
+def test_the_json_index_of_earlier_versions_still_tells_what_changed(tmp_path: Path) -> None:
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    (folder / "a.json").write_text("{}")
+    (folder / "b.json").write_text("{}")
+    cache = ExtractCache(tmp_path / "warehouse", "code")
+    cache.root.mkdir(parents=True)
+    old = {"a.json": {"source_file": "a.json", "size": 2, "mtime_ns": 1, "sha256": "stale"}}
+    old["b.json"] = {
+        **old["a.json"],
+        "source_file": "b.json",
+        "sha256": hashlib.sha256(b"{}").hexdigest(),
+    }
+    (cache.root / "index.json").write_text(json.dumps({"code": "old", "files": old}))
+    known = cache.load_index()
+    paths = sorted(str(p) for p in folder.iterdir())
+    reused = reuse_fingerprints(paths, folder, known)
+    assert reused["sha256"].null_count == 2  # written by other code: every file is read again
+    changes = summarize_changes(known, fingerprint_files(paths, folder, reused))
+    assert changes == {"new": 0, "changed": 1, "unchanged": 1, "removed": 0}
+    cache.save_index(fingerprint_files(paths, folder, reused))
+    assert not (cache.root / "index.json").exists()
+
+
 def test_a_saved_index_is_reused_only_by_the_same_code(tmp_path: Path) -> None:
     folder = tmp_path / "raw"
     folder.mkdir()
