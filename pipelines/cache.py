@@ -206,7 +206,8 @@ class ExtractCache:
         except (OSError, KeyError, pa.ArrowException):
             return None
         if (saved.schema.metadata or {}).get(b"code") != self.code.encode():
-            index = index.set_column(1, "size", pa.nulls(index.num_rows, pa.int64()))
+            size = INDEX_SCHEMA.get_field_index("size")
+            index = index.set_column(size, "size", pa.nulls(index.num_rows, pa.int64()))
         return index
 
     def load_json_index(self) -> pa.Table | None:

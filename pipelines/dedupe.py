@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pipelines.batch import INPUT_COLUMN
 from pipelines.extract import Rejection
-from pipelines.warehouse import connect_for_build
+from pipelines.warehouse import connect_for_build, list_parts
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,10 +27,10 @@ class RecordKey:
 def read_duplicate_claims(parts_dir: Path) -> list[RecordKey]:
     """The records whose slug another record also claims, read from the build's part files.
 
-    Read back from disk rather than kept from extraction: a run holds nothing per record in
-    memory for deduplication (100k records: about 40 MB less).
+    Read back from disk rather than kept from extraction: a run holds no key per record in
+    memory for deduplication.
     """
-    parts = sorted((parts_dir / "occupations").glob("*.parquet"))
+    parts = list_parts(parts_dir, "occupations")
     if not parts:
         return []
     with connect_for_build() as con:

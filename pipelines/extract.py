@@ -80,9 +80,9 @@ def walk_files(folder: str) -> Iterator[str]:
     """Every entry under a folder that is not a folder itself, hidden names left out, in path
     order: each folder's entries sorted by name, a subfolder's files at its place.
 
-    Plain strings and one `scandir` per folder: a `Path` per file (and a sort key per file) cost
-    a run 400 bytes a file and 10x the time (100k files: 0.3 s against 3 s with `rglob`). Links
-    to folders are not followed; a broken link is listed (and fails loudly when read).
+    Plain strings and one `scandir` per folder: `os.walk` with a `Path` per file and a sort by
+    `Path.parts` took 1.2 s for 100k files (0.3 s now) and 400 bytes a file. Links to folders
+    are not followed; a broken link is listed (and fails loudly when read).
     """
     try:
         with os.scandir(folder) as listing:

@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 from pipelines.extract import Rejection
 from pipelines.releases import DATABASE_NAME, MANIFEST, PARQUET_DIR, now_utc
 from pipelines.settings import PROJECT_DIR
+from pipelines.warehouse import list_parts
 
 if TYPE_CHECKING:
     from pipelines.pipeline import RunOptions, RunSummary
@@ -49,7 +50,7 @@ def list_input_hashes(
 
 def read_extracted_inputs(parts_dir: Path | None) -> Iterator[tuple[str, str]]:
     """(source file, content hash) of every extracted record in a build's part files."""
-    parts = sorted((parts_dir / "occupations").glob("*.parquet")) if parts_dir else []
+    parts = list_parts(parts_dir, "occupations") if parts_dir else []
     for part in parts:
         columns = pq.read_table(part, columns=["source_file", "content_hash"]).to_pydict()
         yield from zip(columns["source_file"], columns["content_hash"], strict=True)

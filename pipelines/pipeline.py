@@ -227,12 +227,10 @@ def run_in_build_dir(options: RunOptions, stage: StageRunner, extractor: Extract
 def keep_current_if_unchanged(options: RunOptions, summary: RunSummary) -> bool:
     """True (and the summary filled from the current release) when nothing it depends on
     changed: same inputs, code, SQL and reference date. Nothing is rebuilt then."""
-    current = current_release(options.warehouse_dir)
-    if options.full_refresh or current is None or summary.input_fingerprint is None:
+    found = current_build(options, summary.input_fingerprint)
+    if found is None:
         return False
-    manifest = read_manifest(options.warehouse_dir, current)
-    if manifest.get("input_fingerprint") != summary.input_fingerprint:
-        return False
+    current, manifest = found
     counts = manifest.get("counts", {})
     summary.inputs, summary.loaded = counts.get("inputs", 0), counts.get("loaded", 0)
     summary.rejected, summary.ignored = counts.get("quarantined", 0), counts.get("ignored", 0)
@@ -243,14 +241,16 @@ def keep_current_if_unchanged(options: RunOptions, summary: RunSummary) -> bool:
     return True
 
 
-def is_current_build(options: RunOptions, fingerprint: str | None) -> bool:
-    """Whether the current release was built from exactly this (and no full refresh asked)."""
+def current_build(
+    options: RunOptions, fingerprint: str | None
+) -> tuple[str, dict[str, Any]] | None:
+    """The current release and its manifest, if it was built from exactly this (and no full
+    refresh was asked); None otherwise."""
     current = current_release(options.warehouse_dir)
     if options.full_refresh or current is None or fingerprint is None:
-        return False
-    return bool(
-        read_manifest(options.warehouse_dir, current).get("input_fingerprint") == fingerprint
-    )
+        return None
+    manifest = read_manifest(options.warehouse_dir, current)
+    return (current, manifest) if manifest.get("input_fingerprint") == fingerprint else None
 
 
 def describe_exception(exc: BaseException) -> str:
@@ -322,7 +322,7 @@ def extract_source(
     runs = split_table(reused, batches)
     del reused  # the runs hold the same rows
     unchanged = fingerprint_if_unchanged(options, cache.code, runs, fetched, summary.ignored)
-    if is_current_build(options, unchanged):
+    if current_build(options, unchanged) is not None:
         # every file as the last run saw it, and the build would be the current release again:
         # stop before any batch is restored (100k files: 2.5 s less)
         summary.input_fingerprint = unchanged

@@ -47,9 +47,14 @@ ROW_GROUP_ROWS = 100_000
 ROW_GROUP_ROWS_OF = {"sections": 20_000}
 
 
+def list_parts(parts_dir: Path, table_name: str) -> list[Path]:
+    """One table's part files of a build, in batch order."""
+    return sorted((parts_dir / table_name).glob("*.parquet"))
+
+
 def read_parts_sql(table: Table, parts_dir: Path, excluded: set[int]) -> str | None:
     """A query over one table's part files, minus excluded inputs (None: no parts)."""
-    parts = sorted((parts_dir / table.name).glob("*.parquet"))
+    parts = list_parts(parts_dir, table.name)
     if not parts:
         return None
     files = "[" + ", ".join(sql_literal(str(p)) for p in parts) + "]"
