@@ -23,10 +23,7 @@ from pipelines.extract import (
     extract_documents,
     relative_name,
 )
-from pipelines.normalize import add_record_rows, build_table, new_batch, row_count
-from pipelines.tables import TABLES
-
-INPUT_COLUMN = "_input"  # internal: index of the document, dropped from published tables
+from pipelines.normalize import Tagged, normalize_records
 
 
 @dataclass
@@ -61,7 +58,7 @@ def process_batch(
     Files in `contents` (already read and hashed, for the cache) are not read or hashed again.
     """
     result = BatchResult()
-    extracted: list[tuple[int, Extracted]] = []
+    extracted: list[Tagged] = []
     contents = contents or {}
     with paused_garbage_collection():
         for path in inputs:
@@ -92,7 +89,7 @@ def paused_garbage_collection() -> Iterator[None]:
 
 def add_outcome(
     result: BatchResult,
-    extracted: list[tuple[int, Extracted]],
+    extracted: list[Tagged],
     outcome: Extracted | Rejection,
 ) -> None:
     """Count one document and file it as extracted or rejected."""
@@ -106,14 +103,14 @@ def add_outcome(
 
 
 def write_parts(
-    extracted: list[tuple[int, Extracted]],
+    extracted: list[Tagged],
     parts_dir: Path,
     batch_number: int,
     canonical_headings: frozenset[str],
     with_html: bool,
 ) -> None:
     """Normalize the batch's records and write one part file per table."""
-    for name, table in normalize_tagged(extracted, canonical_headings, with_html).items():
+    for name, table in normalize_records(extracted, canonical_headings, with_html).items():
         write_part(parts_dir / name, batch_number, table)
 
 
@@ -146,25 +143,6 @@ def read_input(path: StrPath) -> bytes:
             return handle.read()
     except OSError as exc:
         raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from None
-
-
-def normalize_tagged(
-    extracted: list[tuple[int, Extracted]], canonical_headings: frozenset[str], with_html: bool
-) -> dict[str, pa.Table]:
-    """Normalize records, tagging every row with its document id (to drop duplicates later)."""
-    batch = new_batch()
-    tags: dict[str, list[int]] = {t.name: [] for t in TABLES}
-    for index, item in extracted:
-        before = {name: row_count(columns) for name, columns in batch.items()}
-        add_record_rows(batch, item, canonical_headings, with_html)
-        for name, columns in batch.items():
-            tags[name].extend([index] * (row_count(columns) - before[name]))
-    return {
-        t.name: build_table(t, batch[t.name]).append_column(
-            INPUT_COLUMN, pa.array(tags[t.name], pa.int64())
-        )
-        for t in TABLES
-    }
 
 
 def write_part(directory: Path, batch_number: int, table: pa.Table) -> Path:

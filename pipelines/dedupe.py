@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.batch import INPUT_COLUMN
 from pipelines.extract import Rejection
+from pipelines.normalize import INPUT_COLUMN
 from pipelines.warehouse import connect_for_build, list_parts
 
 

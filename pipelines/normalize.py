@@ -17,95 +17,107 @@ from pipelines.wordcount import count_words
 
 Columns = dict[str, list[Any]]  # column name -> values, for one table
 Batch = dict[str, Columns]  # table name -> its columns
+Tagged = tuple[int, Extracted]  # a record and the id of the document it came from
+
+# internal: the document a row came from (to drop duplicates later); not in published tables
+INPUT_COLUMN = "_input"
+INPUT_FIELD = pa.field(INPUT_COLUMN, pa.int64())
 
 
 def new_batch() -> Batch:
-    """Empty columns for every table."""
-    return {t.name: {c.name: [] for c in t.columns} for t in TABLES}
-
-
-def row_count(columns: Columns) -> int:
-    """Rows gathered so far in one table (every table has a slug column)."""
-    return len(columns["slug"])
+    """Empty columns for every table, the document id column included."""
+    return {t.name: {name: [] for name in (*t.column_names, INPUT_COLUMN)} for t in TABLES}
 
 
 def normalize_records(
-    items: Sequence[Extracted], canonical_headings: frozenset[str], with_html: bool = False
+    items: Sequence[Tagged], canonical_headings: frozenset[str], with_html: bool = False
 ) -> dict[str, pa.Table]:
-    """Turn a batch of validated records into one Arrow table per normalized table."""
+    """Turn a batch of validated records into one Arrow table per normalized table, each row
+    tagged with its document id (`INPUT_COLUMN`, after the declared columns)."""
     batch = new_batch()
-    for item in items:
-        add_record_rows(batch, item, canonical_headings, with_html)
+    for document, item in items:
+        add_record_rows(batch, document, item, canonical_headings, with_html)
     return {t.name: build_table(t, batch[t.name]) for t in TABLES}
 
 
 def build_table(table: Table, columns: Columns) -> pa.Table:
-    """An Arrow table with the declared schema (columns in declared order)."""
+    """An Arrow table with the declared schema (columns in declared order) and the ids."""
     arrays = [pa.array(columns[c.name], c.type) for c in table.columns]
-    return pa.Table.from_arrays(arrays, schema=table.schema)
+    arrays.append(pa.array(columns[INPUT_COLUMN], INPUT_FIELD.type))
+    return pa.Table.from_arrays(arrays, schema=table.schema.append(INPUT_FIELD))
 
 
 def add_record_rows(
-    batch: Batch, item: Extracted, canonical_headings: frozenset[str], with_html: bool
+    batch: Batch,
+    document: int,
+    item: Extracted,
+    canonical_headings: frozenset[str],
+    with_html: bool,
 ) -> None:
     """Append one record's rows to every table."""
     record, meta = item.record, item.record.metadata
-    slug = record.slug
-    add_occupation_row(batch["occupations"], item)
+    row = (record.slug, document)
+    add_occupation_row(batch["occupations"], document, item)
     sections = record.sections
-    add_items(batch["sections"], slug, sections, heading="heading", anchor_id="id")
+    add_items(batch["sections"], row, sections, heading="heading", anchor_id="id")
     columns = batch["sections"]
     columns["markdown"].extend([s.markdown for s in sections])
     columns["stated_word_count"].extend([s.wordCount for s in sections])
     columns["word_count"].extend([count_words(s.markdown) for s in sections])
     columns["is_canonical"].extend([s.heading in canonical_headings for s in sections])
     columns["html"].extend([s.html if with_html else None for s in sections])
-    add_items(batch["tags"], slug, meta.tags, tag=None)
-    add_items(batch["aliases"], slug, meta.aliases, alias=None)
+    add_items(batch["tags"], row, meta.tags, tag=None)
+    add_items(batch["aliases"], row, meta.aliases, alias=None)
     add_items(
         batch["relationships"],
-        slug,
+        row,
         meta.related,
         target_slug="slug",
         relationship_type="type",
         note="note",
     )
-    add_items(batch["specializations"], slug, meta.specializations, specialization=None)
+    add_items(batch["specializations"], row, meta.specializations, specialization=None)
     add_items(
-        batch["reference_sources"], slug, meta.sources, title="title", url="url", source_kind="kind"
+        batch["reference_sources"], row, meta.sources, title="title", url="url", source_kind="kind"
     )
     add_items(
         batch["reviewers"],
-        slug,
+        row,
         meta.reviewers,
         name="name",
         credential="credential",
         reviewed_on="date",
     )
-    add_items(batch["contributors"], slug, meta.contributors, name=None)
-    add_items(batch["git_authors"], slug, record.git.authors, name="name", commits="commits")
-    add_items(batch["country_variants"], slug, meta.country_variants, region="region", note="note")
-    add_items(batch["stated_backlinks"], slug, record.computed.backlinks, backlink_slug=None)
+    add_items(batch["contributors"], row, meta.contributors, name=None)
+    add_items(batch["git_authors"], row, record.git.authors, name="name", commits="commits")
+    add_items(batch["country_variants"], row, meta.country_variants, region="region", note="note")
+    add_items(batch["stated_backlinks"], row, record.computed.backlinks, backlink_slug=None)
 
 
-def add_items(columns: Columns, slug: str, items: Sequence[Any], **fields: str | None) -> None:
-    """Append list items as rows keyed by (slug, position).
+def add_items(
+    columns: Columns, row: tuple[str, int], items: Sequence[Any], **fields: str | None
+) -> None:
+    """Append list items as rows keyed by (slug, position); `row` is the record's slug and
+    document id.
 
     Each keyword names a column and the item attribute that fills it (None: the item itself).
     """
     if not items:
         return
+    slug, document = row
     columns["slug"].extend([slug] * len(items))
+    columns[INPUT_COLUMN].extend([document] * len(items))
     columns["position"].extend(range(len(items)))
     for column, attribute in fields.items():
         values = items if attribute is None else [getattr(i, attribute) for i in items]
         columns[column].extend(values)
 
 
-def add_occupation_row(columns: Columns, item: Extracted) -> None:
+def add_occupation_row(columns: Columns, document: int, item: Extracted) -> None:
     """Append the scalar part of a record as one row of `occupations`."""
     for name, value in occupation_row(item).items():
         columns[name].append(value)
+    columns[INPUT_COLUMN].append(document)
 
 
 def occupation_row(item: Extracted) -> dict[str, Any]:

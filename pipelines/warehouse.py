@@ -13,8 +13,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipelines.batch import INPUT_COLUMN
 from pipelines.extract import Rejection
+from pipelines.normalize import INPUT_COLUMN
 from pipelines.tables import TABLES, Table
 
 RAW_SCHEMA = "raw"
