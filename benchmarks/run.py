@@ -78,8 +78,8 @@ def prepare_naive_duckdb(corpus: Path, warehouse: Path) -> Callable[[], dict[str
 
 
 def run_options(corpus: Path, warehouse: Path, full_refresh: bool) -> Any:
-    from pipelines.build import DEFAULT_SECTIONS_SPEC
     from pipelines.pipeline import RunOptions
+    from pipelines.sectionspec import DEFAULT_SECTIONS_SPEC
     from pipelines.settings import find_sql_dir
 
     return RunOptions(

@@ -27,6 +27,7 @@ from pipelines.releases import (
     QUARANTINE_DIR,
     read_history,
 )
+from pipelines.sectionspec import DEFAULT_SECTIONS_SPEC
 from pipelines.tables import TABLES
 from pipelines.warehouse import (
     connect_for_build,
@@ -37,9 +38,6 @@ from pipelines.warehouse import (
     sql_literal,
     write_final_table,
 )
-
-PACKAGE_DIR = Path(__file__).resolve().parent
-DEFAULT_SECTIONS_SPEC = PACKAGE_DIR / "sections.json"
 
 
 class RunFailed(Exception):
@@ -57,14 +55,6 @@ def discover(source: Path) -> Inputs:
     """Find the record files under the source folder (sorted) and the files ignored."""
     records, ignored = discover_inputs(source)
     return Inputs(source if source.is_dir() else source.parent, records, ignored)
-
-
-def load_canonical_headings(sections_spec: Path) -> frozenset[str]:
-    """Headings of the canonical sections, from a `sections.json` spec."""
-    import json
-
-    spec = json.loads(sections_spec.read_text(encoding="utf-8"))
-    return frozenset(s["heading"] for s in spec["sections"])
 
 
 def collect_rejections(

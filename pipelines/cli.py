@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from pipelines.build import DEFAULT_SECTIONS_SPEC, RunFailed, failed_tests, load_past_runs
+from pipelines.build import RunFailed, failed_tests, load_past_runs
 from pipelines.datatests import DataTestSpecError
 from pipelines.extract import SourceError
 from pipelines.gates import DEFAULT_MAX_REJECT_RATE, DEFAULT_MAX_SHRINK
@@ -40,6 +40,7 @@ from pipelines.releases import (
     read_history,
     rollback,
 )
+from pipelines.sectionspec import DEFAULT_SECTIONS_SPEC
 from pipelines.settings import Settings, find_sql_dir
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2

@@ -137,7 +137,7 @@ def scheduled_build(
 ) -> dict[str, Any]:
     """The build for deployments: plain parameters, today's reference date, and the run lock
     (an overlapping run stops with "another run is in progress" instead of colliding)."""
-    from pipelines.build import DEFAULT_SECTIONS_SPEC
+    from pipelines.sectionspec import DEFAULT_SECTIONS_SPEC
     from pipelines.settings import find_sql_dir
 
     options = RunOptions(

@@ -27,7 +27,6 @@ from pipelines.build import (
     describe_failures,
     discover,
     failed_tests,
-    load_canonical_headings,
     load_warehouse,
     merge_drift,
     publish_tables,
@@ -82,6 +81,7 @@ from pipelines.releases import (
     read_manifest,
     store_release,
 )
+from pipelines.sectionspec import read_canonical_headings
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -226,11 +226,22 @@ def run_in_build_dir(options: RunOptions, stage: StageRunner, extractor: Extract
 
 def keep_current_if_unchanged(options: RunOptions, summary: RunSummary) -> bool:
     """True (and the summary filled from the current release) when nothing it depends on
-    changed: same inputs, code, SQL and reference date. Nothing is rebuilt then."""
-    found = current_build(options, summary.input_fingerprint)
-    if found is None:
-        return False
-    current, manifest = found
+    changed: same inputs, code, SQL and reference date. Nothing is rebuilt then.
+
+    The extraction may have found so already (`unchanged_since` set), before any batch.
+    """
+    if summary.unchanged_since is None:
+        found = current_build(options, summary.input_fingerprint)
+        if found is None:
+            return False
+        adopt_current_release(options, summary, *found)
+    return True
+
+
+def adopt_current_release(
+    options: RunOptions, summary: RunSummary, current: str, manifest: dict[str, Any]
+) -> None:
+    """Fill the summary of a run that changes nothing from the current release's manifest."""
     counts = manifest.get("counts", {})
     summary.inputs, summary.loaded = counts.get("inputs", 0), counts.get("loaded", 0)
     summary.rejected, summary.ignored = counts.get("quarantined", 0), counts.get("ignored", 0)
@@ -238,7 +249,6 @@ def keep_current_if_unchanged(options: RunOptions, summary: RunSummary) -> bool:
     summary.unchanged_since = current
     summary.release_id = current
     summary.warehouse = options.warehouse_dir / DATABASE_NAME
-    return True
 
 
 def current_build(
@@ -312,7 +322,7 @@ def extract_source(
         summary.ignored = len(inputs.ignored)
         _timed(summary, "discover", started)
     summary.files = len(paths) + summary.ignored
-    headings = load_canonical_headings(options.sections_spec)
+    headings = read_canonical_headings(options.sections_spec)
     cache = ExtractCache(
         options.warehouse_dir, code_fingerprint(options.sections_spec, options.with_html)
     )
@@ -322,10 +332,12 @@ def extract_source(
     runs = split_table(reused, batches)
     del reused  # the runs hold the same rows
     unchanged = fingerprint_if_unchanged(options, cache.code, runs, fetched, summary.ignored)
-    if current_build(options, unchanged) is not None:
+    found = current_build(options, unchanged)
+    if found is not None:
         # every file as the last run saw it, and the build would be the current release again:
         # stop before any batch is restored (100k files: 2.5 s less)
         summary.input_fingerprint = unchanged
+        adopt_current_release(options, summary, *found)
         summary.changes = summarize_changes(known, concat_prints(runs))
         return fetched
     stale = sum(run["sha256"].null_count for run in runs)

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.batch import BatchResult, add_outcome, document_index, write_parts
-from pipelines.build import RunFailed, load_canonical_headings
+from pipelines.build import RunFailed
 from pipelines.extract import Extracted, Rejection, extract_documents
 from pipelines.pipeline import (
     RunOptions,
@@ -19,6 +19,7 @@ from pipelines.pipeline import (
     run_in_build_dir,
 )
 from pipelines.releases import DATABASE_NAME, PARQUET_DIR, QUARANTINE_DIR
+from pipelines.sectionspec import read_canonical_headings
 from pipelines.tables import TABLES
 from pipelines.warehouse import connect_for_build, sql_literal
 
@@ -37,7 +38,7 @@ def extract_from_warehouse(
 ) -> list[BatchResult]:
     """The published records as one batch, the re-validated quarantine as another."""
     previous = stage("carry-published", carry_published_records, options.warehouse_dir, parts_dir)
-    headings = load_canonical_headings(options.sections_spec)
+    headings = read_canonical_headings(options.sections_spec)
     replayed = stage(
         "revalidate-quarantine",
         revalidate_quarantine,

@@ -6,7 +6,6 @@ import bisect
 import datetime as dt
 import html
 import itertools
-import json
 import random
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -17,31 +16,16 @@ from typing import Any, NamedTuple, overload
 import orjson
 
 from pipelines.contract import CATEGORIES, RELATIONSHIP_TYPES, SOURCE_KINDS
+from pipelines.sectionspec import read_sections_spec
 from pipelines.wordcount import count_words
 
 REFERENCE_DATE = dt.date(2026, 6, 26)  # the staleness reference date of metrics.md
-SECTIONS_SPEC = Path(__file__).resolve().with_name("sections.json")
 SITE_URL = "https://atlas.example.org"
 NONSTANDARD_TYPE = "mentor-of"  # a relationship type the metrics ignore
 FEDERATED_ORIGIN = "persona-exchange"
 
 
-class CanonicalSection(NamedTuple):
-    heading: str
-    required: bool
-    min_words: int
-
-
-def load_canonical_sections(spec: Path = SECTIONS_SPEC) -> tuple[CanonicalSection, ...]:
-    """The canonical SOUL.md sections, in order, from a `sections.json` spec."""
-    data = json.loads(spec.read_text(encoding="utf-8"))
-    return tuple(
-        CanonicalSection(s["heading"], bool(s["required"]), int(s["minWords"]))
-        for s in data["sections"]
-    )
-
-
-CANONICAL = load_canonical_sections()
+CANONICAL = read_sections_spec()
 REQUIRED_COUNT = sum(1 for s in CANONICAL if s.required)
 
 

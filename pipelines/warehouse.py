@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -15,6 +14,7 @@ import pyarrow.parquet as pq
 
 from pipelines.extract import Rejection
 from pipelines.normalize import INPUT_COLUMN
+from pipelines.sectionspec import read_sections_spec
 from pipelines.tables import TABLES, Table
 
 RAW_SCHEMA = "raw"
@@ -155,10 +155,8 @@ def comment_table(con: duckdb.DuckDBPyConnection, relation: str, table: Table) -
 
 def load_reference_tables(con: duckdb.DuckDBPyConnection, sections_spec: Path) -> None:
     """Load the canonical section spec (`sections.json`) as `raw.canonical_sections`."""
-    spec = json.loads(sections_spec.read_text(encoding="utf-8"))
     rows = [
-        (position, s["heading"], bool(s.get("required", False)), int(s.get("minWords", 0)))
-        for position, s in enumerate(spec["sections"])
+        (position, *section) for position, section in enumerate(read_sections_spec(sections_spec))
     ]
     con.execute(f"create schema if not exists {RAW_SCHEMA}")
     con.execute(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import datetime as dt
+import hashlib
 import os
 import shutil
 import tempfile
@@ -18,8 +19,8 @@ import pytest
 os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="occupipe-prefect-")
 atexit.register(shutil.rmtree, os.environ["PREFECT_HOME"], True)
 
-from pipelines.build import DEFAULT_SECTIONS_SPEC  # noqa: E402
 from pipelines.pipeline import RunOptions, RunSummary, run_pipeline  # noqa: E402
+from pipelines.sectionspec import DEFAULT_SECTIONS_SPEC  # noqa: E402
 from pipelines.settings import PROJECT_DIR, find_sql_dir  # noqa: E402
 
 CORPUS = PROJECT_DIR.parent / "shared" / "corpus"
@@ -47,6 +48,14 @@ def query(warehouse: Path, sql: str) -> list[tuple[Any, ...]]:
     """Run SQL on a published warehouse, read-only."""
     with duckdb.connect(str(warehouse / "occupations.duckdb"), read_only=True) as con:
         return con.execute(sql).fetchall()
+
+
+def parquet_digests(warehouse: Path) -> dict[str, str]:
+    """SHA-256 of each published Parquet file of a warehouse (or build) folder, by name."""
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted((warehouse / "parquet").glob("*.parquet"))
+    }
 
 
 def options_for(source: Path | str, warehouse: Path, **overrides: Any) -> RunOptions:

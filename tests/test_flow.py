@@ -23,9 +23,9 @@ def invoke(*args: str) -> tuple[int, str, str]:
 def test_the_flow_records_a_completed_run_with_every_stage(tmp_path: Path) -> None:
     from prefect import get_client
 
-    from pipelines.build import DEFAULT_SECTIONS_SPEC
     from pipelines.flows import run_build_flow
     from pipelines.pipeline import RunOptions
+    from pipelines.sectionspec import DEFAULT_SECTIONS_SPEC
     from pipelines.settings import find_sql_dir
     from tests.conftest import REFERENCE_DATE
 

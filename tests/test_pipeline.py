@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -15,7 +14,7 @@ from pipelines.build import RunFailed
 from pipelines.pipeline import RunSummary
 from pipelines.tables import TABLES
 from pipelines.warehouse import fixed_size_groups
-from tests.conftest import build, copy_sample, query
+from tests.conftest import build, copy_sample, parquet_digests, query
 from tests.test_contract import minimal_record
 
 
@@ -68,12 +67,7 @@ def test_the_same_inputs_give_byte_identical_parquet(tmp_path: Path) -> None:
     digests = []
     for run in ("a", "b"):
         build(source, tmp_path / run, batch_size=7 if run == "a" else 500)
-        digests.append(
-            {
-                p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-                for p in sorted((tmp_path / run / "parquet").glob("*.parquet"))
-            }
-        )
+        digests.append(parquet_digests(tmp_path / run))
     assert len(digests[0]) == len(TABLES)
     assert digests[0] == digests[1]
 
@@ -141,13 +135,7 @@ def test_extraction_on_worker_processes_gives_the_same_bytes(tmp_path: Path) -> 
     summary = build(source, tmp_path / "two", batch_size=10, workers=2, parallel_min_files=0)
     assert summary.loaded == 60
 
-    def digests(folder: Path) -> dict[str, str]:
-        return {
-            p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted((folder / "parquet").glob("*.parquet"))
-        }
-
-    assert digests(tmp_path / "one") == digests(tmp_path / "two")
+    assert parquet_digests(tmp_path / "one") == parquet_digests(tmp_path / "two")
 
 
 @pytest.mark.parametrize("batch_rows", [1, 3, 7, 10, 25])

@@ -285,6 +285,20 @@ def test_a_run_killed_at_any_point_leaves_the_current_release_intact(
     assert len(list_releases(warehouse)) == 2
 
 
+def test_a_rerun_after_files_were_touched_but_not_changed_keeps_the_current_release(
+    tmp_path: Path,
+) -> None:
+    warehouse = tmp_path / "wh"
+    source = source_with(tmp_path / "in", ALL[:30])
+    first = build(source, warehouse)
+    touched = sorted(source.glob("*.json"))[3]
+    os.utime(touched, ns=(touched.stat().st_atime_ns, touched.stat().st_mtime_ns + 10**9))
+    again = build(source, warehouse)  # the file is hashed again: same bytes, same build
+    assert again.unchanged_since == first.run_id
+    assert (again.inputs, again.loaded, again.rejected) == (30, 30, 0)
+    assert [r.release_id for r in list_releases(warehouse)] == [first.run_id]
+
+
 def test_a_rerun_with_nothing_changed_keeps_the_current_release(tmp_path: Path) -> None:
     warehouse = tmp_path / "wh"
     source = source_with(tmp_path / "in", ALL[:30])

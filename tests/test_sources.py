@@ -29,17 +29,10 @@ from pipelines.http_source import (
     retry_delay,
 )
 from pipelines.tables import TABLES
-from tests.conftest import SAMPLE, SOULS, build, copy_records, query
+from tests.conftest import SAMPLE, SOULS, build, copy_records, parquet_digests, query
 from tests.http_server import serve
 
 FAST = HttpSettings(concurrency=4, connect_timeout=2, read_timeout=1.0, retries=2, backoff=0.01)
-
-
-def parquet_digests(warehouse: Path) -> dict[str, str]:
-    return {
-        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted((warehouse / "parquet").glob("*.parquet"))
-    }
 
 
 def small_api(tmp_path: Path, count: int = 30) -> Path:
