@@ -48,7 +48,7 @@ from pipelines.cache import (
     summarize_changes,
 )
 from pipelines.datatests import DataTestResult
-from pipelines.extract import Rejection, StrPath
+from pipelines.extract import Rejection, SourceError, StrPath
 from pipelines.faults import crash_point
 from pipelines.gates import (
     DEFAULT_MAX_REJECT_RATE,
@@ -322,6 +322,8 @@ def extract_source(
         summary.ignored = len(inputs.ignored)
         _timed(summary, "discover", started)
     summary.files = len(paths) + summary.ignored
+    if not paths and not any(result.rejections for result in fetched):
+        raise SourceError(describe_empty_source(options.source, summary.ignored))
     headings = read_canonical_headings(options.sections_spec)
     cache = ExtractCache(
         options.warehouse_dir, code_fingerprint(options.sections_spec, options.with_html)
@@ -367,6 +369,14 @@ def extract_source(
     # need it more (at 100k files, 50 MB)
     pa.default_memory_pool().release_unused()
     return fetched + [outcome.result for outcome in done]
+
+
+def describe_empty_source(source: Path | str, ignored: int) -> str:
+    """Why a source with no record files builds nothing (a wrong path, most likely)."""
+    if is_http_source(source):
+        return f"the index at {source} lists no records: nothing to build"
+    others = f" ({ignored} other file{'s' if ignored != 1 else ''} ignored)" if ignored else ""
+    return f"{source} holds no record files (.json, .jsonl or .ndjson){others}: nothing to build"
 
 
 def fingerprint_if_unchanged(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from pipelines.http_source import (
     mirror_source,
     retry_delay,
 )
+from pipelines.releases import current_release, read_history
 from pipelines.tables import TABLES
 from tests.conftest import SAMPLE, SOULS, build, copy_records, parquet_digests, query
 from tests.http_server import serve
@@ -279,3 +281,37 @@ def test_a_saved_index_is_reused_only_by_the_same_code(tmp_path: Path) -> None:
     assert same is not None and same.equals(prints)
     assert other is not None and other["sha256"].equals(prints["sha256"])
     assert reuse_fingerprints(paths, folder, other)["sha256"].null_count == 1  # read again
+
+
+@pytest.mark.parametrize(
+    ("stray_files", "message"),
+    [
+        ([], "holds no record files (.json, .jsonl or .ndjson): nothing to build"),
+        (["notes.txt"], "(1 other file ignored): nothing to build"),
+        (["notes.txt", "a.csv"], "(2 other files ignored): nothing to build"),
+    ],
+)
+def test_a_folder_without_record_files_fails_and_keeps_the_current_release(
+    tmp_path: Path, stray_files: list[str], message: str
+) -> None:
+    source = copy_records(tmp_path / "in", sorted(SOULS.glob("*.json"))[:3])
+    warehouse = tmp_path / "wh"
+    first = build(source, warehouse)
+    for record in source.glob("*.json"):
+        record.unlink()
+    for name in stray_files:
+        (source / name).write_text("not a record\n")
+    with pytest.raises(SourceError, match=re.escape(message)):
+        build(source, warehouse, allow_shrink=True)
+    assert current_release(warehouse) == first.run_id
+    assert read_history(warehouse)[-1]["status"] == "failed"
+    assert message in read_history(warehouse)[-1]["reason"]
+
+
+def test_an_index_that_lists_no_records_fails_with_one_sentence(tmp_path: Path) -> None:
+    with (
+        serve(small_api(tmp_path, count=0)) as server,
+        pytest.raises(SourceError, match="lists no records: nothing to build"),
+    ):
+        build(server.base_url, tmp_path / "wh", http=FAST)
+    assert not (tmp_path / "wh" / "current").exists()
