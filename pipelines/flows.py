@@ -20,6 +20,7 @@ from prefect import Task, flow, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.context import SettingsContext, get_settings_context  # noqa: E402
 from prefect.events.worker import EventsWorker  # noqa: E402
+from prefect.logging.handlers import APILogWorker  # noqa: E402
 from prefect.utilities.annotations import quote  # noqa: E402
 
 from pipelines.pipeline import (  # noqa: E402
@@ -168,10 +169,13 @@ def heartbeat_off() -> Iterator[None]:
 
 
 def run_flow_quietly(chosen: Callable[[RunOptions], quote], options: RunOptions) -> RunSummary:
-    """Call a flow with no heartbeat thread, flushing Prefect's event queue before returning.
+    """Call a flow with no heartbeat thread, sending Prefect's queued events and logs before
+    returning.
 
-    The heartbeat only serves crashed-run detection by a worker, which a CLI run does not have;
-    flushing the events here is what keeps the interpreter's exit free of "still processing".
+    The heartbeat only serves crashed-run detection by a worker, which a CLI run does not have.
+    Flushing the events keeps the interpreter's exit free of "still processing"; draining the
+    log worker sends a failed run's error logs while the server still runs (`occupipe run`
+    stops its server next: the logs were lost, with "Error logging to API" on stderr).
     """
     with heartbeat_off():
         try:
@@ -179,6 +183,10 @@ def run_flow_quietly(chosen: Callable[[RunOptions], quote], options: RunOptions)
             return summary
         finally:
             EventsWorker.instance().wait_until_empty()
+            APILogWorker.drain_all(timeout=LOG_DRAIN_SECONDS, at_exit=False)
+
+
+LOG_DRAIN_SECONDS = 10.0  # the longest a run waits for its logs to reach the server
 
 
 def run_build_flow(options: RunOptions) -> RunSummary:

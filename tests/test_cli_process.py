@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -14,15 +16,16 @@ from tests.conftest import DEMO
 pytestmark = pytest.mark.e2e
 
 
-def test_a_clean_run_prints_a_summary_and_nothing_on_stderr(tmp_path: Path) -> None:
+def occupipe_run(source: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """`occupipe run` in a fresh process with its own Prefect home (and so its own server)."""
     env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith("PREFECT_") or key == "PREFECT_HOME"
     }
     env["PREFECT_HOME"] = str(tmp_path / "prefect")
-    command = [sys.executable, "-m", "pipelines.cli", "run", "--source", str(DEMO)]
-    result = subprocess.run(
+    command = [sys.executable, "-m", "pipelines.cli", "run", "--source", str(source)]
+    return subprocess.run(
         [*command, "--warehouse", str(tmp_path / "wh")],
         env=env,
         capture_output=True,
@@ -30,8 +33,26 @@ def test_a_clean_run_prints_a_summary_and_nothing_on_stderr(tmp_path: Path) -> N
         timeout=180,
         check=False,
     )
+
+
+def test_a_clean_run_prints_a_summary_and_nothing_on_stderr(tmp_path: Path) -> None:
+    result = occupipe_run(DEMO, tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert "inputs 120: loaded 120, quarantined 0, ignored 0" in result.stdout
     assert (tmp_path / "wh" / "occupations.duckdb").exists()
     assert (tmp_path / "prefect" / "server.log").read_text() == ""  # the server stopped quietly
+
+
+def test_a_failed_run_prints_one_sentence_and_its_logs_reach_the_server(tmp_path: Path) -> None:
+    source = tmp_path / "in"
+    source.mkdir()
+    (source / "bad.json").write_text("{}")  # every input quarantined: the reject-rate gate fails
+    result = occupipe_run(source, tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: gate reject_rate failed")
+    assert result.stderr.count("\n") == 1, result.stderr  # no "Error logging to API" after it
+    assert (tmp_path / "prefect" / "server.log").read_text() == ""
+    with contextlib.closing(sqlite3.connect(tmp_path / "prefect" / "prefect.db")) as db:
+        logged = db.execute("select message from log where level >= 40").fetchall()
+    assert any("gate reject_rate failed" in message for (message,) in logged)
