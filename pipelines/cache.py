@@ -7,6 +7,7 @@ adding or removing a file changes only the batch it falls in.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -231,19 +232,23 @@ class ExtractCache:
         os.replace(partial, self.root / INDEX_FILE)
         (self.root / "index.json").unlink(missing_ok=True)  # see load_json_index
 
-    def restore(self, key: str, parts_dir: Path, part_name: str) -> BatchResult | None:
-        """Link a cached batch's parts into this run's parts folder; None on a miss."""
+    def restore(
+        self, key: str, parts_dir: Path, part_name: str, quarantine_dir: Path
+    ) -> BatchResult | None:
+        """Link a cached batch's parts into this run's parts folder, and its rejected
+        documents' bytes into the quarantine folder (never read into memory); None on a miss."""
         entry = self.root / "batches" / key
         try:
-            result = load_result(
-                json.loads((entry / "result.json").read_text(encoding="utf-8")), entry
-            )
+            result = load_result(json.loads((entry / "result.json").read_text(encoding="utf-8")))
         except (OSError, ValueError, KeyError):
             return None
         for part in sorted(entry.glob("*.parquet")):
             target = parts_dir / part.stem / part_name
             target.parent.mkdir(parents=True, exist_ok=True)
             os.link(part, target)
+        for rejection in result.rejections:
+            if rejection.content_hash and (entry / f"{rejection.content_hash}.raw").exists():
+                link_rejected_bytes(entry / f"{rejection.content_hash}.raw", quarantine_dir)
         return result
 
     def store(self, key: str, parts_dir: Path, part_name: str, result: BatchResult) -> None:
@@ -285,15 +290,20 @@ def dump_result(result: BatchResult) -> dict[str, Any]:
     }
 
 
-def load_result(data: dict[str, Any], entry: Path) -> BatchResult:
-    rejections = []
-    for r in data["rejections"]:
-        raw_path = entry / f"{r['content_hash']}.raw"
-        raw = raw_path.read_bytes() if r["content_hash"] and raw_path.exists() else None
-        rejections.append(
-            Rejection(r["source_file"], r["stage"], r["reason"], r["content_hash"], raw)
-        )
+def load_result(data: dict[str, Any]) -> BatchResult:
+    rejections = [
+        Rejection(r["source_file"], r["stage"], r["reason"], r["content_hash"])
+        for r in data["rejections"]
+    ]
     return BatchResult(data["documents"], rejections, Counter(data["drift"]))
+
+
+def link_rejected_bytes(kept: Path, quarantine_dir: Path) -> None:
+    """Put a cached rejected document's bytes in the quarantine under the same name (a hard
+    link; the name is the content hash, so a file already there holds the same bytes)."""
+    quarantine_dir.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.link(kept, quarantine_dir / kept.name)
 
 
 @dataclass(frozen=True)
@@ -335,9 +345,9 @@ def extract_batch(
     key = batch_key(cache.code, prints)
     part_name = f"part-{number:05d}.parquet"
     if not flags.full_refresh:
-        cached = cache.restore(key, parts_dir, part_name)
+        cached = cache.restore(key, parts_dir, part_name, quarantine_dir)
         if cached is not None:
-            return ExtractedBatch(set_aside_rejected_bytes(cached, quarantine_dir), key, prints)
+            return ExtractedBatch(cached, key, prints)
     result = process_batch(batch, root, parts_dir, number, headings, flags.with_html, contents)
     cache.store(key, parts_dir, part_name, result)
     return ExtractedBatch(set_aside_rejected_bytes(result, quarantine_dir), key, prints)

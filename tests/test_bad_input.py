@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import errno
 import json
 import os
@@ -160,6 +161,26 @@ def test_quarantined_bytes_are_kept_with_the_warehouse(tmp_path: Path) -> None:
     ((content_hash,),) = query(tmp_path / "wh", "select content_hash from quarantine")
     assert (tmp_path / "wh" / "quarantine" / f"{content_hash}.raw").read_bytes() == b'{"slug": '
     assert [r.raw for r in summary.rejections] == [None]  # stored where read, not carried
+
+
+def test_a_batch_restored_from_the_cache_links_its_rejected_bytes_into_the_quarantine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = write(copy_sample(tmp_path / "in", 30), {"broken.json": b'{"slug": '})
+    build(source, tmp_path / "wh")
+    ((content_hash,),) = query(tmp_path / "wh", "select content_hash from quarantine")
+    kept = tmp_path / "wh" / "quarantine" / f"{content_hash}.raw"
+    kept.unlink()
+
+    def no_extraction(*args: object) -> None:
+        raise AssertionError("every batch should come from the cache")
+
+    monkeypatch.setattr(cache_module, "process_batch", no_extraction)
+    again = build(source, tmp_path / "wh", as_of=dt.date(2026, 7, 1))  # a new build, same files
+    assert again.unchanged_since is None and again.rejected == 1
+    assert [r.raw for r in again.rejections] == [None]
+    assert kept.read_bytes() == b'{"slug": '
+    assert kept.stat().st_nlink == 2  # the cache entry's file, linked: never read into memory
 
 
 def test_rejected_bytes_are_stored_by_content_hash_and_dropped_from_the_rejection(
