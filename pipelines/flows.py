@@ -168,6 +168,9 @@ def heartbeat_off() -> Iterator[None]:
         yield
 
 
+LOG_DRAIN_SECONDS = 10.0  # the longest a flow call waits for its logs to reach the server
+
+
 def run_flow_quietly(chosen: Callable[[RunOptions], quote], options: RunOptions) -> RunSummary:
     """Call a flow with no heartbeat thread, sending Prefect's queued events and logs before
     returning.
@@ -184,9 +187,6 @@ def run_flow_quietly(chosen: Callable[[RunOptions], quote], options: RunOptions)
         finally:
             EventsWorker.instance().wait_until_empty()
             APILogWorker.drain_all(timeout=LOG_DRAIN_SECONDS, at_exit=False)
-
-
-LOG_DRAIN_SECONDS = 10.0  # the longest a run waits for its logs to reach the server
 
 
 def run_build_flow(options: RunOptions) -> RunSummary:
