@@ -324,6 +324,12 @@ def print_report(records: int, rows: list[dict[str, Any]]) -> None:
         )
         print("  " + " ".join(f"{run:.2f}" for run in row["runs"]) if repeats > 1 else "")
     by_step = {r["step"]: r for r in rows}
+    if "full-run" in by_step and repeats > 1:
+        # each round's full run against the same round's parse-only: the host's speed drifts
+        # over an invocation, and a ratio of medians mixes rounds
+        rounds = zip(by_step["parse-only"]["runs"], by_step["full-run"]["runs"], strict=True)
+        ratios = ", ".join(f"{full / parse:.1f}x" for parse, full in rounds)
+        print(f"full run against parse-only, round by round: {ratios}")
     if "full-run" in by_step and "full-run-flow" in by_step:
         plain, flow = by_step["full-run"], by_step["full-run-flow"]
         overhead = float(flow["seconds"]) / float(plain["seconds"]) - 1
@@ -340,7 +346,8 @@ def print_report(records: int, rows: list[dict[str, Any]]) -> None:
 
 
 def describe_stages(stages: dict[str, float]) -> str:
-    """`discover 0.1, extract 4.2, ...`; the Parquet files are written beside load to tests."""
+    """`discover 0.1, extract 4.2, ...`; the Parquet files are written beside models and
+    tests."""
     return ", ".join(f"{name} {seconds:.1f}" for name, seconds in stages.items())
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.run import benchmark, tree_rss_mb
+from benchmarks.run import benchmark, print_report, tree_rss_mb
 
 
 @pytest.mark.e2e
@@ -42,3 +42,28 @@ def test_tree_rss_counts_a_child_process() -> None:
 def tree_rss_mb_of_self() -> int:
     with open(f"/proc/{os.getpid()}/statm", encoding="ascii") as statm:
         return round(int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20)
+
+
+def test_the_report_gives_ratios_and_overheads_round_by_round(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def row(step: str, runs: list[float], **details: object) -> dict[str, object]:
+        median = sorted(runs)[(len(runs) - 1) // 2]
+        return {"step": step, "seconds": median, "runs": runs, "peak_rss_mb": 100, **details}
+
+    stages = {"extract": 1.0}
+    print_report(
+        1000,
+        [
+            row("parse-only", [1.0, 2.0, 1.0], bytes=30_000_000),
+            row("full-run", [4.0, 10.0, 5.0], stages=stages),
+            row("full-run-flow", [4.4, 10.0, 4.5], stages=stages),
+            row("no-change-rerun", [0.1, 0.1, 0.1]),
+        ],
+    )
+    out = capsys.readouterr().out
+    assert "1000 records, 30 MB of JSON" in out
+    assert "full run against parse-only, round by round: 4.0x, 5.0x, 5.0x" in out
+    assert "Prefect overhead (flow against plain run): -10.0%" in out  # 4.5 against 5.0
+    assert "(round by round: +10.0%, +0.0%, -10.0%)" in out
+    assert "no-change re-run: 2.0% of the full run" in out
