@@ -7,7 +7,6 @@ adding or removing a file changes only the batch it falls in.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import json
@@ -235,8 +234,9 @@ class ExtractCache:
     def restore(
         self, key: str, parts_dir: Path, part_name: str, quarantine_dir: Path
     ) -> BatchResult | None:
-        """Link a cached batch's parts into this run's parts folder, and its rejected
-        documents' bytes into the quarantine folder (never read into memory); None on a miss."""
+        """Link a cached batch's parts into this run's parts folder and copy its rejected
+        documents' bytes into the quarantine folder (file to file, never read into memory);
+        None on a miss."""
         entry = self.root / "batches" / key
         try:
             result = load_result(json.loads((entry / "result.json").read_text(encoding="utf-8")))
@@ -248,7 +248,7 @@ class ExtractCache:
             os.link(part, target)
         for rejection in result.rejections:
             if rejection.content_hash and (entry / f"{rejection.content_hash}.raw").exists():
-                link_rejected_bytes(entry / f"{rejection.content_hash}.raw", quarantine_dir)
+                copy_rejected_bytes(entry / f"{rejection.content_hash}.raw", quarantine_dir)
         return result
 
     def store(self, key: str, parts_dir: Path, part_name: str, result: BatchResult) -> None:
@@ -298,12 +298,20 @@ def load_result(data: dict[str, Any]) -> BatchResult:
     return BatchResult(data["documents"], rejections, Counter(data["drift"]))
 
 
-def link_rejected_bytes(kept: Path, quarantine_dir: Path) -> None:
-    """Put a cached rejected document's bytes in the quarantine under the same name (a hard
-    link; the name is the content hash, so a file already there holds the same bytes)."""
+def copy_rejected_bytes(kept: Path, quarantine_dir: Path) -> None:
+    """Put a cached rejected document's bytes in the quarantine under the same name (the
+    content hash: a file already there holds the same bytes).
+
+    A copy, not a hard link: a failed build is kept as a read-only release, and a shared file
+    would make the cache entry (and later the live quarantine) read-only with it.
+    """
+    target = quarantine_dir / kept.name
+    if target.exists():
+        return
     quarantine_dir.mkdir(parents=True, exist_ok=True)
-    with contextlib.suppress(FileExistsError):
-        os.link(kept, quarantine_dir / kept.name)
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    shutil.copyfile(kept, partial)
+    os.replace(partial, target)  # two workers may restore the same bytes: whole files only
 
 
 @dataclass(frozen=True)

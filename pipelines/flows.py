@@ -178,7 +178,10 @@ def run_flow_quietly(chosen: Callable[[RunOptions], quote], options: RunOptions)
     The heartbeat only serves crashed-run detection by a worker, which a CLI run does not have.
     Flushing the events keeps the interpreter's exit free of "still processing"; draining the
     log worker sends a failed run's error logs while the server still runs (`occupipe run`
-    stops its server next: the logs were lost, with "Error logging to API" on stderr).
+    stops its server next: the logs were lost, with "Error logging to API" on stderr). Like
+    Prefect's own `APILogHandler.flush`, the drain stops every Prefect queue service of the
+    process; the next flow call starts new ones. So flow calls through here take turns: one
+    flow at a time per process (the CLI's case; schedules are served by Prefect itself).
     """
     with heartbeat_off():
         try:

@@ -7,6 +7,7 @@ import errno
 import json
 import os
 import shutil
+import stat
 from pathlib import Path
 from typing import IO, Any
 
@@ -163,7 +164,7 @@ def test_quarantined_bytes_are_kept_with_the_warehouse(tmp_path: Path) -> None:
     assert [r.raw for r in summary.rejections] == [None]  # stored where read, not carried
 
 
-def test_a_batch_restored_from_the_cache_links_its_rejected_bytes_into_the_quarantine(
+def test_a_batch_restored_from_the_cache_copies_its_rejected_bytes_into_the_quarantine(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     source = write(copy_sample(tmp_path / "in", 30), {"broken.json": b'{"slug": '})
@@ -180,7 +181,16 @@ def test_a_batch_restored_from_the_cache_links_its_rejected_bytes_into_the_quara
     assert again.unchanged_since is None and again.rejected == 1
     assert [r.raw for r in again.rejections] == [None]
     assert kept.read_bytes() == b'{"slug": '
-    assert kept.stat().st_nlink == 2  # the cache entry's file, linked: never read into memory
+    assert kept.stat().st_nlink == 1  # a file of its own: releases never share the cache's
+
+
+def test_a_failed_build_never_makes_the_cached_rejected_bytes_read_only(tmp_path: Path) -> None:
+    source = write(copy_sample(tmp_path / "in", 30), {"broken.json": b'{"slug": '})
+    build(source, tmp_path / "wh")
+    with pytest.raises(RunFailed):  # every batch restored from the cache, then a gate fails
+        build(source, tmp_path / "wh", as_of=dt.date(2026, 7, 1), strict=True)
+    cached = list((tmp_path / "wh" / ".cache").rglob("*.raw"))
+    assert len(cached) == 1 and cached[0].stat().st_mode & stat.S_IWUSR  # (root ignores modes)
 
 
 def test_rejected_bytes_are_stored_by_content_hash_and_dropped_from_the_rejection(
