@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import gc
 import hashlib
 import os
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,12 +124,18 @@ def store_rejected_bytes(rejections: list[Rejection], directory: Path) -> list[R
         if rejection.raw is not None and rejection.content_hash:
             directory.mkdir(parents=True, exist_ok=True)
             target = directory / f"{rejection.content_hash}.raw"
-            partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
-            partial.write_bytes(rejection.raw)
-            os.replace(partial, target)  # two workers may keep the same bytes: whole files only
+            write_whole(target, functools.partial(Path.write_bytes, data=rejection.raw))
             rejection = dataclasses.replace(rejection, raw=None)
         light.append(rejection)
     return light
+
+
+def write_whole(target: Path, fill: Callable[[Path], object]) -> None:
+    """Write a file through a temporary name beside it (`fill` writes that), then rename it:
+    two workers keeping the same bytes, or a reader, only ever see whole files."""
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    fill(partial)
+    os.replace(partial, target)
 
 
 def readable_name(name: str) -> str:

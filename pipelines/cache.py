@@ -8,6 +8,7 @@ adding or removing a file changes only the batch it falls in.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -23,7 +24,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipelines.batch import BatchResult, process_batch, read_input, store_rejected_bytes
+from pipelines.batch import (
+    BatchResult,
+    process_batch,
+    read_input,
+    store_rejected_bytes,
+    write_whole,
+)
 from pipelines.extract import Rejection, SourceError, StrPath, relative_name
 from pipelines.settings import PACKAGE_DIR
 
@@ -247,8 +254,9 @@ class ExtractCache:
             target.parent.mkdir(parents=True, exist_ok=True)
             os.link(part, target)
         for rejection in result.rejections:
-            if rejection.content_hash and (entry / f"{rejection.content_hash}.raw").exists():
-                copy_rejected_bytes(entry / f"{rejection.content_hash}.raw", quarantine_dir)
+            kept = entry / f"{rejection.content_hash}.raw"
+            if rejection.content_hash and kept.exists():
+                copy_rejected_bytes(kept, quarantine_dir)
         return result
 
     def store(self, key: str, parts_dir: Path, part_name: str, result: BatchResult) -> None:
@@ -309,9 +317,7 @@ def copy_rejected_bytes(kept: Path, quarantine_dir: Path) -> None:
     if target.exists():
         return
     quarantine_dir.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
-    shutil.copyfile(kept, partial)
-    os.replace(partial, target)  # two workers may restore the same bytes: whole files only
+    write_whole(target, functools.partial(shutil.copyfile, kept))
 
 
 @dataclass(frozen=True)

@@ -449,7 +449,7 @@ def finish_build(
     load_warehouse_file(options, stage, summary, build_dir, excluded, results)
     # the load uses both cores, the models and tests mostly one: the published Parquet is
     # written (two writer threads, from the same part files) beside them. At 100k records the
-    # stages after extraction took 18-20 s so, 23 s with the writing beside the load.
+    # stages after extraction took 18-20 s this way, 23 s with the writing beside the load.
     writing = stage.start("write-parquet", publish_tables_timed, parts_dir, tables_dir, excluded)
     try:
         model_and_test_warehouse_file(options, stage, summary, build_dir)
