@@ -145,7 +145,7 @@ def measure_step(name: str, corpus: Path, warehouse: Path) -> None:
 
 def step_command(name: str, corpus: Path, warehouse: Path) -> list[str]:
     if name == "cli-run":
-        return [PYTHON, "-m", "pipelines.cli", "run", "--source", str(corpus), "--quiet",
+        return [PYTHON, "-m", "pipelines", "run", "--source", str(corpus), "--quiet",
                 "--warehouse", str(warehouse), "--full-refresh", "--allow-shrink",
                 "--as-of", AS_OF.isoformat()]  # fmt: skip
     return [PYTHON, "-m", "benchmarks.run", "--step", name, "--corpus", str(corpus),
@@ -231,7 +231,7 @@ def make_corpus(records: int, workdir: Path) -> Path:
     if not (corpus / ".complete").exists():
         shutil.rmtree(corpus, ignore_errors=True)
         subprocess.run(
-            [PYTHON, "-m", "pipelines.cli", "synth", "--records", str(records),
+            [PYTHON, "-m", "pipelines", "synth", "--records", str(records),
              "--out", str(corpus)],
             check=True,
             stdout=subprocess.DEVNULL,

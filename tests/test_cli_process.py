@@ -24,7 +24,7 @@ def occupipe_run(source: Path, tmp_path: Path) -> subprocess.CompletedProcess[st
         if not key.startswith("PREFECT_") or key == "PREFECT_HOME"
     }
     env["PREFECT_HOME"] = str(tmp_path / "prefect")
-    command = [sys.executable, "-m", "pipelines.cli", "run", "--source", str(source)]
+    command = [sys.executable, "-m", "pipelines", "run", "--source", str(source)]
     return subprocess.run(
         [*command, "--warehouse", str(tmp_path / "wh")],
         env=env,
@@ -56,3 +56,17 @@ def test_a_failed_run_prints_one_sentence_and_its_logs_reach_the_server(tmp_path
     with contextlib.closing(sqlite3.connect(tmp_path / "prefect" / "prefect.db")) as db:
         logged = db.execute("select message from log where level >= 40").fetchall()
     assert any("gate reject_rate failed" in message for (message,) in logged)
+
+
+def test_the_entry_point_loads_no_cli_library_so_spawned_workers_start_light() -> None:
+    # a spawned extraction worker imports the console script, which imports only this module
+    probe = (
+        "import sys, pipelines.__main__; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('typer', 'rich', 'duckdb', 'prefect') or m == 'pipelines.cli'))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.strip() == "[]"
+    assert (Path(sys.executable).parent / "occupipe").read_text().count("pipelines.__main__") == 1
