@@ -42,9 +42,11 @@ def sql_literal(value: str) -> str:
 
 
 ROW_GROUP_ROWS = 100_000
-# a section row carries its markdown (about 1.5 KB): smaller groups keep the writer near 30 MB a
-# group (at 100k records its peak is 130 MB lower, in the same time)
-ROW_GROUP_ROWS_OF = {"sections": 20_000}
+# rows that carry long text (a section its markdown, an occupation its summary and citations:
+# 0.7-0.9 KB a row encoded, more as Arrow) get smaller groups, which keeps each writer near 30 MB
+# a group: at 100k records the sections writer peaks 130 MB lower, and at 200k the occupations
+# writer (100k-row groups held 330 MB) about 200 MB lower, in the same time
+ROW_GROUP_ROWS_OF = {"sections": 20_000, "occupations": 20_000}
 
 
 def list_parts(parts_dir: Path, table_name: str) -> list[Path]:

@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from pipelines import warehouse
 from pipelines.build import RunFailed
 from pipelines.pipeline import RunSummary
 from pipelines.tables import TABLES
@@ -144,6 +145,21 @@ def test_fixed_size_groups_recut_any_batching_into_the_same_groups(batch_rows: i
     groups = list(fixed_size_groups(table.to_batches(max_chunksize=batch_rows), 10))
     assert [g.num_rows for g in groups] == [10, 10, 3]
     assert pa.concat_tables(groups).column("n").to_pylist() == list(range(23))
+
+
+def test_each_published_table_is_cut_into_row_groups_of_its_own_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # tables whose rows carry long text get smaller groups (the writers' memory stays flat)
+    monkeypatch.setattr(warehouse, "ROW_GROUP_ROWS_OF", {"occupations": 5, "sections": 40})
+    build(copy_sample(tmp_path / "raw", count=12), tmp_path / "wh", batch_size=3)
+    sizes = {}
+    for name in ("occupations", "sections", "tags"):
+        metadata = pq.ParquetFile(tmp_path / "wh" / "parquet" / f"{name}.parquet").metadata
+        sizes[name] = [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)]
+    assert sizes["occupations"] == [5, 5, 2]
+    assert set(sizes["sections"][:-1]) == {40} and 0 < sizes["sections"][-1] <= 40
+    assert len(sizes["tags"]) == 1  # the default size, larger than the table
 
 
 def test_published_rows_follow_the_input_files(tmp_path: Path) -> None:
