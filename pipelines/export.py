@@ -118,8 +118,15 @@ def build_export_manifest(
         },
         "files": files,
         "source_fingerprint": release.get("input_fingerprint"),
-        "inputs": len(release.get("inputs", [])),
+        "inputs": count_input_documents(release),
     }
+
+
+def count_input_documents(release: dict[str, Any]) -> int:
+    """Input documents of a release (loaded or quarantined): its ledger's count, or the length
+    of the list that manifests carried before the ledger was a file of its own."""
+    inputs = release.get("inputs", [])
+    return int(inputs.get("documents", 0)) if isinstance(inputs, dict) else len(inputs)
 
 
 def column_entry(column: Column) -> dict[str, Any]:

@@ -7,15 +7,17 @@ import hashlib
 import importlib.metadata
 import json
 import subprocess
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipelines.extract import Rejection
-from pipelines.releases import DATABASE_NAME, MANIFEST, PARQUET_DIR, now_utc
+from pipelines.releases import DATABASE_NAME, INPUT_LEDGER, MANIFEST, PARQUET_DIR, now_utc
 from pipelines.settings import PROJECT_DIR
 from pipelines.warehouse import list_parts
 
@@ -25,35 +27,60 @@ if TYPE_CHECKING:
 DEPENDENCIES = ("duckdb", "polars", "pyarrow", "pydantic", "prefect", "orjson")
 
 
-def list_input_hashes(
-    parts_dir: Path | None, rejections: Sequence[Rejection]
-) -> list[dict[str, str]]:
-    """Every input document with its content hash and what became of it: the extracted ones
-    read from the build's `occupations` part files (not kept in memory through the run), less
-    those rejected later (duplicates), and every rejection."""
-    rejected = {(r.source_file, r.content_hash) for r in rejections}
-    loaded = [
-        {"source": source, "sha256": digest, "outcome": "loaded"}
-        for source, digest in read_extracted_inputs(parts_dir)
-        if (source, digest) not in rejected
+LEDGER_SCHEMA = pa.schema(
+    [
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("sha256", pa.string(), nullable=False),
+        pa.field("outcome", pa.string(), nullable=False),
     ]
-    quarantined = [
+)
+
+
+def write_input_ledger(
+    build_dir: Path, parts_dir: Path | None, rejections: Sequence[Rejection]
+) -> int:
+    """Write `inputs.parquet`: every input document with its content hash and what became of
+    it, sorted by source; the number of documents.
+
+    The extracted ones come from the build's `occupations` part files (not kept in memory
+    through the run), less those rejected later (duplicates); then every rejection. Arrow
+    columns all the way: at 400k inputs a list of dicts in the manifest took hundreds of MB
+    to write and to read back.
+    """
+    rejected = pa.table(
         {
-            "source": r.source_file,
-            "sha256": r.content_hash or "",
-            "outcome": f"quarantined:{r.stage}",
+            "source": pa.array([r.source_file for r in rejections], pa.string()),
+            "sha256": pa.array([r.content_hash or "" for r in rejections], pa.string()),
         }
-        for r in rejections
-    ]
-    return sorted(loaded + quarantined, key=lambda item: item["source"])
+    )
+    loaded = read_extracted_inputs(parts_dir).join(
+        rejected, keys=["source", "sha256"], join_type="left anti"
+    )
+    quarantined = rejected.append_column(
+        "outcome", pa.array([f"quarantined:{r.stage}" for r in rejections], pa.string())
+    )
+    loaded = loaded.append_column("outcome", pa.array(["loaded"] * loaded.num_rows, pa.string()))
+    ledger = pa.concat_tables([loaded.select(LEDGER_SCHEMA.names), quarantined])
+    ledger = ledger.take(pc.sort_indices(ledger, [("source", "ascending")])).cast(LEDGER_SCHEMA)
+    pq.write_table(ledger, build_dir / INPUT_LEDGER, compression="zstd")
+    return int(ledger.num_rows)
 
 
-def read_extracted_inputs(parts_dir: Path | None) -> Iterator[tuple[str, str]]:
-    """(source file, content hash) of every extracted record in a build's part files."""
+def read_extracted_inputs(parts_dir: Path | None) -> pa.Table:
+    """(source, sha256) of every extracted record in a build's part files.
+
+    `ParquetFile.read`, not `read_table`: without the dataset layer, 2.5x faster per small file
+    (200k records' 457 parts: 0.35 s against 0.9 s).
+    """
     parts = list_parts(parts_dir, "occupations") if parts_dir else []
-    for part in parts:
-        columns = pq.read_table(part, columns=["source_file", "content_hash"]).to_pydict()
-        yield from zip(columns["source_file"], columns["content_hash"], strict=True)
+    tables = [
+        pq.ParquetFile(part)
+        .read(columns=["source_file", "content_hash"])
+        .rename_columns(["source", "sha256"])
+        for part in parts
+    ]
+    empty = pa.table({"source": pa.array([], pa.string()), "sha256": pa.array([], pa.string())})
+    return pa.concat_tables([empty, *tables]).combine_chunks()
 
 
 def file_sha256(path: Path) -> str:
@@ -90,8 +117,9 @@ def write_manifest(
     build_dir: Path, summary: RunSummary, options: RunOptions, status: str
 ) -> dict[str, Any]:
     """Describe a release completely in `manifest.json` (the data files hold no run times)."""
+    documents = write_input_ledger(build_dir, summary.accounted_parts, summary.rejections)
     data_files = [*(build_dir / PARQUET_DIR).glob("*.parquet"), build_dir / DATABASE_NAME]
-    outputs = sorted([*data_files, build_dir / "report.html"])
+    outputs = sorted([*data_files, build_dir / "report.html", build_dir / INPUT_LEDGER])
     outputs = [p for p in outputs if p.exists()]
     manifest = {
         "release_id": summary.run_id,
@@ -103,7 +131,7 @@ def write_manifest(
         "occupipe": {"version": package_version("occupipe"), "git_commit": git_commit()},
         "dependencies": {name: package_version(name) for name in DEPENDENCIES},
         "options": {f.name: str(getattr(options, f.name)) for f in dataclasses.fields(options)},
-        "inputs": list_input_hashes(summary.accounted_parts, summary.rejections),
+        "inputs": {"ledger": INPUT_LEDGER, "documents": documents},
         "counts": {
             "inputs": summary.inputs,
             "loaded": summary.loaded,

@@ -30,6 +30,7 @@ RELEASES_DIR = "releases"
 CURRENT = "current"
 HISTORY = "history.jsonl"
 MANIFEST = "manifest.json"
+INPUT_LEDGER = "inputs.parquet"  # every input document, its hash and outcome
 BUILD_DIR = ".build"
 HTTP_CACHE = Path(".cache") / "http"
 

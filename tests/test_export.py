@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipelines.cli import app
-from pipelines.export import export_release
+from pipelines.export import count_input_documents, export_release
 from pipelines.pipeline import RunSummary
 from pipelines.releases import ReleaseError
 from pipelines.tables import TABLES, TABLES_BY_NAME
@@ -36,8 +36,20 @@ def test_exporting_the_same_release_twice_gives_the_same_bytes(
     assert digests(tmp_path / "a") == digests(tmp_path / "b")
     manifest = json.loads((tmp_path / "a" / "manifest.json").read_text())
     assert manifest["tables"]["occupations"]["rows"] == 182
+    assert manifest["inputs"] == 182
     assert manifest["files"]["sections.parquet"] == digests(tmp_path / "a")["sections.parquet"]
     assert "## Data dictionary" in (tmp_path / "a" / "README.md").read_text()
+
+
+@pytest.mark.parametrize(
+    ("inputs", "documents"),
+    [({"ledger": "inputs.parquet", "documents": 3}, 3), ([{"source": "a.json"}] * 2, 2), (None, 0)],
+)
+def test_the_input_count_reads_ledger_and_older_list_manifests(
+    inputs: object, documents: int
+) -> None:
+    # releases built before the ledger was a file of its own listed the inputs in the manifest
+    assert count_input_documents({} if inputs is None else {"inputs": inputs}) == documents
 
 
 @pytest.mark.parametrize("table", [t.name for t in TABLES])

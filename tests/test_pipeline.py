@@ -61,6 +61,15 @@ def test_bad_and_duplicate_inputs_are_quarantined_with_reasons(tmp_path: Path) -
     assert reasons[1][:2] == ("zz-copy.json", "dedupe")
     assert "absurdist.json wins" in str(reasons[1][2])
     assert query(tmp_path / "wh", "select count(*) from occupations") == [(5,)]
+    # the release's input ledger: every document once, sorted, with what became of it
+    ledger = pq.read_table(tmp_path / "wh" / "current" / "inputs.parquet").to_pylist()
+    assert [row["source"] for row in ledger] == sorted(row["source"] for row in ledger)
+    outcomes = {row["source"]: row["outcome"] for row in ledger}
+    assert len(outcomes) == len(ledger) == 7  # README.txt is ignored: not a document
+    assert outcomes["broken.json"] == "quarantined:parse"
+    assert outcomes["zz-copy.json"] == "quarantined:dedupe"
+    assert outcomes["absurdist.json"] == "loaded"
+    assert all(len(row["sha256"]) == 64 for row in ledger)
 
 
 def test_the_same_inputs_give_byte_identical_parquet(tmp_path: Path) -> None:

@@ -50,7 +50,10 @@ def test_each_run_is_a_release_with_a_complete_manifest(tmp_path: Path) -> None:
     assert current_release(tmp_path / "wh") == summary.run_id
     manifest = json.loads((release / "manifest.json").read_text())
     assert manifest["status"] == "published"
-    assert len(manifest["inputs"]) == 30 and all(len(i["sha256"]) == 64 for i in manifest["inputs"])
+    assert manifest["inputs"] == {"ledger": "inputs.parquet", "documents": 30}
+    ledger = pq.read_table(release / "inputs.parquet")
+    assert ledger.num_rows == 30 and set(ledger.column("outcome").to_pylist()) == {"loaded"}
+    assert "inputs.parquet" in manifest["outputs"]
     assert (
         manifest["occupipe"]["git_commit"] is None or len(manifest["occupipe"]["git_commit"]) == 40
     )
