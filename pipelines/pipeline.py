@@ -207,6 +207,10 @@ def run_in_build_dir(options: RunOptions, stage: StageRunner, extractor: Extract
             started = time.perf_counter()
             results = extractor(options, stage, summary, build_dir / PARTS_DIR)
             _timed(summary, "extract", started)
+            # the extraction's file lists and fingerprints are freed now, but Arrow's allocator
+            # keeps freed memory for reuse unless told: handed back, the warehouse stages start
+            # from the same footprint at any corpus size (at 400k files, 336 MB became 160 MB)
+            pa.default_memory_pool().release_unused()
             crash_point("after-extract")
             if keep_current_if_unchanged(options, summary):
                 append_history(options.warehouse_dir, history_event(summary, "unchanged"))
@@ -365,9 +369,6 @@ def extract_source(
     keys = [outcome.key for outcome in done]
     cache.prune(set(keys))
     summary.input_fingerprint = fingerprint_build(options, keys, fetched, summary.ignored)
-    # Arrow's allocator keeps what the fingerprints used; the warehouse stages that follow
-    # need it more (at 100k files, 50 MB)
-    pa.default_memory_pool().release_unused()
     return fetched + [outcome.result for outcome in done]
 
 
