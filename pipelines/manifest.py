@@ -73,14 +73,16 @@ def read_extracted_inputs(parts_dir: Path | None) -> pa.Table:
     (200k records' 457 parts: 0.35 s against 0.9 s).
     """
     parts = list_parts(parts_dir, "occupations") if parts_dir else []
+    # nullable whatever the part says (a replay's parts keep the warehouse's not-null columns)
+    schema = pa.schema([("source", pa.string()), ("sha256", pa.string())])
     tables = [
         pq.ParquetFile(part)
         .read(columns=["source_file", "content_hash"])
-        .rename_columns(["source", "sha256"])
+        .rename_columns(schema.names)
+        .cast(schema)
         for part in parts
     ]
-    empty = pa.table({"source": pa.array([], pa.string()), "sha256": pa.array([], pa.string())})
-    return pa.concat_tables([empty, *tables]).combine_chunks()
+    return pa.concat_tables([schema.empty_table(), *tables]).combine_chunks()
 
 
 def file_sha256(path: Path) -> str:
