@@ -45,7 +45,7 @@ ROW_GROUP_ROWS = 100_000
 # rows that carry long text (a section its markdown, an occupation its summary and citations:
 # 0.7-0.9 KB a row encoded, more as Arrow) get smaller groups, which keeps each writer near 30 MB
 # a group: at 100k records the sections writer peaks 130 MB lower, and at 200k the occupations
-# writer (100k-row groups held 330 MB) about 200 MB lower, in the same time
+# writer (100k-row groups held 330 MB) about 160 MB lower, in the same time
 ROW_GROUP_ROWS_OF = {"sections": 20_000, "occupations": 20_000}
 
 
