@@ -34,6 +34,9 @@ LEDGER_SCHEMA = pa.schema(
         pa.field("outcome", pa.string(), nullable=False),
     ]
 )
+# a document's identity in the ledger, as read from part files and rejections (nullable: a
+# replay's parts keep the warehouse's not-null columns, the others do not)
+KEY_SCHEMA = pa.schema([field.with_nullable(True) for field in LEDGER_SCHEMA][:2])
 
 
 def write_input_ledger(
@@ -48,13 +51,11 @@ def write_input_ledger(
     to write and to read back.
     """
     rejected = pa.table(
-        {
-            "source": pa.array([r.source_file for r in rejections], pa.string()),
-            "sha256": pa.array([r.content_hash or "" for r in rejections], pa.string()),
-        }
+        [[r.source_file for r in rejections], [r.content_hash or "" for r in rejections]],
+        schema=KEY_SCHEMA,
     )
     loaded = read_extracted_inputs(parts_dir).join(
-        rejected, keys=["source", "sha256"], join_type="left anti"
+        rejected, keys=KEY_SCHEMA.names, join_type="left anti"
     )
     quarantined = rejected.append_column(
         "outcome", pa.array([f"quarantined:{r.stage}" for r in rejections], pa.string())
@@ -73,16 +74,14 @@ def read_extracted_inputs(parts_dir: Path | None) -> pa.Table:
     (200k records' 457 parts: 0.35 s against 0.9 s).
     """
     parts = list_parts(parts_dir, "occupations") if parts_dir else []
-    # nullable whatever the part says (a replay's parts keep the warehouse's not-null columns)
-    schema = pa.schema([("source", pa.string()), ("sha256", pa.string())])
     tables = [
         pq.ParquetFile(part)
         .read(columns=["source_file", "content_hash"])
-        .rename_columns(schema.names)
-        .cast(schema)
+        .rename_columns(KEY_SCHEMA.names)
+        .cast(KEY_SCHEMA)
         for part in parts
     ]
-    return pa.concat_tables([schema.empty_table(), *tables]).combine_chunks()
+    return pa.concat_tables([KEY_SCHEMA.empty_table(), *tables]).combine_chunks()
 
 
 def file_sha256(path: Path) -> str:
