@@ -81,22 +81,32 @@ def walk_files(folder: str) -> Iterator[str]:
     order: each folder's entries sorted by name, a subfolder's files at its place.
 
     Plain strings and one `scandir` per folder: `os.walk` with a `Path` per file and a sort by
-    `Path.parts` took 1.2 s for 100k files (0.3 s now) and 400 bytes a file. Links to folders
-    are not followed; a broken link is listed (and fails loudly when read).
+    `Path.parts` took 1.2 s for 100k files (0.3 s now) and 400 bytes a file. Only names are
+    kept while a folder is listed (each directory entry is freed at once): sorting the entries
+    themselves left the paths scattered among their freed memory, 290 bytes a file where 140
+    hold them. Links to folders are not followed; a broken link is listed (and fails loudly
+    when read).
     """
+    names: list[str] = []
+    folders: dict[str, bool] = {}  # subfolder name -> whether to descend (not a link)
     try:
         with os.scandir(folder) as listing:
-            entries = sorted(
-                (entry for entry in listing if not entry.name.startswith(".")),
-                key=lambda entry: entry.name,
-            )
+            for entry in listing:
+                if entry.name.startswith("."):
+                    continue
+                names.append(entry.name)
+                if is_folder(entry):
+                    folders[entry.name] = not entry.is_symlink()
     except OSError as error:
         raise SourceError(f"cannot list {folder}: {error.strerror or error}") from None
-    for entry in entries:
-        if not is_folder(entry):
-            yield entry.path
-        elif not entry.is_symlink():
-            yield from walk_files(entry.path)
+    names.sort()
+    prefix = folder if folder.endswith("/") else folder + "/"
+    for name in names:
+        descend = folders.get(name)
+        if descend is None:
+            yield prefix + name
+        elif descend:
+            yield from walk_files(prefix + name)
 
 
 def is_folder(entry: os.DirEntry[str]) -> bool:

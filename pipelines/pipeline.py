@@ -337,6 +337,7 @@ def extract_source(
     reused = reuse_fingerprints(paths, root, None if options.full_refresh else known)
     runs = split_table(reused, batches)
     del reused  # the runs hold the same rows
+    pa.default_memory_pool().release_unused()  # what building the runs took beyond them
     unchanged = fingerprint_if_unchanged(options, cache.code, runs, fetched, summary.ignored)
     found = current_build(options, unchanged)
     if found is not None:

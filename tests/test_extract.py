@@ -17,6 +17,7 @@ from pipelines.extract import (
     extract_record,
     hash_bytes,
     relative_name,
+    walk_files,
 )
 from tests.test_contract import minimal_record
 
@@ -77,6 +78,13 @@ def test_discover_finds_records_recursively_and_ignores_other_files(tmp_path: Pa
         "sub/c.json",
     ]
     assert [Path(p).name for p in ignored] == ["NOTES.txt"]
+
+
+def test_found_paths_join_the_folder_with_one_slash(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "r.json").write_text("{}")
+    for folder in (str(tmp_path), f"{tmp_path}/"):
+        assert list(walk_files(folder)) == [f"{tmp_path}/sub/r.json"]
 
 
 def test_a_missing_source_folder_is_a_source_error(tmp_path: Path) -> None:
