@@ -161,13 +161,21 @@ def list_releases(warehouse: Path) -> list[ReleaseInfo]:
             ReleaseInfo(
                 release_id=path.name,
                 created_at=run.get("finished_at") or manifest.get("finished_at", ""),
-                records=manifest.get("row_counts", {}).get("occupations"),
+                records=manifest.get("row_counts", {}).get("occupations", run.get("records")),
                 gates="passed" if all(g.get("passed") for g in gates.values()) else "failed",
                 status=status,
                 is_current=path.name == current,
             )
         )
     return infos
+
+
+def find_release(warehouse: Path, release_id: str) -> ReleaseInfo:
+    """A release by its id (a folder name under `releases/`, nothing else)."""
+    for info in list_releases(warehouse):
+        if info.release_id == release_id:
+            return info
+    raise ReleaseError(f"there is no release {release_id} in {warehouse}")
 
 
 def good_releases(warehouse: Path) -> list[str]:
@@ -187,6 +195,12 @@ def rollback(warehouse: Path, target: str | None = None) -> tuple[str | None, st
         if not earlier:
             raise ReleaseError("there is no earlier good release to roll back to")
         target = earlier[-1]
+    found = find_release(warehouse, target)
+    if found.status not in ("published", "rolled back"):
+        raise ReleaseError(
+            f"release {target} was never published (its build {found.status}): only a"
+            " published release can be made current again"
+        )
     if not (release_path(warehouse, target) / DATABASE_NAME).exists():
         raise ReleaseError(f"there is no release {target} with a warehouse")
     if target == current:

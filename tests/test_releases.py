@@ -138,6 +138,11 @@ def test_rollback_restores_the_previous_good_release_in_one_step(tmp_path: Path)
     second = build(source_with(tmp_path / "in", ALL[:31]), warehouse)
     with pytest.raises(RunFailed):
         build(source_with(tmp_path / "in", ALL[:20]), warehouse)  # a failed run in between
+    failed = list_releases(warehouse)[-1]
+    assert (failed.status, failed.records) == ("failed", 20)
+    with pytest.raises(ReleaseError, match=r"never published \(its build failed\)"):
+        rollback(warehouse, failed.release_id)
+    assert current_release(warehouse) == second.run_id
     assert rollback(warehouse) == (second.run_id, first.run_id)
     assert count(warehouse) == 30
     assert [r.status for r in list_releases(warehouse)] == ["published", "rolled back", "failed"]
@@ -145,8 +150,9 @@ def test_rollback_restores_the_previous_good_release_in_one_step(tmp_path: Path)
     assert count(warehouse) == 31
     with pytest.raises(ReleaseError, match="already current"):
         rollback(warehouse, second.run_id)
-    with pytest.raises(ReleaseError, match="no release nope"):
-        rollback(warehouse, "nope")
+    for unknown in ("nope", f"../../{warehouse.name}/releases/{first.run_id}"):
+        with pytest.raises(ReleaseError, match="there is no release"):
+            rollback(warehouse, unknown)
 
 
 def test_rollback_without_an_earlier_release_says_so(tmp_path: Path) -> None:
