@@ -18,6 +18,7 @@ from pipelines.releases import (
     PARQUET_DIR,
     ReleaseError,
     current_release,
+    find_release,
     read_manifest,
     release_path,
 )
@@ -37,6 +38,10 @@ def export_release(
     release_id = release_id or current_release(warehouse)
     if release_id is None:
         raise ReleaseError(f"no release in {warehouse} to export; run `occupipe run` first")
+    find_release(warehouse, release_id)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        # an export beside older files would mix releases, and its manifest would not list them
+        raise ReleaseError(f"{out} is not an empty folder; export into a new or empty one")
     source = release_path(warehouse, release_id) / PARQUET_DIR
     if not source.exists():
         raise ReleaseError(f"release {release_id} has no tables to export")

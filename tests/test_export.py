@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import duckdb
@@ -102,6 +103,16 @@ def test_bad_export_requests_are_refused(
         export_release(corpus_warehouse[0], tmp_path, partition_by="kind")
     with pytest.raises(ReleaseError, match="no release"):
         export_release(tmp_path / "empty", tmp_path)
+    warehouse, summary = corpus_warehouse
+    elsewhere = f"../../{warehouse.name}/releases/{summary.run_id}"
+    for release in ("nope", elsewhere):
+        with pytest.raises(ReleaseError, match=f"there is no release {re.escape(release)}"):
+            export_release(warehouse, tmp_path / "out", release_id=release)
+    (tmp_path / "used").mkdir()
+    (tmp_path / "used" / "mine.txt").write_text("keep me")
+    with pytest.raises(ReleaseError, match="not an empty folder"):
+        export_release(warehouse, tmp_path / "used", ["tags"])
+    assert [p.name for p in (tmp_path / "used").iterdir()] == ["mine.txt"]
 
 
 def test_the_warehouse_documents_its_tables_and_columns(
