@@ -69,9 +69,13 @@ def carry_published_records(warehouse_dir: Path, parts_dir: Path) -> BatchResult
             target = parts_dir / table.name
             target.mkdir(parents=True, exist_ok=True)
             part = sql_literal(str(target / f"part-{PREVIOUS_BATCH:05d}.parquet"))
+            # in the published order (a join's output has none): the release's files then
+            # hold the carried rows as they were, the recovered ones after them
             con.execute(
-                f"copy (select t.*, ids.position + {first_id} as _input from read_parquet({source})"
-                f" as t join ids on ids.slug = t.slug) to {part} (format parquet)"
+                f"copy (select t.* exclude (file_row_number), ids.position + {first_id} as _input"
+                f" from read_parquet({source}, file_row_number = true) as t"
+                f" join ids on ids.slug = t.slug order by t.file_row_number) to {part}"
+                " (format parquet)"
             )
         result.drift = read_drift(warehouse_dir / DATABASE_NAME)
     return result

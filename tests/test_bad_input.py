@@ -11,6 +11,7 @@ import stat
 from pathlib import Path
 from typing import IO, Any
 
+import pyarrow.parquet as pq
 import pytest
 
 from pipelines import build as build_module
@@ -19,6 +20,7 @@ from pipelines import pipeline as pipeline_module
 from pipelines.batch import store_rejected_bytes
 from pipelines.build import RunFailed
 from pipelines.extract import Extracted, Rejection, SourceError, extract_documents
+from pipelines.tables import TABLES
 from tests.conftest import SOULS, build, copy_sample, query
 
 REAL = (SOULS / "absurdist.json").read_bytes()
@@ -311,6 +313,7 @@ def test_replay_loads_kept_inputs_that_pass_after_the_contract_is_fixed(
     first = build(source, warehouse, max_reject_rate=0.1)
     assert (first.loaded, first.rejected) == (30, 2)
     shutil.rmtree(source)  # replay needs no source: the bytes are kept with the warehouse
+    before = {t.name: pq.read_table(warehouse / "parquet" / f"{t.name}.parquet") for t in TABLES}
 
     sql_dir = tmp_path / "sql"
     shutil.copytree(Path(__file__).parents[1] / "sql", sql_dir)
@@ -326,6 +329,9 @@ def test_replay_loads_kept_inputs_that_pass_after_the_contract_is_fixed(
     assert query(warehouse, "select source_file, stage from quarantine") == [
         ("broken.json", "parse")
     ]
+    for table, rows in before.items():  # carried rows keep their published order
+        after = pq.read_table(warehouse / "parquet" / f"{table}.parquet").to_pylist()
+        assert [r for r in after if r["slug"] != "finished"] == rows.to_pylist(), table
     assert dict(query(warehouse, "select outcome, inputs from run_inputs")) == {
         "loaded": 31,
         "quarantined": 1,
