@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
+from typer._click.exceptions import NoArgsIsHelpError, UsageError  # typer's own click
 
 from pipelines.build import RunFailed, failed_tests, load_past_runs
 from pipelines.datatests import DataTestSpecError
@@ -34,6 +35,7 @@ from pipelines.prefect_setup import (
 from pipelines.progress import listen
 from pipelines.releases import (
     DATABASE_NAME,
+    RELEASES_DIR,
     ReleaseError,
     collect_garbage,
     list_releases,
@@ -43,7 +45,7 @@ from pipelines.releases import (
 from pipelines.sectionspec import DEFAULT_SECTIONS_SPEC
 from pipelines.settings import Settings, find_sql_dir
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 app = typer.Typer(
     add_completion=False,
@@ -57,7 +59,13 @@ out = Console(width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
 
 
-class Format(StrEnum):
+class TextFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class Format(StrEnum):  # a query's result can also be written as Parquet
     table = "table"
     json = "json"
     csv = "csv"
@@ -69,6 +77,7 @@ class Failure(Exception):
 
 
 def fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
+    """Print one sentence on stderr; return the exit to raise with `code`."""
     err.print(Text("error: ", style="bold red") + Text(message), highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
@@ -96,7 +105,8 @@ AsOfOption = Annotated[
     str | None,
     typer.Option("--as-of", help="Reference date for staleness, YYYY-MM-DD (default today)."),
 ]
-FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+FormatOption = Annotated[TextFormat, typer.Option("--format", "-f", help="Output format.")]
+QueryFormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 
 
 MaxRejectOption = Annotated[
@@ -206,7 +216,9 @@ def run_safely(
         wait_for_server(api_url)
         return runner(options)
     except RunLocked as exc:
-        raise fail(f"{exc}; try again later or pass --wait SECONDS.") from None
+        waited = options.lock_wait
+        advice = f"still held after {waited:g} s" if waited else "pass --wait SECONDS to wait"
+        raise fail(f"{exc}; {advice}. Try again later.") from None
     except (RunFailed, SourceError, ModelError, DataTestSpecError, ServerFailed) as exc:
         raise fail(f"{exc}; {kept}") from None
     except OSError as exc:
@@ -243,7 +255,9 @@ def replay(
 
 
 @app.command("quarantine")
-def list_quarantine(fmt: FormatOption = Format.table, warehouse: WarehouseOption = None) -> None:
+def list_quarantine(
+    fmt: FormatOption = TextFormat.table, warehouse: WarehouseOption = None
+) -> None:
     """List the quarantined inputs of the published warehouse, with stage and reason."""
     con = connect_read_only(warehouse)
     cursor = con.execute(
@@ -288,6 +302,14 @@ def print_summary(summary: RunSummary) -> None:
     say("next: occupipe report coverage, occupipe report review, occupipe query 'from stats'")
 
 
+def existing_warehouse(option: Path | None) -> Path:
+    """The warehouse folder, which must hold releases (a mistyped path is not a new warehouse)."""
+    folder = warehouse_dir(option)
+    if not (folder / RELEASES_DIR).is_dir():
+        raise fail(f"no warehouse at {folder}; run `occupipe run` first.")
+    return folder
+
+
 def connect_read_only(warehouse: Path | None) -> duckdb.DuckDBPyConnection:
     """Open the published warehouse read-only, with no access to files outside it."""
     path = warehouse_dir(warehouse) / DATABASE_NAME
@@ -303,14 +325,16 @@ def connect_read_only(warehouse: Path | None) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def emit(fmt: Format, parts: list[tuple[str, list[str], list[tuple[Any, ...]]]]) -> None:
+def emit(
+    fmt: TextFormat | Format, parts: list[tuple[str, list[str], list[tuple[Any, ...]]]]
+) -> None:
     """Print one or more result sets in the chosen format."""
-    if fmt is Format.json:
+    if fmt == "json":
         payload: Any = {name: rows_as_dicts(cols, rows) for name, cols, rows in parts}
         sys.stdout.write(render_json(payload if len(parts) > 1 else payload[parts[0][0]]) + "\n")
         return
     for index, (name, columns, rows) in enumerate(parts):
-        if fmt is Format.csv:
+        if fmt == "csv":
             prefix = f"# {name}\n" if len(parts) > 1 else ""
             sys.stdout.write(("\n" if index else "") + prefix + render_csv(columns, rows))
         else:
@@ -337,7 +361,7 @@ REPORTS_HELP = "coverage, review, wordcount or stats (or any report view's full 
 @app.command()
 def report(
     name: Annotated[str | None, typer.Argument(help=REPORTS_HELP)] = None,
-    fmt: FormatOption = Format.table,
+    fmt: FormatOption = TextFormat.table,
     as_of: AsOfOption = None,
     html_file: Annotated[
         Path | None, typer.Option("--html", help="Write the HTML report with charts here.")
@@ -377,8 +401,8 @@ def report(
 @app.command()
 def query(
     sql: Annotated[str, typer.Argument(help="A SQL query (read-only).")],
-    fmt: FormatOption = Format.table,
-    limit: Annotated[int, typer.Option(help="Most rows shown in table format.")] = 100,
+    fmt: QueryFormatOption = Format.table,
+    limit: Annotated[int, typer.Option(min=1, help="Most rows shown in table format.")] = 100,
     output: Annotated[
         Path | None, typer.Option("--out", help="Write the result to this file.")
     ] = None,
@@ -395,6 +419,8 @@ def query(
             say(f"wrote {output}")
             return
         cursor = con.execute(sql)
+        if cursor is None:  # only whitespace or comments
+            raise fail("the query is empty: give a SQL statement to run.", EXIT_USAGE)
         columns = [d[0] for d in cursor.description or []]
         rows = cursor.fetchmany(limit) if fmt is Format.table and not output else cursor.fetchall()
     except duckdb.Error as exc:
@@ -418,11 +444,11 @@ def write_parquet_result(table: Any, output: Path) -> None:
 
 
 def write_text_result(
-    fmt: Format, columns: list[str], rows: list[tuple[Any, ...]], output: Path
+    fmt: TextFormat | Format, columns: list[str], rows: list[tuple[Any, ...]], output: Path
 ) -> None:
     text = (
         render_json(rows_as_dicts(columns, rows)) + "\n"
-        if fmt is Format.json
+        if fmt == "json"
         else render_csv(columns, rows)
     )
     try:
@@ -479,15 +505,18 @@ def schedule(
 
 @app.command()
 def synth(
-    records: Annotated[int, typer.Option("--records", min=1, help="How many records.")] = 120,
     out: Annotated[
-        Path, typer.Option("--out", help="Folder to write <slug>.json files to.")
-    ] = Path("data/raw"),
+        Path, typer.Option("--out", help="Folder to write <slug>.json files to (no records in it).")
+    ],
+    records: Annotated[int, typer.Option("--records", min=1, help="How many records.")] = 120,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same bytes.")] = 7,
 ) -> None:
     """Write a deterministic corpus of realistic synthetic records (marked `synthetic: true`)."""
     from pipelines.synth import write_corpus
 
+    if out.is_dir() and any(out.glob("*.json")):
+        # new records beside old ones would make a corpus nobody generated (and overwrite some)
+        raise fail(f"{out} already holds records; choose an empty folder or remove them first.")
     try:
         paths = write_corpus(out, records, seed)
     except OSError as exc:
@@ -497,8 +526,9 @@ def synth(
 
 
 @app.command()
-def releases(fmt: FormatOption = Format.table, warehouse: WarehouseOption = None) -> None:
+def releases(fmt: FormatOption = TextFormat.table, warehouse: WarehouseOption = None) -> None:
     """List releases: id, time, records, gates, status; the current one is marked."""
+    folder = existing_warehouse(warehouse)
     rows = [
         (
             "*" if r.is_current else "",
@@ -508,7 +538,7 @@ def releases(fmt: FormatOption = Format.table, warehouse: WarehouseOption = None
             r.gates,
             r.status,
         )
-        for r in list_releases(warehouse_dir(warehouse))
+        for r in list_releases(folder)
     ]
     emit(
         fmt,
@@ -524,7 +554,7 @@ def rollback_release(
     warehouse: WarehouseOption = None,
 ) -> None:
     """Make an earlier release current again, in one atomic step."""
-    folder = warehouse_dir(warehouse)
+    folder = existing_warehouse(warehouse)
     try:
         with run_lock(folder):
             previous, target = rollback(folder, release)
@@ -539,7 +569,7 @@ def gc(
     warehouse: WarehouseOption = None,
 ) -> None:
     """Remove old releases; the current and the previous good release are always kept."""
-    folder = warehouse_dir(warehouse)
+    folder = existing_warehouse(warehouse)
     try:
         with run_lock(folder):
             removed = collect_garbage(folder, keep)
@@ -549,12 +579,23 @@ def gc(
 
 
 def main() -> None:
-    """Entry point: run the CLI, turning unexpected errors into one sentence."""
+    """Entry point: run the CLI; usage errors and interruptions become one sentence."""
     try:
-        app()
-    except KeyboardInterrupt:
+        code = app(prog_name="occupipe", standalone_mode=False)
+    except NoArgsIsHelpError as exc:
+        exc.show()  # the help text, as for --help
+        code = EXIT_USAGE
+    except UsageError as exc:
+        command = exc.ctx.command_path if exc.ctx else "occupipe"
+        problem = exc.format_message().rstrip(".")
+        code = fail(f"{problem}; see `{command} --help`.", EXIT_USAGE).exit_code
+    except typer.TyperException as exc:  # other errors of the command line itself
+        code = fail(f"{exc.format_message().rstrip('.')}.").exit_code
+    except typer.Abort:  # end of input at a prompt
+        code = fail("aborted.").exit_code
+    if code == EXIT_INTERRUPTED:  # typer's answer to Ctrl-C
         err.print("interrupted; the previous warehouse was left as it was.")
-        sys.exit(130)
+    sys.exit(code or EXIT_OK)
 
 
 if __name__ == "__main__":

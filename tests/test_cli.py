@@ -5,13 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from pathlib import Path
 
 import pytest
 import typer
 from typer.testing import CliRunner
 
-from pipelines.cli import app
+from pipelines.cli import app, main
 from pipelines.pipeline import RunSummary
 
 
@@ -196,7 +197,7 @@ def test_releases_rollback_and_gc_from_the_command_line(tmp_path: Path) -> None:
     code, out, _ = invoke("rollback", "--warehouse", str(warehouse))
     assert code == 0 and f"rolled back from {ids[2]} to {ids[1]}" in out
     code, _, err = invoke("rollback", "nope", "--warehouse", str(warehouse))
-    assert code == 1 and "error: there is no release nope with a warehouse." in err
+    assert code == 1 and f"error: there is no release nope in {warehouse}." in err
     code, out, _ = invoke("report", "health_dora", "-f", "json", "--warehouse", str(warehouse))
     assert json.loads(out)[0]["change_failure_rate"] == pytest.approx(1 / 3, abs=1e-3)
     assert json.loads(out)[0]["unrestored_failures"] == 0
@@ -221,3 +222,55 @@ def test_the_progress_bar_follows_extraction_on_a_terminal_only(
     with cli.progress_bar(enabled=False):
         report_progress(50, 182)
     assert screen.getvalue().strip("\x00") == ""
+
+
+def run_main(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
+) -> tuple[int, str, str]:
+    """The console script's own entry point (not the test runner's), with these arguments."""
+    monkeypatch.setattr(sys, "argv", ["occupipe", *args])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    captured = capsys.readouterr()
+    code = exit_info.value.code
+    return code if isinstance(code, int) else 1, captured.out, captured.err
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["gc", "--keep", "0"], 2, "error: Invalid value for '--keep'"),
+        (["synth", "--records", "2"], 2, "error: Missing option '--out'; see `occupipe synth"),
+        (["nosuchcmd"], 2, "error: No such command 'nosuchcmd'; see `occupipe --help`."),
+        (["report", "coverage", "-f", "parquet"], 2, "error: Invalid value for '--format'"),
+        (["query", "select 1", "--limit", "0"], 2, "error: Invalid value for '--limit'"),
+        (["run", "--as-of", "2026-13-01"], 2, "is not a date like"),
+        (["query", " -- nothing "], 2, "error: the query is empty"),
+        (["releases"], 1, "error: no warehouse at"),
+        (["rollback"], 1, "error: no warehouse at"),
+        (["gc"], 1, "error: no warehouse at"),
+    ],
+)
+def test_command_line_errors_are_one_sentence_with_the_documented_exit_code(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    warehouse: str,
+    args: list[str],
+    code: int,
+    message: str,
+) -> None:
+    # the read commands get a real warehouse, the release commands a mistyped folder
+    folder = warehouse if args[0] == "query" else str(tmp_path / "typo")
+    extra = ["--warehouse", folder] if args[0] in ("query", "releases", "rollback", "gc") else []
+    exit_code, out, err = run_main(monkeypatch, capsys, *args, *extra)
+    assert (exit_code, out) == (code, "")
+    assert message in err and err.count("\n") == 1, err
+    assert not (tmp_path / "typo").exists()  # a mistyped warehouse is not created
+
+
+def test_synth_refuses_a_folder_that_already_holds_records(tmp_path: Path) -> None:
+    (tmp_path / "keep.json").write_text("{}")
+    code, _, err = invoke("synth", "--records", "2", "--out", str(tmp_path))
+    assert code == 1 and "already holds records" in err
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.json"]
