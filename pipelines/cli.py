@@ -370,6 +370,8 @@ def report(
 ) -> None:
     """Print a report computed by the SQL models in sql/reports (or --html FILE: charts)."""
     day = parse_date(as_of)
+    if html_file is not None and name is not None:
+        raise fail("--html writes every chart at once: leave out the report name.", EXIT_USAGE)
     con = connect_read_only(warehouse)
     if html_file is not None:
         from pipelines.html_report import render_report

@@ -246,6 +246,7 @@ def run_main(
         (["query", "select 1", "--limit", "0"], 2, "error: Invalid value for '--limit'"),
         (["run", "--as-of", "2026-13-01"], 2, "is not a date like"),
         (["query", " -- nothing "], 2, "error: the query is empty"),
+        (["report", "coverage", "--html", "x.html"], 2, "leave out the report name"),
         (["releases"], 1, "error: no warehouse at"),
         (["rollback"], 1, "error: no warehouse at"),
         (["gc"], 1, "error: no warehouse at"),
