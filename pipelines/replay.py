@@ -15,10 +15,17 @@ from pipelines.pipeline import (
     RunOptions,
     RunSummary,
     StageRunner,
+    adopt_current_release,
     call_directly,
     run_in_build_dir,
 )
-from pipelines.releases import DATABASE_NAME, PARQUET_DIR, QUARANTINE_DIR
+from pipelines.releases import (
+    DATABASE_NAME,
+    PARQUET_DIR,
+    QUARANTINE_DIR,
+    current_release,
+    read_manifest,
+)
 from pipelines.sectionspec import read_canonical_headings
 from pipelines.tables import TABLES
 from pipelines.warehouse import connect_for_build, sql_literal
@@ -36,8 +43,8 @@ def replay_quarantine(options: RunOptions, stage: StageRunner = call_directly) -
 def extract_from_warehouse(
     options: RunOptions, stage: StageRunner, summary: RunSummary, parts_dir: Path
 ) -> list[BatchResult]:
-    """The published records as one batch, the re-validated quarantine as another."""
-    previous = stage("carry-published", carry_published_records, options.warehouse_dir, parts_dir)
+    """The published records as one batch, the re-validated quarantine as another; nothing
+    when every kept document fails as it did (the current release then stays current)."""
     headings = read_canonical_headings(options.sections_spec)
     replayed = stage(
         "revalidate-quarantine",
@@ -47,8 +54,21 @@ def extract_from_warehouse(
         headings,
         options.with_html,
     )
-    summary.ignored = read_ignored_count(options.warehouse_dir / DATABASE_NAME)
+    database = options.warehouse_dir / DATABASE_NAME
+    current = current_release(options.warehouse_dir)
+    if current is not None and read_quarantine(database) == describe_rejections(replayed):
+        adopt_current_release(
+            options, summary, current, read_manifest(options.warehouse_dir, current)
+        )
+        return []
+    previous = stage("carry-published", carry_published_records, options.warehouse_dir, parts_dir)
+    summary.ignored = read_ignored_count(database)
     return [previous, replayed]
+
+
+def describe_rejections(result: BatchResult) -> set[tuple[str, str, str]]:
+    """What a batch quarantined: source, stage and reason of each document."""
+    return {(r.source_file, r.stage, r.reason) for r in result.rejections}
 
 
 def carry_published_records(warehouse_dir: Path, parts_dir: Path) -> BatchResult:
@@ -87,10 +107,7 @@ def revalidate_quarantine(
     """Re-validate every kept quarantined document with today's contract."""
     result = BatchResult()
     extracted: list[tuple[int, Extracted]] = []
-    with duckdb.connect(str(warehouse_dir / DATABASE_NAME), read_only=True) as con:
-        quarantined = con.execute(
-            "select source_file, stage, reason, content_hash from quarantine order by source_file"
-        ).fetchall()
+    quarantined = read_quarantine_rows(warehouse_dir / DATABASE_NAME)
     for source_file, stage, reason, content_hash in quarantined:
         kept = warehouse_dir / QUARANTINE_DIR / f"{content_hash}.raw"
         outcomes = (
@@ -102,6 +119,20 @@ def revalidate_quarantine(
             add_outcome(result, extracted, outcome)
     write_parts(extracted, parts_dir, REPLAY_BATCH, headings, with_html)
     return result
+
+
+def read_quarantine_rows(database: Path) -> list[tuple[str, str, str, str]]:
+    """The published warehouse's quarantine: source, stage, reason, content hash."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        rows = con.execute(
+            "select source_file, stage, reason, content_hash from quarantine order by source_file"
+        ).fetchall()
+    return [tuple(row) for row in rows]
+
+
+def read_quarantine(database: Path) -> set[tuple[str, str, str]]:
+    """Source, stage and reason of each document the published warehouse quarantined."""
+    return {(source, stage, reason) for source, stage, reason, _ in read_quarantine_rows(database)}
 
 
 def read_drift(database: Path) -> Counter[str]:

@@ -20,6 +20,7 @@ from pipelines import pipeline as pipeline_module
 from pipelines.batch import store_rejected_bytes
 from pipelines.build import RunFailed
 from pipelines.extract import Extracted, Rejection, SourceError, extract_documents
+from pipelines.releases import current_release
 from pipelines.tables import TABLES
 from tests.conftest import SOULS, build, copy_sample, query
 
@@ -337,6 +338,10 @@ def test_replay_loads_kept_inputs_that_pass_after_the_contract_is_fixed(
         "quarantined": 1,
         "ignored": 0,
     }
+    # a second replay recovers nothing (the broken file fails as before): no new release
+    again = replay_quarantine(options_for(source, warehouse, sql_dir=sql_dir))
+    assert (again.unchanged_since, again.loaded, again.rejected) == (summary.run_id, 31, 1)
+    assert current_release(warehouse) == summary.run_id
 
 
 @pytest.mark.parametrize(
