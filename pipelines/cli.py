@@ -35,6 +35,7 @@ from pipelines.prefect_setup import (
 from pipelines.progress import listen
 from pipelines.releases import (
     DATABASE_NAME,
+    QUARANTINE_DIR,
     RELEASES_DIR,
     ReleaseError,
     collect_garbage,
@@ -161,9 +162,13 @@ def run(
     verbose: VerboseOption = False,
 ) -> None:
     """Run the build-warehouse flow and publish a new release if every gate passes."""
-    settings = Settings()
+    chosen = source or Settings().source
+    if "://" in chosen and not is_http_source(chosen):
+        raise fail(
+            f"cannot read {chosen}: a source is a folder, a file or an http(s) URL.", EXIT_USAGE
+        )
     options = RunOptions(
-        source=source if source and is_http_source(source) else Path(source or settings.source),
+        source=chosen if is_http_source(chosen) else Path(chosen),
         warehouse_dir=warehouse_dir(warehouse),
         sql_dir=find_sql_dir(),
         as_of=parse_date(as_of) or dt.date.today(),
@@ -215,6 +220,8 @@ def run_safely(
         options.warehouse_dir.mkdir(parents=True, exist_ok=True)
         wait_for_server(api_url)
         return runner(options)
+    except (KeyboardInterrupt, duckdb.InterruptException):
+        raise typer.Exit(EXIT_INTERRUPTED) from None  # `main` says so
     except RunLocked as exc:
         waited = options.lock_wait
         advice = f"still held after {waited:g} s" if waited else "pass --wait SECONDS to wait"
@@ -228,6 +235,14 @@ def run_safely(
         raise fail(
             f"the warehouse could not be built: {str(exc).splitlines()[0]}; {kept}"
         ) from None
+    except RuntimeError as exc:
+        if str(exc) != QUERY_INTERRUPTED:
+            raise
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+
+
+# how DuckDB reports Ctrl-C that lands inside a query run from Python (not as KeyboardInterrupt)
+QUERY_INTERRUPTED = "Query interrupted"
 
 
 @app.command()
@@ -237,9 +252,10 @@ def replay(
     verbose: VerboseOption = False,
 ) -> None:
     """Re-validate the quarantined inputs kept with the warehouse; load those that now pass."""
+    folder = warehouse_dir(warehouse)
     options = RunOptions(
-        source=Path("."),
-        warehouse_dir=warehouse_dir(warehouse),
+        source=folder / QUARANTINE_DIR,  # what is replayed (the manifest says so)
+        warehouse_dir=folder,
         sql_dir=find_sql_dir(),
         as_of=parse_date(as_of) or dt.date.today(),
         sections_spec=DEFAULT_SECTIONS_SPEC,
@@ -350,9 +366,10 @@ def report_models(con: duckdb.DuckDBPyConnection, name: str) -> list[str]:
             " order by view_name"
         ).fetchall()
     ]
-    if name in views:
+    reports = [v for v in views if not v.startswith("stg_")]  # staging views are not reports
+    if name in reports:
         return [name]
-    return [v for v in views if v.startswith(f"{name}_") and not v.startswith("stg_")]
+    return [v for v in reports if v.startswith(f"{name}_")]
 
 
 REPORTS_HELP = "coverage, review, wordcount or stats (or any report view's full name)."

@@ -22,5 +22,5 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="OCCUPIPE_")
 
     warehouse: Path = Path("data/warehouse")
-    source: Path = Path("data/raw")
+    source: str = "data/raw"  # a folder, a file or an http(s) URL (text: a Path would eat "//")
     batch_size: int = 500

@@ -71,6 +71,7 @@ def test_stats_report_is_the_stats_document(warehouse: str) -> None:
     ("args", "code", "message"),
     [
         (["report", "nope"], 2, "error: there is no report called 'nope'"),
+        (["report", "stg_tags"], 2, "error: there is no report called 'stg_tags'"),
         (["report", "review", "--as-of", "June"], 2, "is not a date like 2026-06-26"),
         (["query", "selec 1"], 1, "error: the query failed: Parser Error"),
         (["query", "delete from occupations"], 1, "error: the query failed:"),
@@ -245,6 +246,7 @@ def run_main(
         (["report", "coverage", "-f", "parquet"], 2, "error: Invalid value for '--format'"),
         (["query", "select 1", "--limit", "0"], 2, "error: Invalid value for '--limit'"),
         (["run", "--as-of", "2026-13-01"], 2, "is not a date like"),
+        (["run", "--source", "ftp://x/y"], 2, "cannot read ftp://x/y: a source is a folder"),
         (["query", " -- nothing "], 2, "error: the query is empty"),
         (["report", "coverage", "--html", "x.html"], 2, "leave out the report name"),
         (["releases"], 1, "error: no warehouse at"),
@@ -275,3 +277,31 @@ def test_synth_refuses_a_folder_that_already_holds_records(tmp_path: Path) -> No
     code, _, err = invoke("synth", "--records", "2", "--out", str(tmp_path))
     assert code == 1 and "already holds records" in err
     assert [p.name for p in tmp_path.iterdir()] == ["keep.json"]
+
+
+def test_a_source_url_from_the_environment_keeps_its_double_slash(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pipelines.settings import Settings
+
+    monkeypatch.setenv("OCCUPIPE_SOURCE", "https://atlas.example/api/")
+    assert Settings().source == "https://atlas.example/api/"
+
+
+@pytest.mark.parametrize(
+    "interruption",
+    [KeyboardInterrupt(), RuntimeError("Query interrupted")],
+    ids=["keyboard", "inside-a-duckdb-query"],
+)
+def test_an_interrupted_run_exits_130_without_a_traceback(
+    tmp_path: Path, interruption: BaseException
+) -> None:
+    from pipelines.cli import run_safely
+    from tests.conftest import options_for
+
+    def interrupted(options: object) -> RunSummary:
+        raise interruption
+
+    with pytest.raises(typer.Exit) as exit_info:
+        run_safely(interrupted, options_for(tmp_path, tmp_path / "wh"), None)
+    assert exit_info.value.exit_code == 130
