@@ -7,6 +7,7 @@ the stage that refused it: read, decode, parse or validate (dedupe comes later).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 from collections.abc import Iterator
@@ -169,7 +170,12 @@ def extract_lines(raw: bytes, source_file: str) -> Iterator[Extracted | Rejectio
     """NDJSON: one record per non-blank line; a bad line rejects only itself."""
     for number, line in enumerate(raw.split(b"\n"), start=1):
         if line.strip():
-            yield extract_record(line.rstrip(b"\r"), f"{source_file}:{number}")
+            outcome = extract_record(line.rstrip(b"\r"), f"{source_file}:{number}")
+            if isinstance(outcome, Rejection):
+                # the parser counts lines in the document (always 1): the name has the file's
+                reason = outcome.reason.replace(" at line 1 column ", " at column ")
+                outcome = dataclasses.replace(outcome, reason=reason)
+            yield outcome
 
 
 def extract_array(raw: bytes, source_file: str) -> Iterator[Extracted | Rejection]:

@@ -112,6 +112,8 @@ def test_ndjson_lines_are_records_and_a_bad_line_quarantines_only_itself() -> No
     result = outcomes("\r\n".join(lines).encode(), "feed.jsonl")
     assert [o.source_file for o in result] == ["feed.jsonl:1", "feed.jsonl:3", "feed.jsonl:4"]
     assert [isinstance(o, Extracted) for o in result] == [True, False, True]
+    # the line is in the name; the position is the column within it
+    assert isinstance(result[1], Rejection) and result[1].reason.endswith("at column 10")
 
 
 def test_an_undecodable_file_name_is_recorded_readably(tmp_path: Path) -> None:
