@@ -7,6 +7,7 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -89,7 +90,11 @@ def read_categories(source: Path) -> dict[str, str]:
 
 
 def write_partitioned(table: pa.Table, folder: Path, categories: dict[str, str]) -> list[Path]:
-    """Hive-style `category=<value>/part-0.parquet` files, in a fixed order."""
+    """Hive-style `category=<value>/part-0.parquet` files, in a fixed order.
+
+    Values are URL-encoded as in Hive (`Arts%2FDesign`; DuckDB and pyarrow decode them): a
+    category is free text, and a `/` in it would nest folders or, with `..`, leave `folder`.
+    """
     shutil.rmtree(folder, ignore_errors=True)
     category = pa.array(
         [categories[slug] for slug in table.column("slug").to_pylist()], pa.string()
@@ -97,7 +102,8 @@ def write_partitioned(table: pa.Table, folder: Path, categories: dict[str, str])
     written = []
     for value in sorted(set(category.to_pylist())):
         part = table.filter(pc.equal(category, value))
-        written.append(write_table(part, folder / f"category={value}" / "part-0.parquet"))
+        name = f"category={quote(value, safe=' ')}"
+        written.append(write_table(part, folder / name / "part-0.parquet"))
     return written
 
 
@@ -153,5 +159,5 @@ def render_export_readme(release_id: str, names: Sequence[str], partition_by: st
         f"# occupipe export of release {release_id}\n\n"
         f"Tables: {', '.join(names)}. {layout} `manifest.json` lists row counts, schemas and "
         "SHA-256 checksums. Column descriptions are also stored in each file's schema "
-        "metadata.\n\n## Data dictionary\n\n" + render_data_dictionary() + "\n"
+        "metadata.\n\n## Data dictionary\n\n" + render_data_dictionary(names) + "\n"
     )

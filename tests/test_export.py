@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
@@ -147,3 +148,30 @@ def test_query_results_can_be_written_as_parquet_csv_or_json(
     assert len(json.loads((tmp_path / "result.json").read_text())) == 182
     refused = runner.invoke(app, ["query", sql, "-f", "parquet", "--warehouse", warehouse])
     assert refused.exit_code == 2 and "needs --out" in refused.stderr
+
+
+def test_partition_values_are_encoded_so_files_stay_inside_and_read_back_true(
+    tmp_path: Path,
+) -> None:
+    from pipelines.export import write_partitioned
+
+    categories = {"a": "Arts/Design", "b": "x/../../../escaped", "c": "a=b", "d": "Law"}
+    table = pa.table({"slug": list(categories), "n": [1, 2, 3, 4]})
+    written = write_partitioned(table, tmp_path / "out" / "occupations", categories)
+    assert all((tmp_path / "out" / "occupations") in p.parents for p in written)
+    assert [p.parent.name for p in written][-1] == "category=x%2F..%2F..%2F..%2Fescaped"
+    with duckdb.connect() as con:
+        rows = con.execute(
+            "select slug, category from read_parquet(?, hive_partitioning = true) order by slug",
+            [str(tmp_path / "out" / "occupations" / "*" / "*.parquet")],
+        ).fetchall()
+    assert dict(rows) == categories
+
+
+def test_the_export_readme_documents_only_the_exported_tables(
+    corpus_warehouse: tuple[Path, RunSummary], tmp_path: Path
+) -> None:
+    export_release(corpus_warehouse[0], tmp_path, ["occupations", "tags"])
+    readme = (tmp_path / "README.md").read_text()
+    assert "#### `occupations`" in readme and "#### `tags`" in readme
+    assert "#### `sections`" not in readme
