@@ -12,6 +12,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 FORMATS = ("table", "json", "csv")
 
@@ -55,9 +56,11 @@ def render_csv(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 def print_table(
     console: Console, title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> None:
+    """Rows as a terminal table; values shown as they are (text, never Rich markup: a
+    `[a-z0-9]+` in the data stays in the table)."""
     table = Table(title=title, title_justify="left", title_style="bold")
     for column in columns:
-        table.add_column(column, overflow="fold")
+        table.add_column(Text(column), overflow="fold")
     for row in rows:
-        table.add_row(*("" if v is None else str(to_jsonable(v)) for v in row))
+        table.add_row(*(Text("" if v is None else str(to_jsonable(v))) for v in row))
     console.print(table)
