@@ -123,6 +123,9 @@ def wait_for_server(url: str | None, timeout: float = 30.0) -> None:
     its version here pays that while waiting, not inside the first flow run.
     """
     if url is None:
+        configured = configured_api_url()
+        if configured:
+            check_api(configured)
         return
     import httpx
 
@@ -139,3 +142,18 @@ def wait_for_server(url: str | None, timeout: float = 30.0) -> None:
     raise ServerFailed(
         f"Prefect's local API server did not start within {timeout:.0f}s (see {log})"
     )
+
+
+def check_api(url: str, timeout: float = 5.0) -> None:
+    """Fail in one sentence when a Prefect API set by the user does not answer its health
+    check (Prefect itself would fail later, with a traceback)."""
+    import httpx
+
+    try:
+        response = httpx.get(f"{url.rstrip('/')}/health", timeout=timeout)
+    except httpx.HTTPError as exc:
+        raise ServerFailed(f"cannot reach the Prefect API at {url} ({exc})") from None
+    if response.status_code != 200:
+        raise ServerFailed(
+            f"the Prefect API at {url} answered its health check with HTTP {response.status_code}"
+        )

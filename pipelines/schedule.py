@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipelines.prefect_setup import configure_prefect, configured_api_url
+from pipelines.prefect_setup import ServerFailed, check_api, configure_prefect, configured_api_url
 
 configure_prefect()
 
@@ -32,12 +32,21 @@ def make_deployment(
 
 
 def serve_schedule(cron: str, parameters: dict[str, Any], name: str = DEPLOYMENT_NAME) -> None:
-    """Register the deployment and run its scheduled flow runs here until interrupted."""
-    if not configured_api_url():
+    """Register the deployment and run its scheduled flow runs here until interrupted.
+
+    The schedule is checked first (a bad one is the user's mistake, with or without a server).
+    """
+    deployment = make_deployment(cron, parameters, name)
+    url = configured_api_url()
+    if not url:
         raise SchedulingUnavailable(
             "scheduling needs a Prefect server: run `prefect server start` and set"
             " PREFECT_API_URL=http://127.0.0.1:4200/api"
         )
+    try:
+        check_api(url)
+    except ServerFailed as exc:
+        raise SchedulingUnavailable(str(exc)) from None
     from prefect import serve
 
-    serve(make_deployment(cron, parameters, name))
+    serve(deployment)

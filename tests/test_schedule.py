@@ -51,3 +51,20 @@ def test_the_scheduled_flow_builds_and_publishes(tmp_path: Path) -> None:
     source = copy_sample(tmp_path / "in", 20)
     result = scheduled_build(source=str(source), warehouse=str(tmp_path / "wh"))
     assert result["loaded"] == 20 and result["quarantined"] == 0
+
+
+def test_a_bad_schedule_or_an_unreachable_server_is_one_sentence(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pipelines import schedule
+    from pipelines.prefect_setup import ServerFailed, check_api
+
+    with pytest.raises(ValueError):  # the CLI's "invalid schedule", exit 2, server or not
+        schedule.serve_schedule("not a cron", {})
+    with pytest.raises(
+        ServerFailed, match=r"^cannot reach the Prefect API at http://127\.0\.0\.1:1/api"
+    ):
+        check_api("http://127.0.0.1:1/api", timeout=2.0)
+    monkeypatch.setattr(schedule, "configured_api_url", lambda: "http://127.0.0.1:1/api")
+    with pytest.raises(schedule.SchedulingUnavailable, match="cannot reach the Prefect API"):
+        schedule.serve_schedule("0 6 * * *", {})
