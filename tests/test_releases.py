@@ -209,6 +209,8 @@ def test_failed_runs_and_rollbacks_feed_the_health_report(tmp_path: Path) -> Non
     warehouse = tmp_path / "wh"
     build(source_with(tmp_path / "in", ALL[:30]), warehouse)
     build(source_with(tmp_path / "in", ALL[:31]), warehouse)
+    # nothing changed: a run that keeps the release rolled back below, not a failed change
+    build(source_with(tmp_path / "in", ALL[:31]), warehouse)
     with pytest.raises(RunFailed):
         build(source_with(tmp_path / "in", ALL[:10]), warehouse)
     rollback(warehouse)
@@ -218,6 +220,7 @@ def test_failed_runs_and_rollbacks_feed_the_health_report(tmp_path: Path) -> Non
     assert events == [
         ("run", "published"),
         ("run", "published"),
+        ("run", "unchanged"),
         ("run", "failed"),
         ("rollback", None),
         ("run", "unchanged"),
@@ -226,7 +229,7 @@ def test_failed_runs_and_rollbacks_feed_the_health_report(tmp_path: Path) -> Non
     ((runs, failure_rate, unrestored),) = query(
         warehouse, "select runs, change_failure_rate, unrestored_failures from health_dora"
     )
-    assert (runs, failure_rate, unrestored) == (5, 0.4, 0)  # the failed and the rolled-back run
+    assert (runs, failure_rate, unrestored) == (6, 0.333, 0)  # the failed and the rolled back
     trend = query(warehouse, "select records from trend_runs where status = 'published'")
     assert [r[0] for r in trend] == [30, 31, 32]
 

@@ -24,7 +24,9 @@ events as (
         coalesce(run_history.finished_at, run_history.started_at) as happened_at,
         run_history.event,
         run_history.event = 'run' and (
-            run_history.status = 'failed' or rolled_back.release_id is not null
+            run_history.status = 'failed'
+            -- the run that published a release later rolled back (not the runs that kept it)
+            or (run_history.status = 'published' and rolled_back.release_id is not null)
         ) as is_failure,
         (
             run_history.event = 'run'
