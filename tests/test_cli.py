@@ -305,3 +305,10 @@ def test_an_interrupted_run_exits_130_without_a_traceback(
     with pytest.raises(typer.Exit) as exit_info:
         run_safely(interrupted, options_for(tmp_path, tmp_path / "wh"), None)
     assert exit_info.value.exit_code == 130
+
+
+def test_table_output_shows_brackets_in_the_data_as_they_are(warehouse: str) -> None:
+    sql = "select '^[a-z0-9]+(?:-[a-z0-9]+)*$ [bold]x[/bold]' as \"[col]\""
+    code, out, _ = invoke("query", sql, "--warehouse", warehouse)
+    assert code == 0
+    assert "^[a-z0-9]+(?:-[a-z0-9]+)*$ [bold]x[/bold]" in out and "[col]" in out
