@@ -23,6 +23,7 @@ import datetime as dt
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -328,15 +329,22 @@ def print_report(records: int, rows: list[dict[str, Any]]) -> None:
         # each round's full run against the same round's parse-only: the host's speed drifts
         # over an invocation, and a ratio of medians mixes rounds
         rounds = zip(by_step["parse-only"]["runs"], by_step["full-run"]["runs"], strict=True)
-        ratios = ", ".join(f"{full / parse:.1f}x" for parse, full in rounds)
-        print(f"full run against parse-only, round by round: {ratios}")
+        ratios = [full / parse for parse, full in rounds]
+        listed = ", ".join(f"{ratio:.1f}x" for ratio in ratios)
+        middle = statistics.median(ratios)
+        print(f"full run against parse-only, round by round: {listed}; median {middle:.1f}x")
     if "full-run" in by_step and "full-run-flow" in by_step:
         plain, flow = by_step["full-run"], by_step["full-run-flow"]
         overhead = float(flow["seconds"]) / float(plain["seconds"]) - 1
         print(f"Prefect overhead (flow against plain run): {overhead:+.1%}", end="")
-        rounds = zip(plain["runs"], flow["runs"], strict=True)
-        paired = ", ".join(f"{f / p - 1:+.1%}" for p, f in rounds)
-        print(f" (round by round: {paired})" if repeats > 1 else "")
+        # each round's pair ran minutes apart at most: their ratio is the drift-free figure
+        pairs = [f / p - 1 for p, f in zip(plain["runs"], flow["runs"], strict=True)]
+        listed = ", ".join(f"{pair:+.1%}" for pair in pairs)
+        print(
+            f" (round by round: {listed}; median {statistics.median(pairs):+.1%})"
+            if repeats > 1
+            else ""
+        )
     if "full-run" in by_step and "no-change-rerun" in by_step:
         share = float(by_step["no-change-rerun"]["seconds"]) / float(by_step["full-run"]["seconds"])
         print(f"no-change re-run: {share:.1%} of the full run")

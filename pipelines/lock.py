@@ -30,8 +30,12 @@ def run_lock(warehouse: Path, wait_seconds: float = 0.0) -> Iterator[None]:
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     handle.seek(0)
-                    holder = handle.read().strip() or "unknown"
-                    raise RunLocked(f"another run is in progress ({holder})") from None
+                    holder = handle.read().strip()  # what an occupipe run writes there
+                    raise RunLocked(
+                        f"another run is in progress ({holder})"
+                        if holder
+                        else f"another process holds the warehouse lock {path}"
+                    ) from None
                 time.sleep(0.2)
         handle.seek(0)
         handle.truncate()

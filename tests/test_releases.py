@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
 import os
 import shutil
@@ -238,6 +239,11 @@ def test_a_second_run_at_once_is_refused_with_a_clear_message(tmp_path: Path) ->
     warehouse = tmp_path / "wh"
     with run_lock(warehouse), pytest.raises(RunLocked, match="another run is in progress \\(pid"):
         build(source_with(tmp_path / "in", ALL[:30]), warehouse)
+    # a lock held by some other program (it writes nothing in the file) is named as such
+    with (warehouse / ".lock").open("a") as other:
+        fcntl.flock(other, fcntl.LOCK_EX)
+        with pytest.raises(RunLocked, match="another process holds the warehouse lock"):
+            build(source_with(tmp_path / "in", ALL[:30]), warehouse)
 
 
 def test_the_lock_does_not_survive_a_killed_run(tmp_path: Path) -> None:
