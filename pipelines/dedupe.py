@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -54,7 +55,7 @@ def find_duplicate_losers(keys: Iterable[RecordKey]) -> dict[int, Rejection]:
     for slug, claims in by_slug.items():
         if len(claims) < 2:
             continue
-        ranked = sorted(claims, key=lambda k: (-_ordinal(k.updated_on), k.source_file))
+        ranked = sorted(claims, key=lambda k: (-_ordinal(k.updated_on), input_order(k.source_file)))
         winner = ranked[0]
         for loser in ranked[1:]:
             reason = f"duplicate slug {slug!r}: {winner.source_file} wins (updated later or first)"
@@ -62,6 +63,21 @@ def find_duplicate_losers(keys: Iterable[RecordKey]) -> dict[int, Rejection]:
                 loser.source_file, "dedupe", reason, loser.content_hash
             )
     return losers
+
+
+# a line of an NDJSON file (`feed.jsonl:12`) or an element of an array file (`all.json[3]`)
+_WITHIN_FILE = re.compile(r"^(.*?)(?::(\d+)|\[(\d+)\])$")
+
+
+def input_order(source_file: str) -> tuple[tuple[str, ...], int]:
+    """A document's place in the input order: its file's place in the walk (folder by folder,
+    as the run lists them: `a/z.json` before `a-b.json`), then its line or element number
+    (`:9` before `:10`, which text order would reverse)."""
+    match = _WITHIN_FILE.match(source_file)
+    if match is None:
+        return tuple(source_file.split("/")), -1
+    path, line, element = match.groups()
+    return tuple(path.split("/")), int(line or element)
 
 
 def _ordinal(day: dt.date | None) -> int:

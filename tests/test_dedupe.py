@@ -27,6 +27,11 @@ def key(index: int, slug: str, updated: dt.date | None, path: str) -> RecordKey:
             [key(0, "a", D1, "1.json"), key(1, "a", D2, "2.json"), key(2, "a", D1, "3.json")],
             {0: "2.json", 2: "2.json"},
         ),
+        # on a tie, input order: line 9 before line 10, element 2 before 10, a folder's files
+        # at the folder's place (as the run lists them), not text order
+        ([key(0, "a", D1, "f.jsonl:10"), key(1, "a", D1, "f.jsonl:9")], {0: "f.jsonl:9"}),
+        ([key(0, "a", D1, "f.json[10]"), key(1, "a", D1, "f.json[2]")], {0: "f.json[2]"}),
+        ([key(0, "a", D1, "a-b.json"), key(1, "a", D1, "a/z.json")], {0: "a/z.json"}),
     ],
 )
 def test_duplicate_slugs_keep_one_deterministic_winner(
