@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -80,3 +81,24 @@ def test_every_shipped_model_follows_the_layout() -> None:
         assert code == code.lower(), f"{model.name}: SQL should be lowercase"
         last_cte = "renamed" if model.layer == "staging" else "final"
         assert f"select * from {last_cte}" in code, f"{model.name}: should end with {last_cte}"
+
+
+def federated(path: Path) -> bool:
+    return bool((json.loads(path.read_text())["metadata"].get("source") or {}).get("origin"))
+
+
+@pytest.mark.parametrize("corpus", ["one record", "only federated records"])
+def test_figures_with_nothing_to_divide_by_are_never_nan(tmp_path: Path, corpus: str) -> None:
+    from tests.conftest import SOULS, build, copy_records, query
+
+    souls = sorted(SOULS.glob("*.json"))
+    chosen = souls[:1] if corpus == "one record" else [p for p in souls if federated(p)]
+    build(copy_records(tmp_path / "in", chosen), tmp_path / "wh", max_reject_rate=1.0)
+    ((stats,),) = query(tmp_path / "wh", "select stats::varchar from stats")
+    parsed = json.loads(stats, parse_constant=lambda name: pytest.fail(f"{name} in stats"))
+    shares = query(tmp_path / "wh", "select verified_share from review_verified")
+    if corpus == "one record":
+        assert parsed["totals"]["graphDensity"] == 0
+    else:
+        assert (parsed["totals"]["stableShare"], parsed["totals"]["verifiedShare"]) == (None, None)
+        assert shares == [(None,)]

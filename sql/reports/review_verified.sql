@@ -15,14 +15,15 @@ final as (
         'all' as provenance,
         (select count(*) from occupations) as records,
         (select count(*) from occupations where is_verified) as verified,
-        round((select count(*) from occupations where is_verified) / count(*), 3) as verified_share
+        round((select count(*) from occupations where is_verified) / nullif(count(*), 0), 3)
+            as verified_share
     from authored
     union all
     select
         provenance,
         count(*),
         count(*) filter (where is_verified),
-        round(count(*) filter (where is_verified) / count(*), 3)
+        round(count(*) filter (where is_verified) / nullif(count(*), 0), 3)
     from authored
     group by provenance
 )

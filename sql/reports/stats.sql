@@ -57,6 +57,8 @@ contributor_counts as (
 
 totals as (
     select
+        -- never NaN (not JSON): a share of no authored records is null; the density of a
+        -- graph of one record is 0 (as networkx has it)
         count(*) as souls,
         count(*) filter (where is_federated) as federated,
         count(distinct kind) as kinds,
@@ -65,17 +67,19 @@ totals as (
         count(distinct category) as categories,
         (select count(*) from tag_counts) as tags,
         (select count(*) from contributor_counts) as contributors,
-        round(sum(word_count) / count(*))::bigint as "avgWords",
+        round(sum(word_count) / nullif(count(*), 0))::bigint as "avgWords",
         round(avg(reading_time_minutes), 1) as "avgReadingTime",
-        round((select count(*) from graph_edges) / (count(*) * (count(*) - 1) / 2), 5)
-            as "graphDensity",
+        coalesce(
+            round((select count(*) from graph_edges) / nullif(count(*) * (count(*) - 1) / 2, 0), 5),
+            0
+        ) as "graphDensity",
         round(
             (select count(*) from authored where status = 'stable')
-            / (select count(*) from authored),
+            / nullif((select count(*) from authored), 0),
             3
         ) as "stableShare",
         count(*) filter (where is_verified) as verified,
-        round(count(*) filter (where is_verified) / (select count(*) from authored), 3)
+        round(count(*) filter (where is_verified) / nullif((select count(*) from authored), 0), 3)
             as "verifiedShare"
     from occupations
 ),
