@@ -53,13 +53,19 @@ CATEGORIES = (
 )
 # counts are stored as 32-bit integers: anything larger is not a real count
 Count = Annotated[int, Field(ge=0, le=2**31 - 1)]
+# a date is text in JSON: checked as a calendar date, however the record was parsed
+Day = Annotated[dt.date, Field(strict=False)]
 SOURCE_KINDS = ("book", "standard", "article", "interview", "course", "documentation", "other")
 
 
 class Part(BaseModel):
-    """Base for every part of a record: unknown fields are kept (and counted), never lost."""
+    """Base for every part of a record: unknown fields are kept (and counted), never lost.
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    Strict, as the upstream JSON schema: an integer is a JSON integer (not `true`, `"2"` or
+    `3.0`), a number a JSON number, a boolean `true` or `false` (dates, `Day`, are text).
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True, strict=True)
 
 
 class Relationship(Part):
@@ -71,7 +77,7 @@ class Relationship(Part):
 class Reviewer(Part):
     name: str = Field(min_length=1)
     credential: str | None = None
-    date: dt.date | None = None
+    date: Day | None = None
 
 
 class CountryVariant(Part):
@@ -91,7 +97,7 @@ class Source(Part):
     repo: str | None = None
     license: str | None = None
     attribution: str | None = None
-    fetched: dt.date | None = None
+    fetched: Day | None = None
 
 
 class Metadata(Part):
@@ -103,9 +109,9 @@ class Metadata(Part):
     kind: str | None = None
     provenance: str | None = None
     difficulty: str | None = None
-    created: dt.date | None = None
-    updated: dt.date | None = None
-    last_reviewed: dt.date | None = None
+    created: Day | None = None
+    updated: Day | None = None
+    last_reviewed: Day | None = None
     aliases: list[str] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
     contributors: list[str] = Field(default_factory=list)

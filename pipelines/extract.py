@@ -212,9 +212,10 @@ def extract_record(
 
 
 def validate_record(item: dict[str, Any], raw: bytes, source_file: str) -> Extracted | Rejection:
-    """Validate an already-parsed document (an array element)."""
+    """Validate an array element (`raw`: its JSON) by the same JSON rules as a whole file's
+    document (strict Python validation would take no date as text)."""
     try:
-        record = Record.model_validate(item)
+        record = Record.model_validate_json(raw)
     except ValidationError as exc:
         reason = describe_validation_error(exc)
         return Rejection(source_file, "validate", reason, hash_bytes(raw), raw)

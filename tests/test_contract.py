@@ -108,3 +108,27 @@ def test_missing_top_level_fields_are_named() -> None:
     with pytest.raises(ValidationError) as caught:
         Record.model_validate(data)
     assert describe_validation_error(caught.value) == "sections: required field is missing"
+
+
+def section(**changes: Any) -> dict[str, Any]:
+    return {"heading": "Purpose", "id": "purpose", "markdown": "x", "wordCount": 1, **changes}
+
+
+@pytest.mark.parametrize(
+    ("change", "expected_reason"),
+    [
+        ({"sections": [section(wordCount=True)]}, "sections.0.wordCount: Input should be a valid"),
+        ({"sections": [section(wordCount="2")]}, "sections.0.wordCount: Input should be a valid"),
+        ({"sections": [section(wordCount=2.0)]}, "sections.0.wordCount: Input should be a valid"),
+        ({"computed": {"verified": "yes"}}, "computed.verified: Input should be a valid boolean"),
+        ({"computed": {"completeness": "0.5"}}, "computed.completeness: Input should be a valid"),
+    ],
+)
+def test_values_are_json_typed_as_the_upstream_schema_not_coerced(
+    change: dict[str, Any], expected_reason: str
+) -> None:
+    # through JSON, as records arrive: `true` is not a count, "2" not a number
+    raw = json.dumps(minimal_record(**change)).encode()
+    with pytest.raises(ValidationError) as caught:
+        Record.model_validate_json(raw)
+    assert describe_validation_error(caught.value).startswith(expected_reason)
