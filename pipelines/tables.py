@@ -117,7 +117,12 @@ SECTIONS = _child(
     Column("stated_word_count", I32, "`wordCount` as the site stated it.", False),
     Column("word_count", I32, "Word count recomputed by occupipe (metrics.md rule).", False),
     Column("is_canonical", BOOL, "Heading exactly matches a canonical section.", False),
-    Column("html", STR, "Rendered HTML; only filled with `--with-html`."),
+    Column(
+        "html",
+        STR,
+        "The section's `html` as stated (rendered by the site); only kept with `--with-html`,"
+        " null without it or when the record has none.",
+    ),
 )
 
 TAGS = _child("tags", "Tags of a record.", Column("tag", STR, "Tag.", False))
