@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -11,7 +12,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import duckdb
+import pyarrow as pa
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
@@ -45,6 +48,7 @@ from pipelines.releases import (
 )
 from pipelines.sectionspec import DEFAULT_SECTIONS_SPEC
 from pipelines.settings import Settings, find_sql_dir
+from pipelines.warehouse import check_memory_limit, memory_limit
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -92,8 +96,28 @@ def parse_date(value: str | None) -> dt.date | None:
         raise typer.BadParameter(f"{value!r} is not a date like 2026-06-26") from None
 
 
+def settings() -> Settings:
+    """The OCCUPIPE_* settings; a bad value is the user's to fix (exit 2), not a traceback."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        name = (
+            f"OCCUPIPE_{str(first['loc'][0]).upper()}" if first["loc"] else "an OCCUPIPE_ setting"
+        )
+        raise fail(f"{name} is not valid: {first['msg']}.", EXIT_USAGE) from None
+
+
+def check_build_settings() -> None:
+    """What a build reads from the environment, checked before any work starts."""
+    try:
+        check_memory_limit(memory_limit())
+    except ValueError as exc:
+        raise fail(f"{exc}.", EXIT_USAGE) from None
+
+
 def warehouse_dir(option: Path | None) -> Path:
-    return option if option is not None else Settings().warehouse
+    return option if option is not None else settings().warehouse
 
 
 WarehouseOption = Annotated[
@@ -137,7 +161,10 @@ def run(
     with_html: Annotated[
         bool, typer.Option("--with-html", help="Keep rendered section HTML.")
     ] = False,
-    batch_size: Annotated[int, typer.Option(min=1, help="Files per extract task.")] = 500,
+    batch_size: Annotated[
+        int | None,
+        typer.Option(min=1, help="Files per extract batch (default 500, or $OCCUPIPE_BATCH_SIZE)."),
+    ] = None,
     max_reject_rate: MaxRejectOption = DEFAULT_MAX_REJECT_RATE,
     strict: StrictOption = False,
     max_shrink: Annotated[
@@ -162,7 +189,9 @@ def run(
     verbose: VerboseOption = False,
 ) -> None:
     """Run the build-warehouse flow and publish a new release if every gate passes."""
-    chosen = source or Settings().source
+    defaults = settings()
+    check_build_settings()
+    chosen = source or defaults.source
     if "://" in chosen and not is_http_source(chosen):
         raise fail(
             f"cannot read {chosen}: a source is a folder, a file or an http(s) URL.", EXIT_USAGE
@@ -173,7 +202,7 @@ def run(
         sql_dir=find_sql_dir(),
         as_of=parse_date(as_of) or dt.date.today(),
         sections_spec=DEFAULT_SECTIONS_SPEC,
-        batch_size=batch_size,
+        batch_size=batch_size or defaults.batch_size,
         with_html=with_html,
         max_reject_rate=max_reject_rate,
         strict=strict,
@@ -252,6 +281,7 @@ def replay(
     verbose: VerboseOption = False,
 ) -> None:
     """Re-validate the quarantined inputs kept with the warehouse; load those that now pass."""
+    check_build_settings()
     folder = warehouse_dir(warehouse)
     options = RunOptions(
         source=folder / QUARANTINE_DIR,  # what is replayed (the manifest says so)
@@ -431,18 +461,22 @@ def query(
     if fmt is Format.parquet and output is None:
         raise fail("--format parquet needs --out FILE.", EXIT_USAGE)
     con = connect_read_only(warehouse)
+    empty = "the query is empty: give a SQL statement to run."
     try:
         if fmt is Format.parquet:
             assert output is not None
-            write_parquet_result(con.sql(sql).to_arrow_table(), output)
+            relation = con.sql(sql)
+            if relation is None:
+                raise fail(empty, EXIT_USAGE)
+            write_parquet_result(relation.to_arrow_table(), output)
             say(f"wrote {output}")
             return
         cursor = con.execute(sql)
         if cursor is None:  # only whitespace or comments
-            raise fail("the query is empty: give a SQL statement to run.", EXIT_USAGE)
+            raise fail(empty, EXIT_USAGE)
         columns = [d[0] for d in cursor.description or []]
         rows = cursor.fetchmany(limit) if fmt is Format.table and not output else cursor.fetchall()
-    except duckdb.Error as exc:
+    except (duckdb.Error, pa.ArrowException) as exc:
         raise fail(f"the query failed: {str(exc).splitlines()[0]}") from None
     if output is not None:
         write_text_result(fmt, columns, rows, output)
@@ -450,16 +484,26 @@ def query(
         return
     emit(fmt, [("query", columns, rows)])
     if fmt is Format.table and len(rows) == limit and cursor.fetchone() is not None:
-        err.print(f"(showing the first {limit} rows; use --limit or --format csv for more)")
+        shown = f"{limit} rows" if limit > 1 else "row"
+        err.print(f"(showing the first {shown}; use --limit or --format csv for more)")
 
 
 def write_parquet_result(table: Any, output: Path) -> None:
+    """Write a query's result as Parquet through a temporary file: a failure leaves whatever
+    was at `output` before."""
     import pyarrow.parquet as pq
 
+    partial = output.with_name(f".{output.name}.partial")
     try:
-        pq.write_table(table, output, compression="zstd")
+        pq.write_table(table, partial, compression="zstd")
+        os.replace(partial, output)
     except OSError as exc:
         raise fail(f"cannot write {output}: {exc.strerror or exc}") from None
+    except pa.ArrowException as exc:
+        first = str(exc).splitlines()[0]
+        raise fail(f"the result cannot be written as Parquet ({first}); try csv or json") from None
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def write_text_result(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -19,8 +20,9 @@ def find_sql_dir() -> Path:
 class Settings(BaseSettings):
     """Defaults for the CLI; each can be set as OCCUPIPE_<NAME> (e.g. OCCUPIPE_WAREHOUSE)."""
 
-    model_config = SettingsConfigDict(env_prefix="OCCUPIPE_")
+    # an empty variable means "not set" (OCCUPIPE_WAREHOUSE= is no order to use the cwd)
+    model_config = SettingsConfigDict(env_prefix="OCCUPIPE_", env_ignore_empty=True)
 
     warehouse: Path = Path("data/warehouse")
     source: str = "data/raw"  # a folder, a file or an http(s) URL (text: a Path would eat "//")
-    batch_size: int = 500
+    batch_size: int = Field(default=500, ge=1)

@@ -24,13 +24,37 @@ RAW_SCHEMA = "raw"
 DEFAULT_MEMORY_LIMIT = "512MB"
 
 
+MEMORY_ENV = "OCCUPIPE_DUCKDB_MEMORY"
+MIN_MEMORY_BYTES = 64 * 2**20
+_DUCKDB_UNITS = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
+
+
+def memory_limit() -> str:
+    """DuckDB's budget for a build: $OCCUPIPE_DUCKDB_MEMORY if set (and not empty), else 512MB."""
+    return os.environ.get(MEMORY_ENV) or DEFAULT_MEMORY_LIMIT
+
+
+def check_memory_limit(value: str) -> None:
+    """Raise ValueError unless DuckDB reads `value` as a budget of at least 64 MiB (a typo is
+    caught before a run starts, not after its extraction)."""
+    problem = f"{MEMORY_ENV}={value!r} is not a memory size of at least 64MB, like 512MB or 2GB"
+    try:
+        with duckdb.connect() as con:
+            con.execute("set memory_limit = ?", [value])
+            row = con.execute("select current_setting('memory_limit')").fetchone()
+    except duckdb.Error:
+        raise ValueError(problem) from None
+    number, _, unit = str(row[0] if row else "0 bytes").partition(" ")
+    if float(number) * _DUCKDB_UNITS.get(unit, 1) < MIN_MEMORY_BYTES:
+        raise ValueError(problem)
+
+
 def connect_for_build(
     database: Path | None = None, spill_dir: Path | None = None
 ) -> duckdb.DuckDBPyConnection:
     """A read-write DuckDB connection with a bounded memory budget (spilling to disk)."""
     con = duckdb.connect(str(database) if database else ":memory:")
-    limit = os.environ.get("OCCUPIPE_DUCKDB_MEMORY", DEFAULT_MEMORY_LIMIT)
-    con.execute("set memory_limit = ?", [limit])
+    con.execute("set memory_limit = ?", [memory_limit()])
     if spill_dir is not None:
         con.execute("set temp_directory = ?", [str(spill_dir)])
     return con

@@ -312,3 +312,77 @@ def test_table_output_shows_brackets_in_the_data_as_they_are(warehouse: str) -> 
     code, out, _ = invoke("query", sql, "--warehouse", warehouse)
     assert code == 0
     assert "^[a-z0-9]+(?:-[a-z0-9]+)*$ [bold]x[/bold]" in out and "[col]" in out
+
+
+def test_a_result_parquet_cannot_hold_fails_in_one_sentence_and_keeps_the_old_file(
+    warehouse: str, tmp_path: Path
+) -> None:
+    target = tmp_path / "keep.parquet"
+    target.write_text("keep")
+    sql = "select interval 1 day as i"
+    code, _, err = invoke(
+        "query", sql, "-f", "parquet", "--out", str(target), "--warehouse", warehouse
+    )
+    assert code == 1 and err.startswith("error: the result cannot be written as Parquet")
+    assert target.read_text() == "keep" and [p.name for p in tmp_path.iterdir()] == ["keep.parquet"]
+
+
+def test_json_output_writes_every_duckdb_value_type_as_text(warehouse: str) -> None:
+    sql = (
+        "select 'ab'::blob as b, time '10:30:00' as t, interval 2 day as i,"
+        " '00000000-0000-0000-0000-000000000001'::uuid as u"
+    )
+    code, out, _ = invoke("query", sql, "-f", "json", "--warehouse", warehouse)
+    assert code == 0
+    assert json.loads(out) == [
+        {
+            "b": "6162",
+            "t": "10:30:00",
+            "i": "2 days, 0:00:00",
+            "u": "00000000-0000-0000-0000-000000000001",
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "args", "message"),
+    [
+        ("OCCUPIPE_BATCH_SIZE", "abc", ["query", "select 1"], "OCCUPIPE_BATCH_SIZE is not valid"),
+        ("OCCUPIPE_BATCH_SIZE", "0", ["releases"], "OCCUPIPE_BATCH_SIZE is not valid"),
+        (
+            "OCCUPIPE_DUCKDB_MEMORY",
+            "lots",
+            ["run"],
+            "OCCUPIPE_DUCKDB_MEMORY='lots' is not a memory",
+        ),
+        (
+            "OCCUPIPE_DUCKDB_MEMORY",
+            "1KB",
+            ["replay"],
+            "OCCUPIPE_DUCKDB_MEMORY='1KB' is not a memory",
+        ),
+    ],
+)
+def test_a_bad_setting_in_the_environment_is_a_usage_error_before_any_work(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    variable: str,
+    value: str,
+    args: list[str],
+    message: str,
+) -> None:
+    monkeypatch.setenv(variable, value)
+    code, out, err = run_main(monkeypatch, capsys, *args)
+    assert (code, out) == (2, "")
+    assert err.startswith(f"error: {message}") and err.count("\n") == 1, err
+
+
+def test_an_empty_setting_means_its_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipelines.settings import Settings
+    from pipelines.warehouse import DEFAULT_MEMORY_LIMIT, memory_limit
+
+    for name in ("OCCUPIPE_WAREHOUSE", "OCCUPIPE_SOURCE", "OCCUPIPE_DUCKDB_MEMORY"):
+        monkeypatch.setenv(name, "")
+    defaults = Settings()
+    assert (defaults.warehouse, defaults.source) == (Path("data/warehouse"), "data/raw")
+    assert memory_limit() == DEFAULT_MEMORY_LIMIT
