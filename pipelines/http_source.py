@@ -62,6 +62,8 @@ def make_client(settings: HttpSettings) -> httpx.Client:
     headers = {"User-Agent": "occupipe"}
     token = os.environ.get(TOKEN_ENV)
     if token:
+        if not token.isascii() or not token.isprintable():
+            raise SourceError(f"{TOKEN_ENV} holds characters an HTTP header cannot carry")
         headers["Authorization"] = f"Bearer {token}"
     timeout = httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout)
     limits = httpx.Limits(max_connections=settings.concurrency)

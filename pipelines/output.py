@@ -7,6 +7,7 @@ import datetime as dt
 import decimal
 import io
 import json
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,11 +19,16 @@ FORMATS = ("table", "json", "csv")
 
 
 def to_jsonable(value: Any) -> Any:
-    """Plain JSON types for DuckDB values (dates as ISO strings, decimals as floats)."""
-    if isinstance(value, dt.date | dt.datetime):
+    """Plain JSON types for DuckDB values: dates and times as ISO strings, decimals as floats,
+    UUIDs and intervals as text, bytes as hex."""
+    if isinstance(value, dt.date | dt.datetime | dt.time):
         return value.isoformat()
     if isinstance(value, decimal.Decimal):
         return float(value)
+    if isinstance(value, uuid.UUID | dt.timedelta):
+        return str(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()
     if isinstance(value, list | tuple):
         return [to_jsonable(v) for v in value]
     if isinstance(value, dict):

@@ -104,8 +104,15 @@ def store_release(build_dir: Path, warehouse: Path, release_id: str) -> Path:
 def append_history(warehouse: Path, event: dict[str, Any]) -> None:
     """Add one line to the run history (append-only JSON lines)."""
     warehouse.mkdir(parents=True, exist_ok=True)
-    with (warehouse / HISTORY).open("a", encoding="utf-8") as history:
-        history.write(json.dumps(event, sort_keys=True, default=str) + "\n")
+    with (warehouse / HISTORY).open("a+b") as history:  # appends, wherever it has read
+        size = history.seek(0, os.SEEK_END)
+        torn = False
+        if size:
+            history.seek(size - 1)
+            torn = history.read(1) != b"\n"
+        # after a crash mid-write, end the partial line first: this event keeps a line of its own
+        line = json.dumps(event, sort_keys=True, default=str) + "\n"
+        history.write((("\n" if torn else "") + line).encode("utf-8"))
         history.flush()
         os.fsync(history.fileno())
 

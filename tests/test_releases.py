@@ -328,3 +328,13 @@ def test_a_rerun_with_nothing_changed_keeps_the_current_release(tmp_path: Path) 
     assert read_history(warehouse)[-1]["status"] == "unchanged"
     other_day = build(source, warehouse, as_of=dt.date(2026, 7, 1))  # the reference date counts
     assert other_day.unchanged_since is None and current_release(warehouse) == other_day.run_id
+
+
+def test_an_event_after_a_torn_history_line_keeps_a_line_of_its_own(tmp_path: Path) -> None:
+    from pipelines.releases import append_history
+
+    append_history(tmp_path, {"event": "run", "run_id": "a"})
+    with (tmp_path / "history.jsonl").open("a") as history:
+        history.write('{"event": "run", "run_id": "b", "sta')  # a crash mid-write
+    append_history(tmp_path, {"event": "run", "run_id": "c"})
+    assert [e["run_id"] for e in read_history(tmp_path)] == ["a", "c"]

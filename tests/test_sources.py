@@ -315,3 +315,13 @@ def test_an_index_that_lists_no_records_fails_with_one_sentence(tmp_path: Path) 
     ):
         build(server.base_url, tmp_path / "wh", http=FAST)
     assert not (tmp_path / "wh" / "current").exists()
+
+
+def test_a_token_an_http_header_cannot_carry_is_refused_in_one_sentence(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pipelines.http_source import TOKEN_ENV, make_client
+
+    monkeypatch.setenv(TOKEN_ENV, "t\u00f6k")
+    with pytest.raises(SourceError, match=f"^{TOKEN_ENV} holds characters"):
+        make_client(HttpSettings())
