@@ -51,9 +51,10 @@ class Inputs:
     ignored: list[str]
 
 
-def discover(source: Path) -> Inputs:
-    """Find the record files under the source folder (sorted) and the files ignored."""
-    records, ignored = discover_inputs(source)
+def discover(source: Path, warehouse: Path | None = None) -> Inputs:
+    """Find the record files under the source folder (sorted) and the files ignored; never
+    the warehouse's own files, should it lie inside the source."""
+    records, ignored = discover_inputs(source, warehouse)
     return Inputs(source if source.is_dir() else source.parent, records, ignored)
 
 

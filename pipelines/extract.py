@@ -52,9 +52,10 @@ class SourceError(Exception):
     """The source as a whole cannot be read (missing folder, unreadable file)."""
 
 
-def discover_inputs(source: Path) -> tuple[list[str], list[str]]:
+def discover_inputs(source: Path, skip: Path | None = None) -> tuple[list[str], list[str]]:
     """Return (record files, ignored files) under a source folder or a single file, in path
-    order (folder by folder, as sorting by `Path.parts` would)."""
+    order (folder by folder, as sorting by `Path.parts` would); the folder `skip` (the
+    warehouse, when it lies inside the source) is left out."""
     if not source.exists():
         raise SourceError(f"source folder {source} does not exist")
     if source.is_file():
@@ -63,7 +64,8 @@ def discover_inputs(source: Path) -> tuple[list[str], list[str]]:
     # anything that is not a folder counts, so a broken link fails loudly instead of vanishing
     records: list[str] = []
     ignored: list[str] = []
-    for path in walk_files(str(source)):
+    skipped = os.path.realpath(skip) if skip is not None else None
+    for path in walk_files(str(source), skipped):
         (records if path.lower().endswith(RECORD_SUFFIXES) else ignored).append(path)
     return records, ignored
 
@@ -77,7 +79,7 @@ def relative_name(path: StrPath, root: Path) -> str:
     )
 
 
-def walk_files(folder: str) -> Iterator[str]:
+def walk_files(folder: str, skip: str | None = None) -> Iterator[str]:
     """Every entry under a folder that is not a folder itself, hidden names left out, in path
     order: each folder's entries sorted by name, a subfolder's files at its place.
 
@@ -86,7 +88,7 @@ def walk_files(folder: str) -> Iterator[str]:
     kept while a folder is listed (each directory entry is freed at once): sorting the entries
     themselves left the paths scattered among their freed memory, 290 bytes a file where 140
     hold them. Links to folders are not followed; a broken link is listed (and fails loudly
-    when read).
+    when read). The folder whose real path is `skip` is not entered.
     """
     names: list[str] = []
     folders: dict[str, bool] = {}  # subfolder name -> whether to descend (not a link)
@@ -106,8 +108,8 @@ def walk_files(folder: str) -> Iterator[str]:
         descend = folders.get(name)
         if descend is None:
             yield prefix + name
-        elif descend:
-            yield from walk_files(prefix + name)
+        elif descend and (skip is None or os.path.realpath(prefix + name) != skip):
+            yield from walk_files(prefix + name, skip)
 
 
 def is_folder(entry: os.DirEntry[str]) -> bool:

@@ -321,7 +321,7 @@ def extract_source(
         fetched = [BatchResult(documents=len(failed), rejections=failed)]
         _timed(summary, "fetch", started)
     else:
-        inputs = stage("discover", discover, Path(options.source))
+        inputs = stage("discover", discover, Path(options.source), options.warehouse_dir)
         paths, root = inputs.records, inputs.root
         summary.ignored = len(inputs.ignored)
         _timed(summary, "discover", started)

@@ -87,6 +87,15 @@ def test_found_paths_join_the_folder_with_one_slash(tmp_path: Path) -> None:
         assert list(walk_files(folder)) == [f"{tmp_path}/sub/r.json"]
 
 
+def test_a_warehouse_inside_the_source_is_not_read_as_input(tmp_path: Path) -> None:
+    (tmp_path / "wh" / "releases").mkdir(parents=True)
+    (tmp_path / "wh" / "history.jsonl").write_text("{}")
+    (tmp_path / "wh" / "releases" / "manifest.json").write_text("{}")
+    (tmp_path / "r.json").write_text("{}")
+    records, ignored = discover_inputs(tmp_path, skip=tmp_path / "wh")
+    assert (records, ignored) == ([f"{tmp_path}/r.json"], [])
+
+
 def test_a_missing_source_folder_is_a_source_error(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="does not exist"):
         discover_inputs(tmp_path / "nope")
