@@ -420,6 +420,8 @@ def report(
     if html_file is not None and name is not None:
         raise fail("--html writes every chart at once: leave out the report name.", EXIT_USAGE)
     con = connect_read_only(warehouse)
+    if day:
+        con.execute("set variable as_of = ?", [day])
     if html_file is not None:
         from pipelines.html_report import render_report
 
@@ -434,9 +436,9 @@ def report(
     models = report_models(con, name)
     if not models:
         raise fail(f"there is no report called {name!r}; try {REPORTS_HELP}", EXIT_USAGE)
-    if day:
-        con.execute("set variable as_of = ?", [day])
     if models == ["stats"]:
+        if fmt == "csv":
+            raise fail("stats is one JSON document: leave out --format csv.", EXIT_USAGE)
         row = con.execute("select stats::varchar from stats").fetchone()
         sys.stdout.write((row[0] if row else "{}") + "\n")
         return
@@ -460,6 +462,8 @@ def query(
     """Run a read-only SQL query against the warehouse (parquet needs --out)."""
     if fmt is Format.parquet and output is None:
         raise fail("--format parquet needs --out FILE.", EXIT_USAGE)
+    if fmt is Format.table and output is not None:
+        raise fail("--out writes csv, json or parquet: choose one with --format.", EXIT_USAGE)
     con = connect_read_only(warehouse)
     empty = "the query is empty: give a SQL statement to run."
     try:

@@ -249,6 +249,8 @@ def run_main(
         (["run", "--source", "ftp://x/y"], 2, "cannot read ftp://x/y: a source is a folder"),
         (["query", " -- nothing "], 2, "error: the query is empty"),
         (["report", "coverage", "--html", "x.html"], 2, "leave out the report name"),
+        (["report", "stats", "-f", "csv"], 2, "error: stats is one JSON document"),
+        (["query", "select 1", "--out", "x.txt"], 2, "error: --out writes csv, json or parquet"),
         (["releases"], 1, "error: no warehouse at"),
         (["rollback"], 1, "error: no warehouse at"),
         (["gc"], 1, "error: no warehouse at"),
@@ -264,8 +266,9 @@ def test_command_line_errors_are_one_sentence_with_the_documented_exit_code(
     message: str,
 ) -> None:
     # the read commands get a real warehouse, the release commands a mistyped folder
-    folder = warehouse if args[0] == "query" else str(tmp_path / "typo")
-    extra = ["--warehouse", folder] if args[0] in ("query", "releases", "rollback", "gc") else []
+    folder = warehouse if args[0] in ("query", "report") else str(tmp_path / "typo")
+    takes_one = ("query", "report", "releases", "rollback", "gc")
+    extra = ["--warehouse", folder] if args[0] in takes_one else []
     exit_code, out, err = run_main(monkeypatch, capsys, *args, *extra)
     assert (exit_code, out) == (code, "")
     assert message in err and err.count("\n") == 1, err
