@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
+from types import ModuleType
 from typing import Annotated, Any
 
 import duckdb
@@ -116,6 +118,18 @@ def check_build_settings() -> None:
         raise fail(f"{exc}.", EXIT_USAGE) from None
 
 
+def import_prefect_module(name: str) -> ModuleType:
+    """A module of ours that loads Prefect, whose settings (PREFECT_*) are read on import: a bad
+    one is the user's to fix (exit 2), not a traceback."""
+    try:
+        return importlib.import_module(name)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join([exc.title, *(str(part) for part in first["loc"])])
+        problem = f"a PREFECT_ setting is not valid ({where}: {first['msg']})"
+        raise fail(f"{problem}; check the PREFECT_ variables.", EXIT_USAGE) from None
+
+
 def warehouse_dir(option: Path | None) -> Path:
     return option if option is not None else settings().warehouse
 
@@ -216,9 +230,8 @@ def run(
         raise fail(f"source {options.source} does not exist.")
     configure_prefect(verbose)
     with local_api_server() as api_url, progress_bar(enabled=not quiet and out.is_terminal):
-        from pipelines.flows import run_build_flow  # Prefect is imported only for runs
-
-        summary = run_safely(run_build_flow, options, api_url)
+        flows = import_prefect_module("pipelines.flows")  # Prefect is imported only for runs
+        summary = run_safely(flows.run_build_flow, options, api_url)
     print_summary(summary)
 
 
@@ -295,9 +308,9 @@ def replay(
         raise fail(f"no warehouse at {options.warehouse_dir}; run `occupipe run` first.")
     configure_prefect(verbose)
     with local_api_server() as api_url:
-        from pipelines.flows import run_replay_flow
+        flows = import_prefect_module("pipelines.flows")
 
-        print_summary(run_safely(run_replay_flow, options, api_url))
+        print_summary(run_safely(flows.run_replay_flow, options, api_url))
 
 
 @app.command("quarantine")
@@ -559,7 +572,11 @@ def schedule(
     name: Annotated[str, typer.Option(help="Deployment name.")] = "occupipe-build",
 ) -> None:
     """Serve the build as a Prefect deployment on a cron schedule (needs a Prefect server)."""
-    from pipelines.schedule import SchedulingUnavailable, serve_schedule
+    scheduling = import_prefect_module("pipelines.schedule")
+    SchedulingUnavailable, serve_schedule = (
+        scheduling.SchedulingUnavailable,
+        scheduling.serve_schedule,
+    )
 
     parameters = {"source": source, "warehouse": warehouse}
     try:

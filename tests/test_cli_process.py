@@ -70,3 +70,20 @@ def test_the_entry_point_loads_no_cli_library_so_spawned_workers_start_light() -
     )
     assert result.stdout.strip() == "[]"
     assert (Path(sys.executable).parent / "occupipe").read_text().count("pipelines.__main__") == 1
+
+
+def test_a_bad_prefect_setting_ends_in_one_sentence_and_a_usage_exit(tmp_path: Path) -> None:
+    env = {**os.environ, "PREFECT_LOGGING_LEVEL": "bogus", "PREFECT_HOME": str(tmp_path)}
+    command = [sys.executable, "-m", "pipelines", "run", "--source", str(DEMO)]
+    result = subprocess.run(
+        [*command, "--warehouse", str(tmp_path / "wh")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2
+    last = result.stderr.splitlines()[-1]  # Prefect prints its own report of it first
+    assert last.startswith("error: a PREFECT_ setting is not valid (LoggingSettings.level:")
+    assert "Traceback" not in result.stderr
