@@ -7,7 +7,7 @@ import importlib
 import os
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from enum import StrEnum
 from pathlib import Path
 from types import ModuleType
@@ -228,11 +228,25 @@ def run(
     )
     if isinstance(options.source, Path) and not options.source.exists():
         raise fail(f"source {options.source} does not exist.")
+    if options.warehouse_dir.exists() and not options.warehouse_dir.is_dir():
+        raise fail(f"the warehouse {options.warehouse_dir} is a file, not a folder.")
     configure_prefect(verbose)
-    with local_api_server() as api_url, progress_bar(enabled=not quiet and out.is_terminal):
+    with own_api_server() as api_url, progress_bar(enabled=not quiet and out.is_terminal):
         flows = import_prefect_module("pipelines.flows")  # Prefect is imported only for runs
         summary = run_safely(flows.run_build_flow, options, api_url)
     print_summary(summary)
+
+
+@contextmanager
+def own_api_server() -> Iterator[str | None]:
+    """The command's own Prefect API server (see `local_api_server`); one that cannot even
+    start (PREFECT_HOME not a folder) is one sentence."""
+    with ExitStack() as stack:
+        try:
+            api_url = stack.enter_context(local_api_server())
+        except ServerFailed as exc:
+            raise fail(f"{exc}.") from None
+        yield api_url
 
 
 @contextmanager
@@ -307,9 +321,8 @@ def replay(
     if not (options.warehouse_dir / DATABASE_NAME).exists():
         raise fail(f"no warehouse at {options.warehouse_dir}; run `occupipe run` first.")
     configure_prefect(verbose)
-    with local_api_server() as api_url:
+    with own_api_server() as api_url:
         flows = import_prefect_module("pipelines.flows")
-
         print_summary(run_safely(flows.run_replay_flow, options, api_url))
 
 

@@ -41,8 +41,10 @@ def default_prefect_home() -> Path:
 
 
 def configure_prefect(verbose: bool = False) -> None:
-    """Set Prefect's environment defaults; values the user already set win."""
-    os.environ.setdefault("PREFECT_HOME", str(default_prefect_home()))
+    """Set Prefect's environment defaults; values the user already set win (an empty
+    PREFECT_HOME is not set: Prefect would put its database in the working folder)."""
+    if not os.environ.get("PREFECT_HOME"):
+        os.environ["PREFECT_HOME"] = str(default_prefect_home())
     for name, value in {**QUIET_DEFAULTS, **(VERBOSE if verbose else {})}.items():
         os.environ.setdefault(name, value)
 
@@ -63,7 +65,12 @@ def local_api_server(timeout: float = 30.0) -> Iterator[str | None]:
         yield None
         return
     home = Path(os.environ["PREFECT_HOME"])
-    home.mkdir(parents=True, exist_ok=True)
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ServerFailed(
+            f"PREFECT_HOME {home} cannot be a folder: {exc.strerror or exc}"
+        ) from None
     port = _free_port()
     url = f"http://127.0.0.1:{port}/api"
     with (home / "server.log").open("ab") as log:

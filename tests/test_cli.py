@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -389,3 +390,24 @@ def test_an_empty_setting_means_its_default(monkeypatch: pytest.MonkeyPatch) -> 
     defaults = Settings()
     assert (defaults.warehouse, defaults.source) == (Path("data/warehouse"), "data/raw")
     assert memory_limit() == DEFAULT_MEMORY_LIMIT
+
+
+def test_a_warehouse_path_that_is_a_file_is_refused_before_any_work(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from tests.conftest import DEMO
+
+    (tmp_path / "afile").write_text("x")
+    args = ["run", "--source", str(DEMO), "--warehouse", str(tmp_path / "afile")]
+    code, _, err = run_main(monkeypatch, capsys, *args)
+    assert (
+        code == 1 and err == f"error: the warehouse {tmp_path / 'afile'} is a file, not a folder.\n"
+    )
+
+
+def test_an_empty_prefect_home_means_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipelines.prefect_setup import configure_prefect, default_prefect_home
+
+    monkeypatch.setenv("PREFECT_HOME", "")
+    configure_prefect()
+    assert os.environ["PREFECT_HOME"] == str(default_prefect_home())
