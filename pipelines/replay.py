@@ -46,17 +46,20 @@ def extract_from_warehouse(
     """The published records as one batch, the re-validated quarantine as another; nothing
     when every kept document fails as it did (the current release then stays current)."""
     headings = read_canonical_headings(options.sections_spec)
+    database = options.warehouse_dir / DATABASE_NAME
+    quarantined = read_quarantine(database)
     replayed = stage(
         "revalidate-quarantine",
         revalidate_quarantine,
+        quarantined,
         options.warehouse_dir,
         parts_dir,
         headings,
         options.with_html,
     )
-    database = options.warehouse_dir / DATABASE_NAME
     current = current_release(options.warehouse_dir)
-    if current is not None and read_quarantine(database) == describe_rejections(replayed):
+    as_before = {(source, stage, reason) for source, stage, reason, _ in quarantined}
+    if current is not None and as_before == describe_rejections(replayed):
         adopt_current_release(
             options, summary, current, read_manifest(options.warehouse_dir, current)
         )
@@ -102,12 +105,16 @@ def carry_published_records(warehouse_dir: Path, parts_dir: Path) -> BatchResult
 
 
 def revalidate_quarantine(
-    warehouse_dir: Path, parts_dir: Path, headings: frozenset[str], with_html: bool
+    quarantined: list[tuple[str, str, str, str]],
+    warehouse_dir: Path,
+    parts_dir: Path,
+    headings: frozenset[str],
+    with_html: bool,
 ) -> BatchResult:
-    """Re-validate every kept quarantined document with today's contract."""
+    """Re-validate every kept quarantined document (`read_quarantine`'s rows) with today's
+    contract."""
     result = BatchResult()
     extracted: list[tuple[int, Extracted]] = []
-    quarantined = read_quarantine_rows(warehouse_dir / DATABASE_NAME)
     for source_file, stage, reason, content_hash in quarantined:
         kept = warehouse_dir / QUARANTINE_DIR / f"{content_hash}.raw"
         outcomes = (
@@ -121,18 +128,13 @@ def revalidate_quarantine(
     return result
 
 
-def read_quarantine_rows(database: Path) -> list[tuple[str, str, str, str]]:
+def read_quarantine(database: Path) -> list[tuple[str, str, str, str]]:
     """The published warehouse's quarantine: source, stage, reason, content hash."""
     with duckdb.connect(str(database), read_only=True) as con:
         rows = con.execute(
             "select source_file, stage, reason, content_hash from quarantine order by source_file"
         ).fetchall()
     return [tuple(row) for row in rows]
-
-
-def read_quarantine(database: Path) -> set[tuple[str, str, str]]:
-    """Source, stage and reason of each document the published warehouse quarantined."""
-    return {(source, stage, reason) for source, stage, reason, _ in read_quarantine_rows(database)}
 
 
 def read_drift(database: Path) -> Counter[str]:
