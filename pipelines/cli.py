@@ -505,7 +505,7 @@ def query(
         if cursor is None:  # only whitespace or comments
             raise fail(empty, EXIT_USAGE)
         columns = [d[0] for d in cursor.description or []]
-        rows = cursor.fetchmany(limit) if fmt is Format.table and not output else cursor.fetchall()
+        rows = cursor.fetchmany(limit) if fmt is Format.table else cursor.fetchall()
     except (duckdb.Error, pa.ArrowException) as exc:
         raise fail(f"the query failed: {str(exc).splitlines()[0]}") from None
     if output is not None:
@@ -586,15 +586,10 @@ def schedule(
 ) -> None:
     """Serve the build as a Prefect deployment on a cron schedule (needs a Prefect server)."""
     scheduling = import_prefect_module("pipelines.schedule")
-    SchedulingUnavailable, serve_schedule = (
-        scheduling.SchedulingUnavailable,
-        scheduling.serve_schedule,
-    )
-
     parameters = {"source": source, "warehouse": warehouse}
     try:
-        serve_schedule(cron, parameters, name)
-    except SchedulingUnavailable as exc:
+        scheduling.serve_schedule(cron, parameters, name)
+    except scheduling.SchedulingUnavailable as exc:
         raise fail(f"{exc}.") from None
     except ValueError as exc:
         raise fail(f"invalid schedule {cron!r}: {str(exc).splitlines()[0]}", EXIT_USAGE) from None
