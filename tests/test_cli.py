@@ -155,15 +155,7 @@ def test_quarantine_lists_each_rejected_input_with_stage_and_reason(tmp_path: Pa
 def test_environment_faults_become_one_sentence_and_exit_code_1(
     tmp_path: Path, error: OSError, message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from pipelines.cli import run_safely
-    from tests.conftest import options_for
-
-    def runner(options: object) -> RunSummary:
-        raise error
-
-    with pytest.raises(typer.Exit) as exited:
-        run_safely(runner, options_for(tmp_path, tmp_path / "wh"), None)
-    assert exited.value.exit_code == 1
+    assert exit_code_of_a_run_raising(error, tmp_path) == 1
     err = capsys.readouterr().err
     assert message in err and "the previous warehouse was left as it was." in err
     assert err.count("\n") == 1
@@ -292,6 +284,19 @@ def test_a_source_url_from_the_environment_keeps_its_double_slash(
     assert Settings().source == "https://atlas.example/api/"
 
 
+def exit_code_of_a_run_raising(error: BaseException, tmp_path: Path) -> int:
+    """The exit code `run_safely` gives a flow that raises `error`."""
+    from pipelines.cli import run_safely
+    from tests.conftest import options_for
+
+    def runner(options: object) -> RunSummary:
+        raise error
+
+    with pytest.raises(typer.Exit) as exited:
+        run_safely(runner, options_for(tmp_path, tmp_path / "wh"), None)
+    return exited.value.exit_code
+
+
 @pytest.mark.parametrize(
     "interruption",
     [KeyboardInterrupt(), RuntimeError("Query interrupted")],
@@ -300,15 +305,7 @@ def test_a_source_url_from_the_environment_keeps_its_double_slash(
 def test_an_interrupted_run_exits_130_without_a_traceback(
     tmp_path: Path, interruption: BaseException
 ) -> None:
-    from pipelines.cli import run_safely
-    from tests.conftest import options_for
-
-    def interrupted(options: object) -> RunSummary:
-        raise interruption
-
-    with pytest.raises(typer.Exit) as exit_info:
-        run_safely(interrupted, options_for(tmp_path, tmp_path / "wh"), None)
-    assert exit_info.value.exit_code == 130
+    assert exit_code_of_a_run_raising(interruption, tmp_path) == 130
 
 
 def test_table_output_shows_brackets_in_the_data_as_they_are(warehouse: str) -> None:

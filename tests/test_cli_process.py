@@ -16,14 +16,13 @@ from tests.conftest import DEMO
 pytestmark = pytest.mark.e2e
 
 
-def occupipe_run(source: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    """`occupipe run` in a fresh process with its own Prefect home (and so its own server)."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("PREFECT_") or key == "PREFECT_HOME"
-    }
-    env["PREFECT_HOME"] = str(tmp_path / "prefect")
+def occupipe_run(
+    source: Path, tmp_path: Path, **prefect_settings: str
+) -> subprocess.CompletedProcess[str]:
+    """`occupipe run` in a fresh process with its own Prefect home (and so its own server), and
+    no Prefect setting of ours but `prefect_settings`."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PREFECT_")}
+    env.update(prefect_settings, PREFECT_HOME=str(tmp_path / "prefect"))
     command = [sys.executable, "-m", "pipelines", "run", "--source", str(source)]
     return subprocess.run(
         [*command, "--warehouse", str(tmp_path / "wh")],
@@ -73,16 +72,7 @@ def test_the_entry_point_loads_no_cli_library_so_spawned_workers_start_light() -
 
 
 def test_a_bad_prefect_setting_ends_in_one_sentence_and_a_usage_exit(tmp_path: Path) -> None:
-    env = {**os.environ, "PREFECT_LOGGING_LEVEL": "bogus", "PREFECT_HOME": str(tmp_path)}
-    command = [sys.executable, "-m", "pipelines", "run", "--source", str(DEMO)]
-    result = subprocess.run(
-        [*command, "--warehouse", str(tmp_path / "wh")],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = occupipe_run(DEMO, tmp_path, PREFECT_LOGGING_LEVEL="bogus")
     assert result.returncode == 2
     last = result.stderr.splitlines()[-1]  # Prefect prints its own report of it first
     assert last.startswith("error: a PREFECT_ setting is not valid (LoggingSettings.level:")
