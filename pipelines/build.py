@@ -15,11 +15,21 @@ from typing import Any
 import duckdb
 
 from pipelines.batch import BatchResult, store_rejected_bytes
-from pipelines.datatests import DataTestResult, load_data_tests, run_data_tests
+from pipelines.datatests import (
+    RESULTS_TABLE,
+    DataTestResult,
+    load_data_tests,
+    run_data_tests,
+)
 from pipelines.dedupe import find_duplicate_losers, read_duplicate_claims
 from pipelines.extract import Rejection, discover_inputs
 from pipelines.graph import betweenness_of_adjacency
-from pipelines.models import build_models, discover_models
+from pipelines.models import (
+    build_models,
+    describe_columns,
+    discover_models,
+    read_column_descriptions,
+)
 from pipelines.releases import (
     DATABASE_NAME,
     PARQUET_DIR,
@@ -31,6 +41,7 @@ from pipelines.sectionspec import DEFAULT_SECTIONS_SPEC
 from pipelines.tables import TABLES
 from pipelines.warehouse import (
     connect_for_build,
+    describe_table,
     insert_rows,
     load_raw_tables,
     load_reference_tables,
@@ -161,6 +172,9 @@ def load_warehouse(
 def load_memory_tables(con: duckdb.DuckDBPyConnection, facts: RunFacts) -> None:
     """What this release remembers: past runs, the previous release's records and changes."""
     load_past_runs(con, read_history(facts.warehouse))
+    describe_table(
+        con, "raw.run_history", "Every run and rollback before this build (history.jsonl)."
+    )
     previous = facts.warehouse / PARQUET_DIR / "occupations.parquet"
     con.execute(
         "create or replace table raw.previous_occupations"
@@ -187,6 +201,16 @@ def load_memory_tables(con: duckdb.DuckDBPyConnection, facts: RunFacts) -> None:
             pass  # a release from before entity changes were recorded
         finally:
             con.execute("detach previous")
+    describe_table(
+        con,
+        "raw.previous_occupations",
+        "The records of the release this build follows, for entity_changes.",
+    )
+    describe_table(
+        con,
+        "raw.previous_entity_changes",
+        "The entity changes the release this build follows had recorded.",
+    )
 
 
 def load_past_runs(
@@ -238,13 +262,16 @@ def read_metrics(database: Path) -> dict[str, Any]:
 
 
 def build_sql_models(database: Path, sql_dir: Path) -> dict[str, float]:
-    """Build the SQL models layer by layer (betweenness between marts and reports)."""
+    """Build the SQL models layer by layer (betweenness between marts and reports), then
+    describe their columns (`sql/columns.toml`)."""
     models = discover_models(sql_dir)
+    descriptions = read_column_descriptions(sql_dir)
     with connect_for_build(database) as con:
         seconds = build_models(con, models, "staging")
         seconds.update(build_models(con, models, "marts"))
         load_betweenness(con)
         seconds.update(build_models(con, models, "reports"))
+        describe_columns(con, descriptions)
     return seconds
 
 
@@ -252,6 +279,7 @@ def run_warehouse_tests(database: Path, sql_dir: Path) -> list[DataTestResult]:
     """Run the data tests in `sql/tests` against the built warehouse."""
     with connect_for_build(database) as con:
         results = run_data_tests(con, load_data_tests(sql_dir / "tests"))
+        describe_columns(con, read_column_descriptions(sql_dir), {RESULTS_TABLE})
         con.execute("checkpoint")
     return results
 
@@ -286,12 +314,13 @@ def load_schema_drift(
         "create or replace table schema_drift (field_path varchar, records_affected bigint,"
         " first_seen_run varchar, first_seen_at date)"
     )
-    today = dt.date.today().isoformat()
+    today = dt.datetime.now(dt.UTC).date().isoformat()  # as run ids: UTC
     rows = [
         (path, count, *first_seen.get(path, (facts.run_id, today)))
         for path, count in sorted(facts.drift.items())
     ]
     insert_rows(con, "schema_drift", rows)
+    describe_table(con, "schema_drift", "Fields the contract does not know: one row per path.")
 
 
 ADJACENCY_SQL = """
@@ -336,6 +365,7 @@ def load_betweenness(con: duckdb.DuckDBPyConnection) -> None:
         "graph_betweenness",
         [(slug, round(score, 6)) for slug, score in sorted(scores.items())],
     )
+    describe_table(con, "graph_betweenness", "Betweenness centrality of each authored graph node.")
 
 
 def failed_tests(results: Sequence[DataTestResult], severity: str) -> list[DataTestResult]:

@@ -11,8 +11,9 @@ from typing import Any
 
 import duckdb
 
-from pipelines.warehouse import insert_rows
+from pipelines.warehouse import describe_table, insert_rows
 
+RESULTS_TABLE = "data_test_results"
 SEVERITIES = ("error", "warn")
 _SEVERITY_COMMENT = re.compile(r"--\s*severity:\s*(error|warn)", re.IGNORECASE)
 
@@ -113,10 +114,9 @@ def run_data_tests(con: duckdb.DuckDBPyConnection, tests: list[DataTest]) -> lis
     """Run every data test and record the results in the `data_test_results` table."""
     results = [run_data_test(con, t) for t in tests]
     con.execute(
-        "create or replace table data_test_results"
+        f"create or replace table {RESULTS_TABLE}"
         " (test_name varchar, severity varchar, failures bigint, passed boolean)"
     )
-    insert_rows(
-        con, "data_test_results", [(r.name, r.severity, r.failures, r.passed) for r in results]
-    )
+    insert_rows(con, RESULTS_TABLE, [(r.name, r.severity, r.failures, r.passed) for r in results])
+    describe_table(con, RESULTS_TABLE, "The data tests of this build: one row per test.")
     return results

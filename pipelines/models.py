@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import re
 import time
+import tomllib
+from collections.abc import Collection
 from dataclasses import dataclass
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
 import duckdb
 
+from pipelines.warehouse import sql_literal
+
 LAYERS = ("staging", "marts", "reports")
 MATERIALIZATION = {"staging": "view", "marts": "table", "reports": "view"}
+COLUMNS_FILE = "columns.toml"  # in the SQL folder: column descriptions
 _CTE = re.compile(r"(?:\bwith|,)\s*([a-z_][a-z0-9_]*)\s+as\s*\(", re.IGNORECASE)
 _REFERENCE = re.compile(r"\b(?:from|join)\s+([a-z_][a-z0-9_]*)\b(?!\s*\.)", re.IGNORECASE)
 
@@ -125,3 +130,96 @@ def build_models(
         for m in order_models(models)
         if layer is None or m.layer == layer
     }
+
+
+Descriptions = dict[str, dict[str, str]]  # relation ("name" or "raw.name") -> column -> text
+
+
+def read_column_descriptions(sql_dir: Path) -> Descriptions:
+    """The column descriptions of `sql/columns.toml` (none when the file is absent)."""
+    path = sql_dir / COLUMNS_FILE
+    if not path.exists():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ModelError(f"{path} is not valid TOML: {exc}") from None
+    if not all(
+        isinstance(columns, dict) and all(isinstance(text, str) for text in columns.values())
+        for columns in data.values()
+    ):
+        raise ModelError(f'{path}: every entry must be a [relation] table of column = "text"')
+    return data
+
+
+def describe_columns(
+    con: duckdb.DuckDBPyConnection,
+    descriptions: Descriptions,
+    relations: Collection[str] | None = None,
+) -> list[str]:
+    """Comment the described columns of the relations that exist (or only of `relations`;
+    `()` only checks); with every relation, a staging view's undescribed column then takes
+    its raw table's column description.
+
+    Returns the entries (`relation.column`) of existing relations that name no column: the
+    descriptions are out of date.
+    """
+    present = {
+        (schema, table, column)
+        for schema, table, column in con.execute(
+            "select schema_name, table_name, column_name from duckdb_columns()"
+            " where database_name = current_database() and not internal"
+        ).fetchall()
+    }
+    tables = {(schema, table) for schema, table, _ in present}
+    stale = []
+    con.execute("begin transaction")  # one commit for hundreds of comments
+    try:
+        for relation, columns in descriptions.items():
+            schema, _, table = relation.rpartition(".")
+            schema = schema or "main"
+            if (schema, table) not in tables:
+                continue
+            for column, text in columns.items():
+                if (schema, table, column) not in present:
+                    stale.append(f"{relation}.{column}")
+                    continue
+                if relations is not None and relation not in relations:
+                    continue
+                target = ".".join(quote_identifier(p) for p in (schema, table, column))
+                con.execute(f"comment on column {target} is {sql_literal(text)}")
+        if relations is None:
+            inherit_raw_descriptions(con)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return stale
+
+
+def inherit_raw_descriptions(con: duckdb.DuckDBPyConnection) -> None:
+    """A `stg_<name>` view's column without a description takes that of `raw.<name>`'s
+    column of the same name (staging renames little)."""
+    rows = con.execute(
+        """
+        select view.table_name, view.column_name, raw.comment
+        from duckdb_columns() as view
+        join duckdb_columns() as raw
+            on raw.database_name = view.database_name
+            and raw.schema_name = 'raw'
+            and 'stg_' || raw.table_name = view.table_name
+            and raw.column_name = view.column_name
+        where view.database_name = current_database()
+            and view.schema_name = 'main'
+            and view.comment is null
+            and raw.comment is not null
+        """
+    ).fetchall()
+    for table, column, text in rows:
+        target = f"main.{quote_identifier(table)}.{quote_identifier(column)}"
+        con.execute(f"comment on column {target} is {sql_literal(text)}")
+
+
+def quote_identifier(name: str) -> str:
+    """Quote a name for SQL (any column name is then valid)."""
+    return '"' + name.replace('"', '""') + '"'

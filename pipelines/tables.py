@@ -103,8 +103,20 @@ OCCUPATIONS = Table(
         Column("section_count", I32, "Number of sections in the record.", False),
         Column("unknown_field_count", I32, "Fields the contract does not know (kept).", False),
         Column("is_synthetic", BOOL, "True for generated demo records (`synthetic: true`).", False),
-        Column("source_file", STR, "Input file, relative to the source folder.", False),
-        Column("content_hash", STR, "SHA-256 of the input file's bytes.", False),
+        Column(
+            "source_file",
+            STR,
+            "Input file, relative to the source folder; `file:line` for an NDJSON line,"
+            " `file[index]` for an array element.",
+            False,
+        ),
+        Column(
+            "content_hash",
+            STR,
+            "SHA-256 of the document's bytes: the file, its NDJSON line, or its array"
+            " element as JSON.",
+            False,
+        ),
     ),
 )
 

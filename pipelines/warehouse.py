@@ -173,10 +173,16 @@ def load_raw_table(
 
 def comment_table(con: duckdb.DuckDBPyConnection, relation: str, table: Table) -> None:
     """Document a table and its columns in the warehouse (`duckdb_columns()` shows them)."""
-    con.execute(f"comment on table {relation} is {sql_literal(table.description)}")
+    describe_table(con, relation, table.description)
     for column in table.columns:
         description = sql_literal(column.description)
         con.execute(f"comment on column {relation}.{column.name} is {description}")
+
+
+def describe_table(con: duckdb.DuckDBPyConnection, relation: str, description: str) -> None:
+    """Say what one row of a table is (`duckdb_tables()` shows it; columns are described
+    after the models are built, from `sql/columns.toml`)."""
+    con.execute(f"comment on table {relation} is {sql_literal(description)}")
 
 
 def load_reference_tables(con: duckdb.DuckDBPyConnection, sections_spec: Path) -> None:
@@ -190,6 +196,11 @@ def load_reference_tables(con: duckdb.DuckDBPyConnection, sections_spec: Path) -
         "(position integer, heading varchar, is_required boolean, min_words integer)"
     )
     insert_rows(con, f"{RAW_SCHEMA}.canonical_sections", rows)
+    describe_table(
+        con,
+        f"{RAW_SCHEMA}.canonical_sections",
+        "The canonical sections of a record (sections.json), in their order.",
+    )
 
 
 def load_run_tables(
@@ -210,10 +221,12 @@ def load_run_tables(
         f"insert into {RAW_SCHEMA}.run_params values (?, ?, ?)",
         [run_id, as_of, started_at or None],
     )
+    describe_table(con, f"{RAW_SCHEMA}.run_params", "The run that built this release: one row.")
     con.execute(
         "create or replace table run_inputs (run_id varchar, outcome varchar, inputs bigint)"
     )
     insert_rows(con, "run_inputs", [(run_id, outcome, n) for outcome, n in input_counts.items()])
+    describe_table(con, "run_inputs", "The run's input documents by outcome: one row per outcome.")
     con.execute(
         "create or replace table quarantine (run_id varchar, source_file varchar, stage varchar,"
         " reason varchar, content_hash varchar)"
@@ -223,6 +236,7 @@ def load_run_tables(
         "quarantine",
         [(run_id, r.source_file, r.stage, r.reason, r.content_hash) for r in rejections],
     )
+    describe_table(con, "quarantine", "Documents the run did not load, each with the reason.")
 
 
 def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[Sequence[Any]]) -> None:

@@ -12,10 +12,13 @@ import pytest
 from pipelines.models import (
     ModelError,
     build_models,
+    describe_columns,
     discover_models,
     find_references,
     order_models,
+    read_column_descriptions,
 )
+from pipelines.pipeline import RunSummary
 from pipelines.settings import find_sql_dir
 
 
@@ -102,3 +105,80 @@ def test_figures_with_nothing_to_divide_by_are_never_nan(tmp_path: Path, corpus:
     else:
         assert (parsed["totals"]["stableShare"], parsed["totals"]["verifiedShare"]) == (None, None)
         assert shares == [(None,)]
+
+
+def column_comments(con: duckdb.DuckDBPyConnection) -> dict[str, str | None]:
+    rows = con.execute(
+        "select schema_name || '.' || table_name || '.' || column_name, comment"
+        " from duckdb_columns() where not internal"
+    ).fetchall()
+    return dict(rows)
+
+
+def test_described_columns_get_comments_and_staging_inherits_from_raw() -> None:
+    con = duckdb.connect()
+    con.execute("create schema raw")
+    con.execute("create table raw.things (id integer, name varchar)")
+    con.execute("comment on column raw.things.name is 'What the thing is called.'")
+    con.execute('create view stg_things as select id, name, 1 as "odd ""name""" from raw.things')
+    con.execute("create table summary as select 1 as n")
+    descriptions = {
+        "summary": {"n": "How many."},
+        "raw.things": {"id": "Key of a thing."},
+        "stg_things": {'odd "name"': "A name that must be quoted."},
+    }
+    assert describe_columns(con, descriptions) == []
+    assert column_comments(con) == {
+        "raw.things.id": "Key of a thing.",
+        "raw.things.name": "What the thing is called.",
+        "main.stg_things.id": "Key of a thing.",
+        "main.stg_things.name": "What the thing is called.",
+        'main.stg_things.odd "name"': "A name that must be quoted.",
+        "main.summary.n": "How many.",
+    }
+
+
+def test_descriptions_of_missing_columns_are_returned_and_missing_relations_skipped() -> None:
+    con = duckdb.connect()
+    con.execute("create table summary as select 1 as n")
+    descriptions = {"summary": {"n": "How many.", "gone": "Dropped."}, "later": {"x": "Not yet."}}
+    assert describe_columns(con, descriptions) == ["summary.gone"]
+    assert describe_columns(con, descriptions, {"later"}) == ["summary.gone"]  # checked anyway
+    assert column_comments(con) == {"main.summary.n": "How many."}
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("[a\nb = ", "is not valid TOML"),
+        ("a = 1", "must be a [relation] table"),
+        ("[a]\nb = 2", "must be a [relation] table"),
+    ],
+)
+def test_a_malformed_descriptions_file_is_one_clear_error(
+    tmp_path: Path, text: str, problem: str
+) -> None:
+    (tmp_path / "columns.toml").write_text(text)
+    with pytest.raises(ModelError, match=re.escape(problem)):
+        read_column_descriptions(tmp_path)
+
+
+def test_every_table_view_and_column_of_the_built_warehouse_is_described(
+    corpus_warehouse: tuple[Path, RunSummary],
+) -> None:
+    warehouse, summary = corpus_warehouse
+    undocumented = next(r for r in summary.test_results if r.name == "columns_documented")
+    assert undocumented.passed, f"columns without a description: {undocumented.sample}"
+    descriptions = read_column_descriptions(find_sql_dir())
+    with duckdb.connect(str(warehouse / "current" / "occupations.duckdb"), read_only=True) as con:
+        comments = column_comments(con)
+        assert describe_columns(con, descriptions, ()) == []
+        undescribed = con.execute(
+            "select table_name from duckdb_tables() where comment is null union all"
+            " select view_name from duckdb_views() where comment is null and not internal"
+        ).fetchall()
+    assert undescribed == []
+    relations = {k.rsplit(".", 1)[0].removeprefix("main.") for k in comments}
+    assert set(descriptions) <= relations
+    described = {k for k, v in comments.items() if k.startswith(("main.", "raw.")) and v}
+    assert len(described) == len([k for k in comments if k.startswith(("main.", "raw."))])
