@@ -82,10 +82,16 @@ def local_api_server(timeout: float = 30.0) -> Iterator[str | None]:
             stdin=subprocess.DEVNULL,
         )
         os.environ["PREFECT_API_URL"] = url
+        # this server serves no UI: no "View at <link>" in --verbose logs (empty = no link)
+        own_ui_url = "PREFECT_UI_URL" not in os.environ
+        if own_ui_url:
+            os.environ["PREFECT_UI_URL"] = ""
         try:
             yield url
         finally:
             del os.environ["PREFECT_API_URL"]
+            if own_ui_url:
+                os.environ.pop("PREFECT_UI_URL", None)
             process.terminate()
             try:
                 process.wait(timeout=10)

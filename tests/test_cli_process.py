@@ -17,13 +17,13 @@ pytestmark = pytest.mark.e2e
 
 
 def occupipe_run(
-    source: Path, tmp_path: Path, **prefect_settings: str
+    source: Path, tmp_path: Path, *options: str, **prefect_settings: str
 ) -> subprocess.CompletedProcess[str]:
-    """`occupipe run` in a fresh process with its own Prefect home (and so its own server), and
-    no Prefect setting of ours but `prefect_settings`."""
+    """`occupipe run` (with `options`) in a fresh process with its own Prefect home (and so
+    its own server), and no Prefect setting of ours but `prefect_settings`."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("PREFECT_")}
     env.update(prefect_settings, PREFECT_HOME=str(tmp_path / "prefect"))
-    command = [sys.executable, "-m", "pipelines", "run", "--source", str(source)]
+    command = [sys.executable, "-m", "pipelines", "run", "--source", str(source), *options]
     return subprocess.run(
         [*command, "--warehouse", str(tmp_path / "wh")],
         env=env,
@@ -41,6 +41,16 @@ def test_a_clean_run_prints_a_summary_and_nothing_on_stderr(tmp_path: Path) -> N
     assert "inputs 120: loaded 120, quarantined 0, ignored 0" in result.stdout
     assert (tmp_path / "wh" / "occupations.duckdb").exists()
     assert (tmp_path / "prefect" / "server.log").read_text() == ""  # the server stopped quietly
+
+
+def test_verbose_shows_prefect_logs_without_a_link_to_a_ui_no_server_serves(
+    tmp_path: Path,
+) -> None:
+    result = occupipe_run(DEMO, tmp_path, "--verbose")
+    assert result.returncode == 0, result.stderr
+    logs = result.stdout + result.stderr
+    assert "Beginning flow run" in logs and "Task run 'publish'" in logs
+    assert "View at" not in logs
 
 
 def test_a_failed_run_prints_one_sentence_and_its_logs_reach_the_server(tmp_path: Path) -> None:
