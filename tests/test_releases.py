@@ -231,8 +231,9 @@ def test_failed_runs_and_rollbacks_feed_the_health_report(tmp_path: Path) -> Non
         warehouse, "select runs, change_failure_rate, unrestored_failures from health_dora"
     )
     assert (runs, failure_rate, unrestored) == (6, 0.333, 0)  # the failed and the rolled back
-    trend = query(warehouse, "select records from trend_runs where status = 'published'")
-    assert [r[0] for r in trend] == [30, 31, 32]
+    trend = query(warehouse, "select status, records, records_change from trend_runs")
+    assert [r[1:] for r in trend if r[0] == "published"] == [(30, None), (31, 1), (32, 1)]
+    assert all(r[2] is None for r in trend if r[0] != "published")  # failed, unchanged, rollback
 
 
 def test_a_second_run_at_once_is_refused_with_a_clear_message(tmp_path: Path) -> None:

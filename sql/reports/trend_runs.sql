@@ -16,9 +16,12 @@ final as (
         verified_share,
         mean_completeness,
         words,
-        records - lag(records) over (
-            partition by status = 'published' order by started_at
-        ) as records_change
+        -- a release against the release published before it; other rows have no change
+        case when status = 'published' then
+            records - lag(records) over (
+                partition by status = 'published' order by started_at
+            )
+        end as records_change
     from run_history
 )
 
