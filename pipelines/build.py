@@ -3,6 +3,7 @@ build the DuckDB warehouse, test it, and swap it into place. No Prefect here."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import shutil
 from collections import Counter
@@ -181,10 +182,11 @@ def load_memory_tables(con: duckdb.DuckDBPyConnection, facts: RunFacts) -> None:
         " (slug varchar, content_hash varchar, status varchar, updated_on date)"
     )
     if previous.exists():
-        con.execute(
-            "insert into raw.previous_occupations select slug, content_hash, status, updated_on"
-            f" from read_parquet({sql_literal(str(previous))})"
-        )
+        with contextlib.suppress(duckdb.Error):  # a damaged release: every record is new
+            con.execute(
+                "insert into raw.previous_occupations select slug, content_hash, status,"
+                f" updated_on from read_parquet({sql_literal(str(previous))})"
+            )
     con.execute(
         "create or replace table raw.previous_entity_changes (run_id varchar, published_at"
         " timestamp, slug varchar, change varchar, from_status varchar, to_status varchar,"
@@ -192,15 +194,7 @@ def load_memory_tables(con: duckdb.DuckDBPyConnection, facts: RunFacts) -> None:
     )
     database = facts.warehouse / DATABASE_NAME
     if database.exists():
-        con.execute(f"attach {sql_literal(str(database))} as previous (read_only)")
-        try:
-            con.execute(
-                "insert into raw.previous_entity_changes select * from previous.entity_changes"
-            )
-        except duckdb.CatalogException:
-            pass  # a release from before entity changes were recorded
-        finally:
-            con.execute("detach previous")
+        carry_entity_changes(con, database)
     describe_table(
         con,
         "raw.previous_occupations",
@@ -211,6 +205,22 @@ def load_memory_tables(con: duckdb.DuckDBPyConnection, facts: RunFacts) -> None:
         "raw.previous_entity_changes",
         "The entity changes the release this build follows had recorded.",
     )
+
+
+def carry_entity_changes(con: duckdb.DuckDBPyConnection, database: Path) -> None:
+    """Copy the published warehouse's entity changes into `raw.previous_entity_changes`;
+    none from a release that predates them or whose file is damaged (a run must still be
+    able to build its replacement)."""
+    try:
+        con.execute(f"attach {sql_literal(str(database))} as previous (read_only)")
+    except duckdb.Error:
+        return
+    try:
+        con.execute("insert into raw.previous_entity_changes select * from previous.entity_changes")
+    except duckdb.Error:
+        pass
+    finally:
+        con.execute("detach previous")
 
 
 def load_past_runs(

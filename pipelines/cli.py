@@ -130,6 +130,12 @@ def import_prefect_module(name: str) -> ModuleType:
         raise fail(f"{problem}; check the PREFECT_ variables.", EXIT_USAGE) from None
 
 
+def describe_os_error(exc: OSError) -> str:
+    """An operating-system error as words, with the file it concerns."""
+    where = f" ({exc.filename})" if exc.filename else ""
+    return f"{exc.strerror or exc}{where}"
+
+
 def warehouse_dir(option: Path | None) -> Path:
     return option if option is not None else settings().warehouse
 
@@ -285,8 +291,7 @@ def run_safely(
     except (RunFailed, SourceError, ModelError, DataTestSpecError, ServerFailed) as exc:
         raise fail(f"{exc}; {kept}") from None
     except OSError as exc:
-        where = f" ({exc.filename})" if exc.filename else ""
-        raise fail(f"{exc.strerror or exc}{where}; {kept}") from None
+        raise fail(f"{describe_os_error(exc)}; {kept}") from None
     except duckdb.Error as exc:
         raise fail(
             f"the warehouse could not be built: {str(exc).splitlines()[0]}; {kept}"
@@ -652,6 +657,8 @@ def rollback_release(
             previous, target = rollback(folder, release)
     except (ReleaseError, RunLocked) as exc:
         raise fail(f"{exc}.") from None
+    except OSError as exc:
+        raise fail(f"cannot roll back in {folder}: {describe_os_error(exc)}.") from None
     say(f"rolled back from {previous} to {target}; {folder / DATABASE_NAME} now serves {target}")
 
 
@@ -667,6 +674,8 @@ def gc(
             removed = collect_garbage(folder, keep)
     except RunLocked as exc:
         raise fail(f"{exc}.") from None
+    except OSError as exc:
+        raise fail(f"cannot remove releases in {folder}: {describe_os_error(exc)}.") from None
     say(f"removed {len(removed)} release(s)" + (f": {', '.join(removed)}" if removed else ""))
 
 

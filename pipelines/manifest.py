@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import importlib.metadata
@@ -17,7 +18,18 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipelines.extract import Rejection
-from pipelines.releases import DATABASE_NAME, INPUT_LEDGER, MANIFEST, PARQUET_DIR, now_utc
+from pipelines.releases import (
+    DATABASE_NAME,
+    INPUT_LEDGER,
+    MANIFEST,
+    PARQUET_DIR,
+    current_release,
+    now_utc,
+    read_history,
+    read_manifest,
+    recorded_records,
+    release_path,
+)
 from pipelines.settings import PROJECT_DIR
 from pipelines.warehouse import list_parts
 
@@ -165,10 +177,26 @@ def dump_indented(value: Any) -> bytes:
         return json.dumps(value, indent=2, default=str).encode()
 
 
-def count_published_records(parquet_dir: Path) -> int | None:
-    """Records in the current release, or None before the first publish."""
-    path = parquet_dir / "occupations.parquet"
-    return int(pq.read_metadata(path).num_rows) if path.exists() else None
+def count_published_records(warehouse: Path) -> int | None:
+    """Records in the current release (its manifest's count, else its Parquet's), else in the
+    history's last published run (the `current` link lost); None before the first publish.
+
+    A release missing a file must not look like a first publish: the volume gate needs it.
+    """
+    current = current_release(warehouse)
+    if current is not None:
+        records = recorded_records(read_manifest(warehouse, current), {})
+        if records is not None:
+            return records
+        path = release_path(warehouse, current) / PARQUET_DIR / "occupations.parquet"
+        with contextlib.suppress(OSError, pa.ArrowException):
+            return int(pq.read_metadata(path).num_rows)
+    published = [
+        e["records"]
+        for e in read_history(warehouse)
+        if e["event"] == "run" and e.get("status") == "published" and e.get("records") is not None
+    ]
+    return published[-1] if published else None
 
 
 def read_table_schemas(parquet_dir: Path) -> dict[str, dict[str, str]]:

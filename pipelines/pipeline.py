@@ -79,6 +79,7 @@ from pipelines.releases import (
     now_utc,
     publish_release,
     read_manifest,
+    record_unrecorded_releases,
     store_release,
 )
 from pipelines.sectionspec import read_canonical_headings
@@ -201,6 +202,7 @@ def run_in_build_dir(options: RunOptions, stage: StageRunner, extractor: Extract
     """
     with run_lock(options.warehouse_dir, options.lock_wait):
         clean_partial_builds(options.warehouse_dir)
+        record_unrecorded_releases(options.warehouse_dir)
         summary = RunSummary(new_run_id(), started_at=now_utc())
         build_dir = options.warehouse_dir / BUILD_DIR / summary.run_id
         try:
@@ -509,7 +511,7 @@ def load_warehouse_file(
     )
     _timed(summary, "load", started)
     crash_point("after-load")
-    previous_records = count_published_records(options.warehouse_dir / PARQUET_DIR)
+    previous_records = count_published_records(options.warehouse_dir)
     volume = check_volume(
         previous_records, rows["occupations"], options.max_shrink, options.allow_shrink
     )

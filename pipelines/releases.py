@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import stat
+import types
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -85,8 +86,12 @@ def publish_release(build_dir: Path, warehouse: Path, release_id: str) -> Path:
         os.replace(path, kept / path.name)
     shutil.rmtree(build_dir / QUARANTINE_DIR, ignore_errors=True)
     shutil.rmtree(build_dir / PARTS_DIR, ignore_errors=True)
-    store_release(build_dir, warehouse, release_id)
-    switch_current(warehouse, release_id)
+    stored = store_release(build_dir, warehouse, release_id)
+    try:
+        switch_current(warehouse, release_id)
+    except BaseException:
+        remove_release(stored)  # never made current: not left looking published
+        raise
     return warehouse / DATABASE_NAME
 
 
@@ -118,25 +123,69 @@ def append_history(warehouse: Path, event: dict[str, Any]) -> None:
 
 
 def read_history(warehouse: Path) -> list[dict[str, Any]]:
-    """Every recorded run and rollback, oldest first; a torn last line is skipped."""
+    """Every recorded run and rollback, oldest first. A line that is not one is skipped: the
+    partial line a crash mid-write leaves, or a hand edit (every command reads the history)."""
     path = warehouse / HISTORY
     if not path.exists():
         return []
     events = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in path.read_bytes().decode("utf-8", "replace").splitlines():
         try:
-            events.append(json.loads(line))
+            event = json.loads(line)
         except json.JSONDecodeError:
-            continue  # a crash mid-write leaves at most one partial line
+            continue
+        if is_history_event(event):
+            events.append(event)
     return events
 
 
+def is_history_event(event: object) -> bool:
+    """A run or rollback line, with the types the warehouse's run history takes from it."""
+    if not isinstance(event, dict):
+        return False
+    if event.get("event") == "run":
+        names = isinstance(event.get("run_id"), str) and _is(event.get("status"), str)
+    elif event.get("event") == "rollback":
+        names = isinstance(event.get("to_release"), str)
+    else:
+        return False
+    metrics = event.get("metrics") or {}
+    return (
+        names
+        and all(_is(event.get(k), str) for k in ("reason", "release_id", "from_release"))
+        and all(_is(event.get(k), int) for k in ("records", "quarantined"))
+        and all(_is_time(event.get(k)) for k in ("started_at", "finished_at", "at"))
+        and isinstance(metrics, dict)
+        and all(_is(value, int | float) for value in metrics.values())
+    )
+
+
+def _is(value: object, kind: type | types.UnionType) -> bool:
+    """None, or a value of `kind` (a boolean is not a number here)."""
+    return value is None or (isinstance(value, kind) and not isinstance(value, bool))
+
+
+def _is_time(value: object) -> bool:
+    """None, or an ISO 8601 time."""
+    if value is None:
+        return True
+    if not isinstance(value, str):
+        return False
+    try:
+        dt.datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
 def read_manifest(warehouse: Path, release_id: str) -> dict[str, Any]:
+    """A release's manifest; empty when it has none or it cannot be read (a hand edit)."""
     path = release_path(warehouse, release_id) / MANIFEST
-    if not path.exists():
+    try:
+        manifest = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
         return {}
-    manifest: dict[str, Any] = orjson.loads(path.read_bytes())
-    return manifest
+    return manifest if isinstance(manifest, dict) else {}
 
 
 @dataclass(frozen=True)
@@ -150,31 +199,71 @@ class ReleaseInfo:
 
 
 def list_releases(warehouse: Path) -> list[ReleaseInfo]:
-    """Every release folder, oldest first, with what the history says happened to it."""
+    """Every release folder, oldest first, with what the history says happened to it.
+
+    A release no run recorded was left by a run killed while publishing: `interrupted`
+    (unless it is current), never a rollback target; the next run records it.
+    """
     history = read_history(warehouse)
-    runs = {e["run_id"]: e for e in history if e.get("event") == "run"}
-    rolled_back = {e["from_release"] for e in history if e.get("event") == "rollback"}
+    runs = {e["run_id"]: e for e in history if e["event"] == "run"}
+    rolled_back = rolled_back_releases(history)
     current = current_release(warehouse)
     infos = []
-    root = warehouse / RELEASES_DIR
-    for path in sorted(root.iterdir() if root.exists() else []):
+    for path in release_folders(warehouse):
         run = runs.get(path.name, {})
         manifest = read_manifest(warehouse, path.name)
         status = run.get("status") or manifest.get("status", "unknown")
+        if not run and path.name != current:
+            status = "interrupted"
         if status == "published" and path.name in rolled_back and path.name != current:
             status = "rolled back"
-        gates = manifest.get("gates", {})
         infos.append(
             ReleaseInfo(
                 release_id=path.name,
-                created_at=run.get("finished_at") or manifest.get("finished_at", ""),
-                records=manifest.get("row_counts", {}).get("occupations", run.get("records")),
-                gates="passed" if all(g.get("passed") for g in gates.values()) else "failed",
+                created_at=run.get("finished_at") or str(manifest.get("finished_at", "")),
+                records=recorded_records(manifest, run),
+                gates=describe_gates(manifest.get("gates")),
                 status=status,
                 is_current=path.name == current,
             )
         )
     return infos
+
+
+def release_folders(warehouse: Path) -> list[Path]:
+    """The release folders, oldest first (other entries under `releases/` are not releases)."""
+    root = warehouse / RELEASES_DIR
+    entries = sorted(root.iterdir()) if root.is_dir() else []
+    return [path for path in entries if path.is_dir() and not path.name.startswith(".")]
+
+
+def rolled_back_releases(history: list[dict[str, Any]]) -> set[str]:
+    """Releases rolled back away from: left for an older one, and not made current since
+    (leaving a release for a newer one, undoing a rollback, says nothing against it)."""
+    rolled_back: set[str] = set()
+    for event in history:
+        if event["event"] != "rollback":
+            continue
+        left, target = event.get("from_release"), event["to_release"]
+        rolled_back.discard(target)
+        if left and target < left:
+            rolled_back.add(left)
+    return rolled_back
+
+
+def recorded_records(manifest: dict[str, Any], run: dict[str, Any]) -> int | None:
+    """Records a release loaded: its manifest's count, else its run's."""
+    counts = manifest.get("row_counts")
+    records = counts.get("occupations") if isinstance(counts, dict) else None
+    return records if isinstance(records, int) else run.get("records")
+
+
+def describe_gates(gates: object) -> str:
+    """passed, failed, or unknown (no gates recorded)."""
+    if not isinstance(gates, dict) or not gates:
+        return "unknown"
+    passed = all(isinstance(g, dict) and g.get("passed") for g in gates.values())
+    return "passed" if passed else "failed"
 
 
 def find_release(warehouse: Path, release_id: str) -> ReleaseInfo:
@@ -228,11 +317,60 @@ def collect_garbage(warehouse: Path, keep: int) -> list[str]:
     protected = {current, good[-1] if good else None}
     doomed = [r for r in releases[: max(0, len(releases) - keep)] if r not in protected]
     for release_id in doomed:
-        path = release_path(warehouse, release_id)
-        for item in [path, *path.rglob("*")]:
-            item.chmod(item.stat().st_mode | stat.S_IWUSR)
-        shutil.rmtree(path)
+        remove_release(release_path(warehouse, release_id))
     return doomed
+
+
+def remove_release(path: Path) -> None:
+    """Delete a (read-only) release folder: renamed out of `releases/` first, so a removal
+    cut short leaves no half-release listed."""
+    doomed = path.parent / f".removing.{path.name}"
+    os.replace(path, doomed)
+    delete_read_only(doomed)
+
+
+def delete_read_only(path: Path) -> None:
+    """Delete a folder whose files were made read-only."""
+    for item in [path, *path.rglob("*")]:
+        item.chmod(item.stat().st_mode | stat.S_IWUSR)
+    shutil.rmtree(path)
+
+
+def record_unrecorded_releases(warehouse: Path) -> list[str]:
+    """Give a history line to every release no run recorded (its run was killed between
+    storing it and writing the history): the current one as published, any other as failed,
+    since it was never made current. Returns their ids."""
+    recorded = {e["run_id"] for e in read_history(warehouse) if e["event"] == "run"}
+    current = current_release(warehouse)
+    found = []
+    for path in release_folders(warehouse):
+        if path.name in recorded:
+            continue
+        manifest = read_manifest(warehouse, path.name)
+        counts = manifest.get("counts")
+        counts = counts if isinstance(counts, dict) else {}
+        published = path.name == current
+        event = {
+            "event": "run",
+            "run_id": path.name,
+            "started_at": manifest.get("started_at"),
+            "finished_at": manifest.get("finished_at"),
+            "status": "published" if published else "failed",
+            "reason": None if published else "interrupted before it was made current",
+            "release_id": path.name,
+            "records": counts.get("loaded"),
+            "quarantined": counts.get("quarantined"),
+            "metrics": manifest.get("metrics") if published else None,
+        }
+        append_history(warehouse, event if is_history_event(event) else _bare(event))
+        found.append(path.name)
+    return found
+
+
+def _bare(event: dict[str, Any]) -> dict[str, Any]:
+    """A recovered history line without what a damaged manifest made unusable."""
+    keep = ("event", "run_id", "status", "reason", "release_id")
+    return {key: event[key] for key in keep}
 
 
 def clean_partial_builds(warehouse: Path) -> list[str]:
@@ -244,4 +382,6 @@ def clean_partial_builds(warehouse: Path) -> list[str]:
         removed.append(path.name)
     for path in warehouse.glob(f".{CURRENT}.*"):
         path.unlink(missing_ok=True)
+    for path in (warehouse / RELEASES_DIR).glob(".removing.*"):
+        delete_read_only(path)  # a removal cut short
     return removed

@@ -197,6 +197,30 @@ def test_releases_rollback_and_gc_from_the_command_line(tmp_path: Path) -> None:
     assert json.loads(out)[0]["unrestored_failures"] == 0
 
 
+@pytest.mark.parametrize(
+    ("command", "function", "message"),
+    [
+        (["rollback"], "rollback", "cannot roll back in"),
+        (["gc", "--keep", "1"], "collect_garbage", "cannot remove releases in"),
+    ],
+)
+def test_a_read_only_warehouse_stops_rollback_and_gc_with_one_sentence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str], function: str, message: str
+) -> None:
+    import pipelines.cli as cli
+
+    (tmp_path / "wh" / "releases").mkdir(parents=True)
+
+    def refuse(*args: object) -> None:
+        raise PermissionError(1, "Operation not permitted", str(tmp_path / "wh" / "current"))
+
+    monkeypatch.setattr(cli, function, refuse)
+    code, _, err = invoke(*command, "--warehouse", str(tmp_path / "wh"))
+    assert code == 1
+    assert err.startswith(f"error: {message} {tmp_path / 'wh'}: Operation not permitted (")
+    assert err.count("\n") == 1
+
+
 def test_the_progress_bar_follows_extraction_on_a_terminal_only(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -22,11 +22,14 @@ from pipelines.lock import RunLocked, run_lock
 from pipelines.manifest import dump_indented, file_sha256
 from pipelines.releases import (
     ReleaseError,
+    append_history,
     collect_garbage,
     current_release,
     list_releases,
     read_history,
+    release_path,
     rollback,
+    store_release,
 )
 from pipelines.settings import PROJECT_DIR
 from tests.conftest import SOULS, build, copy_records, query
@@ -332,10 +335,156 @@ def test_a_rerun_with_nothing_changed_keeps_the_current_release(tmp_path: Path) 
 
 
 def test_an_event_after_a_torn_history_line_keeps_a_line_of_its_own(tmp_path: Path) -> None:
-    from pipelines.releases import append_history
-
     append_history(tmp_path, {"event": "run", "run_id": "a"})
     with (tmp_path / "history.jsonl").open("a") as history:
         history.write('{"event": "run", "run_id": "b", "sta')  # a crash mid-write
     append_history(tmp_path, {"event": "run", "run_id": "c"})
     assert [e["run_id"] for e in read_history(tmp_path)] == ["a", "c"]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b"42",
+        b"null",
+        b"[1, 2]",
+        b'{"event": "rollback"}',
+        b'{"event": "run"}',
+        b'{"event": "run", "run_id": "x", "started_at": "not-a-time"}',
+        b'{"event": "run", "run_id": "y", "records": "many"}',
+        b'{"event": "run", "run_id": "z", "metrics": {"words": "lots"}}',
+        b"abc\xff",
+    ],
+)
+def test_a_hand_edited_history_line_is_skipped_by_every_reader(tmp_path: Path, line: bytes) -> None:
+    warehouse = tmp_path / "wh"
+    first = build(source_with(tmp_path / "in", ALL[:30]), warehouse)
+    with (warehouse / "history.jsonl").open("ab") as history:
+        history.write(line + b"\n")
+    assert [e["run_id"] for e in read_history(warehouse)] == [first.run_id]
+    assert [r.status for r in list_releases(warehouse)] == ["published"]
+    second = build(source_with(tmp_path / "in", ALL[:31]), warehouse)
+    assert query(warehouse, "select count(*) from run_history") == [(2,)]
+    assert rollback(warehouse) == (second.run_id, first.run_id)
+
+
+def test_a_damaged_manifest_neither_breaks_listing_nor_passes_for_unchanged(
+    tmp_path: Path,
+) -> None:
+    warehouse = tmp_path / "wh"
+    source = source_with(tmp_path / "in", ALL[:30])
+    first = build(source, warehouse)
+    manifest = release_path(warehouse, first.run_id) / "manifest.json"
+    manifest.chmod(0o644)
+    manifest.write_text("{broken")
+    (info,) = list_releases(warehouse)
+    assert (info.status, info.gates, info.records) == ("published", "unknown", 30)
+    second = build(source, warehouse)  # the release cannot say what it was built from: rebuilt
+    assert second.release_id != first.run_id and current_release(warehouse) == second.run_id
+
+
+def test_a_release_no_run_recorded_is_never_a_rollback_target_and_gets_recorded(
+    tmp_path: Path,
+) -> None:
+    """A run killed after storing its release, before making it current (or before writing
+    its history line), leaves a release the history does not know."""
+    warehouse = tmp_path / "wh"
+    first = build(source_with(tmp_path / "in", ALL[:30]), warehouse)
+    second = build(source_with(tmp_path / "in", ALL[:31]), warehouse)
+    orphan = "20990101T000000.000000Z-dead"  # stored, never made current
+    shutil.copytree(release_path(warehouse, second.run_id), tmp_path / "copy")
+    store_release(tmp_path / "copy", warehouse, orphan)
+    lines = (warehouse / "history.jsonl").read_text().splitlines()
+    (warehouse / "history.jsonl").write_text(lines[0] + "\n")  # the second run's line is lost
+    assert [(r.status, r.is_current) for r in list_releases(warehouse)] == [
+        ("published", False),
+        ("published", True),
+        ("interrupted", False),
+    ]
+    assert rollback(warehouse) == (second.run_id, first.run_id)
+    build(source_with(tmp_path / "in", ALL[:32]), warehouse)  # records both
+    recorded = {e["run_id"]: e for e in read_history(warehouse) if e["event"] == "run"}
+    assert recorded[second.run_id]["status"] == "failed"  # no longer current when recorded
+    assert (recorded[orphan]["status"], recorded[orphan]["reason"]) == (
+        "failed",
+        "interrupted before it was made current",
+    )
+
+
+def test_the_current_release_without_a_history_line_is_recorded_as_published(
+    tmp_path: Path,
+) -> None:
+    warehouse = tmp_path / "wh"
+    first = build(source_with(tmp_path / "in", ALL[:30]), warehouse)
+    (warehouse / "history.jsonl").unlink()  # killed after the switch, before the history
+    build(source_with(tmp_path / "in", ALL[:31]), warehouse)
+    recorded = [e for e in read_history(warehouse) if e["event"] == "run"]
+    assert (recorded[0]["run_id"], recorded[0]["status"], recorded[0]["records"]) == (
+        first.run_id,
+        "published",
+        30,
+    )
+    assert rollback(warehouse)[1] == first.run_id
+
+
+def test_undoing_a_rollback_leaves_both_releases_good(tmp_path: Path) -> None:
+    warehouse = tmp_path / "wh"
+    ids = [build(source_with(tmp_path / "in", ALL[: 30 + i]), warehouse).run_id for i in range(3)]
+    rollback(warehouse)  # third -> second
+    rollback(warehouse, ids[2])  # and back: the second was not bad for being left
+    assert [r.status for r in list_releases(warehouse)] == ["published"] * 3
+    assert collect_garbage(warehouse, keep=1) == [ids[0]]  # the second is the previous good
+    assert rollback(warehouse) == (ids[2], ids[1])
+
+
+def test_entries_under_releases_that_are_not_releases_are_ignored(tmp_path: Path) -> None:
+    warehouse = tmp_path / "wh"
+    ids = [build(source_with(tmp_path / "in", ALL[: 30 + i]), warehouse).run_id for i in range(3)]
+    (warehouse / "releases" / "00-notes.txt").write_text("hi")
+    assert [r.release_id for r in list_releases(warehouse)] == ids
+    assert collect_garbage(warehouse, keep=1) == [ids[0]]
+    assert (warehouse / "releases" / "00-notes.txt").exists()
+
+
+@pytest.mark.parametrize("damage", ["published Parquet removed", "current link removed"])
+def test_the_volume_gate_holds_when_the_current_release_lost_a_file(
+    tmp_path: Path, damage: str
+) -> None:
+    warehouse = tmp_path / "wh"
+    first = build(source_with(tmp_path / "in", ALL[:40]), warehouse)
+    if damage == "current link removed":
+        (warehouse / "current").unlink()
+    else:
+        (release_path(warehouse, first.run_id) / "parquet" / "occupations.parquet").unlink()
+    with pytest.raises(RunFailed, match=r"gate volume failed: records would drop from 40 to 30"):
+        build(source_with(tmp_path / "in", ALL[:30]), warehouse)
+
+
+def test_a_damaged_current_warehouse_file_does_not_stop_its_replacement(tmp_path: Path) -> None:
+    warehouse = tmp_path / "wh"
+    first = build(source_with(tmp_path / "in", ALL[:30]), warehouse)
+    database = release_path(warehouse, first.run_id) / "occupations.duckdb"
+    database.chmod(0o644)
+    with database.open("r+b") as damaged:
+        damaged.seek(4096)
+        damaged.write(os.urandom(64 * 1024))
+    second = build(source_with(tmp_path / "in", ALL[:31]), warehouse)
+    assert current_release(warehouse) == second.run_id and count(warehouse) == 31
+
+
+def test_a_release_that_cannot_be_made_current_is_not_left_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pipelines.releases as releases
+
+    warehouse = tmp_path / "wh"
+    first = build(source_with(tmp_path / "in", ALL[:30]), warehouse)
+
+    def refuse(warehouse: Path, release_id: str) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(releases, "switch_current", refuse)
+    with pytest.raises(PermissionError):
+        build(source_with(tmp_path / "in", ALL[:31]), warehouse)
+    assert [r.release_id for r in list_releases(warehouse)] == [first.run_id]
+    assert read_history(warehouse)[-1]["status"] == "failed"
