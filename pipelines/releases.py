@@ -287,7 +287,12 @@ def rollback(warehouse: Path, target: str | None = None) -> tuple[str | None, st
     """Make an earlier good release current (default: the one published before the current)."""
     current = current_release(warehouse)
     if target is None:
-        earlier = [r for r in good_releases(warehouse) if current is None or r < current]
+        earlier = [
+            r
+            for r in good_releases(warehouse)
+            if (current is None or r < current)
+            and (release_path(warehouse, r) / DATABASE_NAME).exists()  # not one damaged by hand
+        ]
         if not earlier:
             raise ReleaseError("there is no earlier good release to roll back to")
         target = earlier[-1]

@@ -7,6 +7,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,42 @@ def test_verbose_shows_prefect_logs_without_a_link_to_a_ui_no_server_serves(
     logs = result.stdout + result.stderr
     assert "Beginning flow run" in logs and "Task run 'publish'" in logs
     assert "View at" not in logs
+
+
+def children_of(pid: int) -> list[int]:
+    """Processes whose parent is `pid` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the kernel's parent-death signal")
+def test_a_killed_run_takes_its_prefect_server_with_it(tmp_path: Path) -> None:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PREFECT_")}
+    env["PREFECT_HOME"] = str(tmp_path / "prefect")
+    command = [sys.executable, "-m", "pipelines", "run", "--source", str(DEMO)]
+    with subprocess.Popen(
+        [*command, "--warehouse", str(tmp_path / "wh"), "--quiet"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    ) as run:
+        deadline = time.monotonic() + 60
+        while not (servers := children_of(run.pid)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert servers, "the run started no server"
+        run.kill()  # as the OOM killer would: no chance to stop the server itself
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{pid}").exists() for pid in servers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    for pid in servers:  # reap, if it ended as this test's grandchild
+        assert (
+            not Path(f"/proc/{pid}/status").exists()
+            or "zombie" in Path(f"/proc/{pid}/status").read_text()
+        )
 
 
 def test_a_failed_run_prints_one_sentence_and_its_logs_reach_the_server(tmp_path: Path) -> None:

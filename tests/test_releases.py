@@ -159,6 +159,15 @@ def test_rollback_restores_the_previous_good_release_in_one_step(tmp_path: Path)
             rollback(warehouse, unknown)
 
 
+def test_a_plain_rollback_passes_over_a_release_that_lost_its_warehouse_file(
+    tmp_path: Path,
+) -> None:
+    warehouse = tmp_path / "wh"
+    ids = [build(source_with(tmp_path / "in", ALL[: 30 + i]), warehouse).run_id for i in range(3)]
+    (release_path(warehouse, ids[1]) / "occupations.duckdb").unlink()
+    assert rollback(warehouse) == (ids[2], ids[0])
+
+
 def test_rollback_without_an_earlier_release_says_so(tmp_path: Path) -> None:
     build(source_with(tmp_path / "in", ALL[:30]), tmp_path / "wh")
     with pytest.raises(ReleaseError, match="no earlier good release"):
