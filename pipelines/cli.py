@@ -578,7 +578,7 @@ def export(
             f"{exc}.", EXIT_USAGE if "unknown" in str(exc) or "only" in str(exc) else 1
         ) from None
     except OSError as exc:
-        raise fail(f"cannot write the export to {out}: {exc.strerror or exc}") from None
+        raise fail(f"cannot export to {out}: {describe_os_error(exc)}") from None
     say(f"exported {len(manifest['tables'])} table(s) of release {manifest['release_id']} to {out}")
 
 

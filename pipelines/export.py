@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
@@ -52,7 +53,32 @@ def export_release(
         raise ReleaseError(f"unknown table(s): {', '.join(unknown)}")
     if partition_by not in (None, "category"):
         raise ReleaseError("only --partition-by category is supported")
-    out.mkdir(parents=True, exist_ok=True)
+    missing = [name for name in names if not (source / f"{name}.parquet").exists()]
+    if missing:
+        raise ReleaseError(f"release {release_id} lacks the file of {', '.join(missing)}")
+    # written beside `out` and renamed into place: a failed export leaves no partial folder
+    staging = out.parent / f".{out.name}.partial-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        manifest = write_export(warehouse, release_id, source, staging, names, partition_by)
+        if out.exists():
+            out.rmdir()  # empty, as checked
+        os.replace(staging, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return manifest
+
+
+def write_export(
+    warehouse: Path,
+    release_id: str,
+    source: Path,
+    out: Path,
+    names: Sequence[str],
+    partition_by: str | None,
+) -> dict[str, Any]:
+    """Write the tables, their manifest and README into a new folder `out`."""
+    out.mkdir(parents=True)
     categories = read_categories(source) if partition_by else None
     files: dict[str, str] = {}
     for name in names:

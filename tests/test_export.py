@@ -116,6 +116,41 @@ def test_bad_export_requests_are_refused(
     assert [p.name for p in (tmp_path / "used").iterdir()] == ["mine.txt"]
 
 
+def test_an_export_that_fails_midway_leaves_no_partial_folder(
+    corpus_warehouse: tuple[Path, RunSummary], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pipelines.export as export
+
+    written: list[Path] = []
+    write_table = export.write_table
+
+    def fail_on_the_second(table: pa.Table, path: Path) -> Path:
+        if written:
+            raise OSError(28, "No space left on device", str(path))
+        written.append(write_table(table, path))
+        return written[-1]
+
+    monkeypatch.setattr(export, "write_table", fail_on_the_second)
+    out = tmp_path / "out"
+    out.mkdir()  # an empty folder given as --out stays empty
+    with pytest.raises(OSError, match="No space left"):
+        export_release(corpus_warehouse[0], out)
+    assert written and list(out.iterdir()) == [] and sorted(tmp_path.iterdir()) == [out]
+
+
+def test_an_export_of_a_release_missing_a_file_says_which(
+    tmp_path: Path,
+) -> None:
+    from tests.conftest import SOULS, build, copy_records
+
+    warehouse = tmp_path / "wh"
+    summary = build(copy_records(tmp_path / "in", sorted(SOULS.glob("*.json"))[:5]), warehouse)
+    (warehouse / "releases" / summary.run_id / "parquet" / "tags.parquet").unlink()
+    with pytest.raises(ReleaseError, match=f"release {summary.run_id} lacks the file of tags"):
+        export_release(warehouse, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
 def test_the_warehouse_documents_its_tables_and_columns(
     corpus_warehouse: tuple[Path, RunSummary],
 ) -> None:
