@@ -152,6 +152,7 @@ def load_warehouse(
     """Create a fresh DuckDB file with the raw tables (from the build's part files, minus
     `excluded` inputs), reference and run tables; return the raw tables' row counts."""
     database = build_dir / DATABASE_NAME
+    build_dir.mkdir(parents=True, exist_ok=True)  # no part files when every input failed
     database.unlink(missing_ok=True)
     store_rejected_bytes(facts.rejections, build_dir / QUARANTINE_DIR)  # fetched, replayed
     with connect_for_build(database) as con:

@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import re
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +23,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+import orjson
 
 from pipelines.contract import SLUG_PATTERN
 from pipelines.extract import Rejection, SourceError
@@ -39,14 +41,24 @@ class HttpSettings:
     retries: int = 4
     backoff: float = 0.5  # seconds, doubled at each retry
     max_retry_after: float = 60.0
+    total_timeout: float = 120.0  # one response, start to end (a trickle never ends otherwise)
 
 
 class FetchFailed(Exception):
     """A URL could not be fetched even after retries."""
 
 
+@dataclass(frozen=True)
+class Fetched:
+    """A response read whole: status, headers and body."""
+
+    status_code: int
+    headers: httpx.Headers
+    content: bytes
+
+
 def is_http_source(source: str | Path) -> bool:
-    return str(source).startswith(("http://", "https://"))
+    return str(source).lower().startswith(("http://", "https://"))
 
 
 def mirror_name(base_url: str) -> str:
@@ -71,23 +83,34 @@ def make_client(settings: HttpSettings) -> httpx.Client:
 
 
 def check_base_url(base_url: str) -> str:
-    """The base URL without a trailing slash; credentials in it are refused."""
+    """The base URL without a trailing slash; credentials, a query or a fragment in it are
+    refused (paths are appended to it)."""
     parts = urlsplit(base_url)
     if parts.username or parts.password:
         raise SourceError(f"credentials in the URL are not accepted; set {TOKEN_ENV} instead")
+    if parts.query or parts.fragment:
+        raise SourceError(f"the base URL {base_url} must not carry a query or a fragment")
     return base_url.rstrip("/")
 
 
-def retry_delay(response: httpx.Response | None, attempt: int, settings: HttpSettings) -> float:
-    """Seconds to wait before the next attempt: Retry-After when given, else backoff."""
+def retry_delay(response: Fetched | None, attempt: int, settings: HttpSettings) -> float:
+    """Seconds to wait before the next attempt: Retry-After when it is a usable number of
+    seconds or date, else backoff."""
+    backoff = float(settings.backoff * 2**attempt)
     header = response.headers.get("Retry-After") if response is not None else None
-    if header:
+    if not header:
+        return backoff
+    try:
+        seconds = float(header)
+    except ValueError:
         try:
-            return min(float(header), settings.max_retry_after)
-        except ValueError:
-            moment = parsedate_to_datetime(header)
-            return min(max(0.0, moment.timestamp() - time.time()), settings.max_retry_after)
-    return float(settings.backoff * 2**attempt)
+            seconds = parsedate_to_datetime(header).timestamp() - time.time()
+        except (TypeError, ValueError, OverflowError):
+            return backoff
+        seconds = max(0.0, seconds)
+    if not 0 <= seconds < float("inf"):  # negative, NaN or infinite
+        return backoff
+    return min(seconds, settings.max_retry_after)
 
 
 def get_with_retries(
@@ -96,21 +119,50 @@ def get_with_retries(
     settings: HttpSettings,
     headers: dict[str, str] | None = None,
     sleep: Callable[[float], None] = time.sleep,
-) -> httpx.Response:
-    """GET with retries on connection errors, timeouts, broken bodies, 5xx and 429."""
+) -> Fetched:
+    """GET with retries on connection errors, timeouts, broken bodies, 5xx and 429; what
+    retrying cannot mend (a redirect loop, a body that does not decode) fails at once."""
     problem = ""
     for attempt in range(settings.retries + 1):
         response = None
         try:
-            response = client.get(url, headers=headers)
+            response = get_whole(client, url, headers, settings.total_timeout)
             if response.status_code not in RETRY_STATUSES:
                 return response
             problem = f"HTTP {response.status_code}"
         except httpx.TransportError as exc:
             problem = describe_transport_error(exc)
+        except httpx.TooManyRedirects:
+            raise FetchFailed("redirected too many times") from None
+        except httpx.DecodingError as exc:
+            raise FetchFailed(f"the body does not decode as its headers say ({exc})") from None
+        except httpx.InvalidURL as exc:
+            raise FetchFailed(f"not a valid URL ({exc})") from None
+        except TookTooLong:
+            limit = settings.total_timeout
+            raise FetchFailed(f"the response took longer than {limit:g} s") from None
         if attempt < settings.retries:
             sleep(retry_delay(response, attempt, settings))
     raise FetchFailed(f"{problem} after {settings.retries + 1} attempts")
+
+
+class TookTooLong(Exception):
+    """A response still arriving when its time was up."""
+
+
+def get_whole(
+    client: httpx.Client, url: str, headers: dict[str, str] | None, limit: float
+) -> Fetched:
+    """GET a URL and read its body, within `limit` seconds in all (the client's timeouts
+    bound each wait for bytes, not a body sent a byte at a time)."""
+    deadline = time.monotonic() + limit
+    with client.stream("GET", url, headers=headers) as response:
+        chunks = []
+        for chunk in response.iter_bytes():
+            chunks.append(chunk)
+            if time.monotonic() > deadline:
+                raise TookTooLong
+        return Fetched(response.status_code, response.headers, b"".join(chunks))
 
 
 def describe_transport_error(exc: httpx.TransportError) -> str:
@@ -121,41 +173,64 @@ def describe_transport_error(exc: httpx.TransportError) -> str:
     return f"connection broke ({type(exc).__name__})"
 
 
-def fetch_index(client: httpx.Client, base_url: str, settings: HttpSettings) -> list[str]:
-    """The slugs listed by `<base>/souls.json` (objects with a slug, or bare strings)."""
+def fetch_index(client: httpx.Client, base_url: str, settings: HttpSettings) -> list[object]:
+    """The entries of `<base>/souls.json`: each a slug, or an object with one (checked later,
+    record by record)."""
     url = f"{base_url}/souls.json"
     try:
         response = get_with_retries(client, url, settings)
-        response.raise_for_status()
-        entries = json.loads(response.content)
-    except (FetchFailed, httpx.HTTPStatusError, ValueError) as exc:
+    except FetchFailed as exc:
         raise SourceError(f"cannot fetch the index {url}: {exc}") from None
+    if response.status_code != 200:
+        raise SourceError(f"cannot fetch the index {url}: it answered HTTP {response.status_code}")
+    try:
+        entries = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        raise SourceError(f"the index {url} is not JSON") from None
     if not isinstance(entries, list):
         raise SourceError(f"the index {url} is not a list of records")
-    return [str(e.get("slug") if isinstance(e, dict) else e) for e in entries]
+    return [e.get("slug") if isinstance(e, dict) else e for e in entries]
 
 
 def fetch_record(
-    client: httpx.Client, base_url: str, slug: str, mirror: Path, settings: HttpSettings
+    client: httpx.Client,
+    base_url: str,
+    slug: object,
+    mirror: Path,
+    settings: HttpSettings,
+    conditional: bool = True,
 ) -> Path | Rejection:
-    """Bring `<mirror>/<slug>.json` up to date; a record that cannot be fetched is rejected."""
+    """Bring `<mirror>/<slug>.json` up to date; a record that cannot be fetched is rejected.
+
+    Only a body that is a JSON object is remembered as current (its ETag / Last-Modified kept
+    for conditional requests): an error page served with status 200 is fetched again next run.
+    """
+    if not isinstance(slug, str) or not re.fullmatch(SLUG_PATTERN, slug):
+        name = f"{slug}.json" if isinstance(slug, str) else "souls.json"
+        return Rejection(name, "fetch", f"the index lists {slug!r}, not a slug", None)
     name = f"{slug}.json"
-    if not re.match(SLUG_PATTERN, slug):
-        return Rejection(name, "fetch", f"the index lists an invalid slug {slug!r}", None)
     url = f"{base_url}/souls/{slug}.json"
     target, meta_path = mirror / name, mirror / META_DIR / f"{slug}.json"
-    validators = read_validators(meta_path) if target.exists() else {}
+    validators = read_validators(meta_path) if conditional and target.exists() else {}
     try:
         response = get_with_retries(client, url, settings, conditional_headers(validators))
     except FetchFailed as exc:
         return Rejection(name, "fetch", f"GET {url} failed: {exc}", None)
-    if response.status_code == 304:
+    if response.status_code == 304 and validators:
         return target
     if response.status_code != 200:
         return Rejection(name, "fetch", f"GET {url} answered HTTP {response.status_code}", None)
     write_atomically(target, response.content)
-    write_atomically(meta_path, json.dumps(dict(response_validators(response))).encode())
+    kept = response_validators(response) if is_json_object(response.content) else {}
+    write_atomically(meta_path, json.dumps(kept).encode())
     return target
+
+
+def is_json_object(content: bytes) -> bool:
+    try:
+        return isinstance(orjson.loads(content), dict)
+    except orjson.JSONDecodeError:
+        return False
 
 
 def conditional_headers(validators: dict[str, str]) -> dict[str, str]:
@@ -167,7 +242,7 @@ def conditional_headers(validators: dict[str, str]) -> dict[str, str]:
     return headers
 
 
-def response_validators(response: httpx.Response) -> dict[str, str]:
+def response_validators(response: Fetched) -> dict[str, str]:
     return {k: response.headers[k] for k in ("etag", "last-modified") if k in response.headers}
 
 
@@ -180,22 +255,33 @@ def read_validators(meta_path: Path) -> dict[str, str]:
 
 
 def write_atomically(path: Path, content: bytes) -> None:
+    """Write a file through a temporary name of this thread's own, then rename it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
+    partial = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.partial")
     partial.write_bytes(content)
     os.replace(partial, path)
 
 
 def mirror_source(
-    base_url: str, mirror: Path, settings: HttpSettings
+    base_url: str, mirror: Path, settings: HttpSettings, conditional: bool = True
 ) -> tuple[list[Path], list[Rejection]]:
-    """Fetch the index and every record it lists into the mirror folder."""
+    """Fetch the index and every record it lists into the mirror folder (`conditional`:
+    ask only for what changed since the mirrored copy)."""
     base = check_base_url(base_url)
     with make_client(settings) as client:
-        slugs = fetch_index(client, base, settings)
-        with ThreadPoolExecutor(max_workers=settings.concurrency) as pool:
+        entries = fetch_index(client, base, settings)
+        unique = list(dict.fromkeys(map(orjson.dumps, entries)))  # an entry listed twice: once
+        pool = ThreadPoolExecutor(max_workers=settings.concurrency)
+        try:
             outcomes = list(
-                pool.map(lambda s: fetch_record(client, base, s, mirror, settings), slugs)
+                pool.map(
+                    lambda e: fetch_record(client, base, e, mirror, settings, conditional),
+                    map(orjson.loads, unique),
+                )
             )
-    paths = sorted(set(o for o in outcomes if isinstance(o, Path)))  # a slug listed twice: once
+        finally:
+            # on Ctrl-C: queued fetches are dropped, and leaving the client's block closes its
+            # connections, which ends the fetches under way
+            pool.shutdown(wait=False, cancel_futures=True)
+    paths = sorted(o for o in outcomes if isinstance(o, Path))
     return paths, [o for o in outcomes if isinstance(o, Rejection)]

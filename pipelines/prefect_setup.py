@@ -83,6 +83,7 @@ def local_api_server(timeout: float = 30.0) -> Iterator[str | None]:
             stderr=log,
             stdin=subprocess.DEVNULL,
             preexec_fn=end_with_parent(),
+            start_new_session=True,  # Ctrl-C at the terminal stops the run, not its server
         )
         os.environ["PREFECT_API_URL"] = url
         # this server serves no UI: no "View at <link>" in --verbose logs (empty = no link)

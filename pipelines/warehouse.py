@@ -163,7 +163,7 @@ def load_raw_table(
     """Copy one table's parts into `raw`, with its declared types and comments; row count."""
     relation = f"{RAW_SCHEMA}.{table.name}"
     query = read_parts_sql(table, parts_dir, excluded)
-    if query is None:
+    if query is None:  # no input loaded: the table is empty, with its declared columns
         con.from_arrow(table.schema.empty_table()).create(relation)
     else:
         con.execute(f"create or replace table {relation} as {query}")
@@ -258,5 +258,7 @@ def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[Seque
 
 
 def _count(con: duckdb.DuckDBPyConnection, relation: str) -> int:
-    row = con.execute(f"select count(*) from {relation}").fetchone()
-    return int(row[0]) if row else 0
+    # fetchall, not fetchone: a result read to its end leaves the connection free for
+    # `register`, which refuses to run beside an unfinished result
+    ((count,),) = con.execute(f"select count(*) from {relation}").fetchall()
+    return int(count)

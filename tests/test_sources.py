@@ -21,10 +21,12 @@ from pipelines.cache import (
     reuse_fingerprints,
     summarize_changes,
 )
-from pipelines.extract import SourceError
+from pipelines.extract import Rejection, SourceError
 from pipelines.http_source import (
+    Fetched,
     FetchFailed,
     HttpSettings,
+    fetch_record,
     get_with_retries,
     mirror_source,
     retry_delay,
@@ -78,10 +80,12 @@ def test_faults_are_retried_and_a_record_that_keeps_failing_is_quarantined(tmp_p
         f"GET {server.base_url}/souls/listed-but-missing.json answered HTTP 404",
     )
     assert summary.loaded + summary.rejected == summary.inputs == 31
+    seconds = summary.stage_seconds  # the fetch waited out a timeout; extraction is apart
+    assert seconds["fetch"] > 1.0 > seconds["extract"]
 
 
 def test_retry_after_is_honoured_and_backoff_doubles() -> None:
-    response = httpx.Response(429, headers={"Retry-After": "7"})
+    response = Fetched(429, httpx.Headers({"Retry-After": "7"}), b"")
     assert retry_delay(response, 0, FAST) == 7
     assert [retry_delay(None, n, HttpSettings(backoff=0.5)) for n in range(3)] == [0.5, 1.0, 2.0]
     waits: list[float] = []
@@ -193,8 +197,6 @@ def test_an_incremental_run_equals_a_full_rebuild_and_reparses_only_what_changed
 
 
 def test_an_etag_is_sent_back_and_a_304_keeps_the_mirrored_copy(tmp_path: Path) -> None:
-    from pipelines.http_source import fetch_record
-
     body = (SOULS / "absurdist.json").read_bytes()
     seen: list[str | None] = []
 
@@ -325,3 +327,119 @@ def test_a_token_an_http_header_cannot_carry_is_refused_in_one_sentence(
     monkeypatch.setenv(TOKEN_ENV, "t\u00f6k")
     with pytest.raises(SourceError, match=f"^{TOKEN_ENV} holds characters"):
         make_client(HttpSettings())
+
+
+@pytest.mark.parametrize("header", ["soon", "-5", "nan", "inf", "Mon, 99 Foo 2026"])
+def test_a_retry_after_that_is_no_delay_falls_back_to_backoff(header: str) -> None:
+    response = Fetched(503, httpx.Headers({"Retry-After": header}), b"")
+    assert retry_delay(response, 1, HttpSettings(backoff=0.5)) == 1.0
+
+
+def fetch_with(answer: Any, tmp_path: Path, settings: HttpSettings = FAST) -> Path | Any:
+    with httpx.Client(transport=httpx.MockTransport(answer), follow_redirects=True) as client:
+        return fetch_record(client, "http://api", "absurdist", tmp_path, settings)
+
+
+def slow_body() -> Any:
+    import time
+
+    for _ in range(50):
+        time.sleep(0.02)
+        yield b" "
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        (
+            lambda request: httpx.Response(302, headers={"Location": str(request.url)}),
+            "redirected too many times",
+        ),
+        (
+            lambda request: httpx.Response(
+                200, content=b"not gzip", headers={"Content-Encoding": "gzip"}
+            ),
+            "the body does not decode",
+        ),
+        (lambda request: httpx.Response(200, content=slow_body()), "took longer than 0.2 s"),
+        (lambda request: httpx.Response(304), "answered HTTP 304"),  # nothing was asked
+    ],
+    ids=["redirect loop", "bad gzip", "trickle", "unrequested 304"],
+)
+def test_a_record_that_cannot_be_fetched_whole_is_quarantined_with_the_reason(
+    tmp_path: Path, answer: Any, reason: str
+) -> None:
+    settings = HttpSettings(retries=1, backoff=0.01, total_timeout=0.2)
+    rejection = fetch_with(answer, tmp_path, settings)
+    assert isinstance(rejection, Rejection)
+    assert rejection.stage == "fetch" and reason in rejection.reason
+
+
+def test_an_error_page_served_as_200_is_fetched_again_next_time(tmp_path: Path) -> None:
+    bodies = [b"<html>maintenance</html>", (SOULS / "absurdist.json").read_bytes()]
+    asked: list[str | None] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        asked.append(request.headers.get("If-None-Match"))
+        if request.headers.get("If-None-Match"):
+            return httpx.Response(304)
+        return httpx.Response(200, content=bodies.pop(0), headers={"ETag": '"v1"'})
+
+    fetch_with(answer, tmp_path)
+    fetch_with(answer, tmp_path)
+    assert asked == [None, None]  # the HTML page's ETag was not kept
+    assert (tmp_path / "absurdist.json").read_bytes().startswith(b"{")
+
+
+def test_a_full_refresh_asks_for_every_record_unconditionally(tmp_path: Path) -> None:
+    api = small_api(tmp_path, 3)
+    with serve(api) as server:
+        mirror_source(server.base_url, tmp_path / "mirror", FAST)
+        server.requests.clear()
+        mirror_source(server.base_url, tmp_path / "mirror", FAST, conditional=False)
+    record_requests = [h for p, h in server.requests if p.startswith("/souls/")]
+    assert len(record_requests) == 3
+    assert not any("If-Modified-Since" in h or "If-None-Match" in h for h in record_requests)
+
+
+def test_an_entry_listed_twice_is_fetched_once_and_bad_entries_are_named(tmp_path: Path) -> None:
+    api = small_api(tmp_path, 3)
+    index = json.loads((api / "souls.json").read_text())
+    extra = [index[0], index[0]["slug"], None, {"noslug": 1}, "bad slug", "absurdist\n"]
+    (api / "souls.json").write_text(json.dumps(index + extra))
+    with serve(api) as server:
+        paths, rejections = mirror_source(server.base_url, tmp_path / "mirror", FAST)
+    fetched = [p for p, _ in server.requests if p.startswith("/souls/")]
+    assert len(paths) == len(fetched) == 3
+    assert sorted(r.reason for r in rejections) == [
+        "the index lists 'absurdist\\n', not a slug",
+        "the index lists 'bad slug', not a slug",
+        "the index lists None, not a slug",  # null, and an object without a slug: once
+    ]
+
+
+@pytest.mark.parametrize(
+    ("base", "problem"),
+    [("?x=1", "must not carry a query or a fragment"), ("#top", "must not carry a query")],
+)
+def test_a_base_url_with_a_query_or_fragment_is_refused(
+    tmp_path: Path, base: str, problem: str
+) -> None:
+    with serve(small_api(tmp_path, 1)) as server, pytest.raises(SourceError, match=problem):
+        mirror_source(server.base_url + "/" + base, tmp_path / "mirror", FAST)
+
+
+def test_an_index_that_is_not_json_says_so(tmp_path: Path) -> None:
+    api = small_api(tmp_path, 1)
+    (api / "souls.json").write_text("<html>moved</html>")
+    with serve(api) as server, pytest.raises(SourceError, match=r"the index .* is not JSON$"):
+        mirror_source(server.base_url, tmp_path / "mirror", FAST)
+
+
+def test_when_every_listed_record_fails_the_run_reports_the_quarantine(tmp_path: Path) -> None:
+    api = small_api(tmp_path, 0)
+    (api / "souls.json").write_text(json.dumps(["nope-a", "nope-b"]))
+    with serve(api) as server:
+        summary = build(server.base_url, tmp_path / "wh", http=FAST, max_reject_rate=1.0)
+    assert (summary.loaded, summary.rejected) == (0, 2)
+    assert query(tmp_path / "wh", "select count(*) from quarantine") == [(2,)]
