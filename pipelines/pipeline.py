@@ -73,7 +73,9 @@ from pipelines.releases import (
     PARQUET_DIR,
     PARTS_DIR,
     QUARANTINE_DIR,
+    ReleaseError,
     append_history,
+    check_current_link,
     clean_partial_builds,
     current_release,
     now_utc,
@@ -201,6 +203,10 @@ def run_in_build_dir(options: RunOptions, stage: StageRunner, extractor: Extract
     release folder (marked failed) for inspection, and the current release is never touched.
     """
     with run_lock(options.warehouse_dir, options.lock_wait):
+        try:
+            check_current_link(options.warehouse_dir)
+        except ReleaseError as exc:
+            raise RunFailed(str(exc)) from None  # before any work: nothing to record
         clean_partial_builds(options.warehouse_dir)
         record_unrecorded_releases(options.warehouse_dir)
         summary = RunSummary(new_run_id(), started_at=now_utc())

@@ -341,6 +341,17 @@ def delete_read_only(path: Path) -> None:
     shutil.rmtree(path)
 
 
+def check_current_link(warehouse: Path) -> None:
+    """Raise ReleaseError when `current` exists but is not a link: a copy of the warehouse
+    that followed its links, which no release switch could replace."""
+    link = warehouse / CURRENT
+    if link.exists() and not link.is_symlink():
+        raise ReleaseError(
+            f"{link} is not a link to a release (was the warehouse copied with its links"
+            " followed?); replace it with a link to one of releases/<id>, or remove it"
+        )
+
+
 def record_unrecorded_releases(warehouse: Path) -> list[str]:
     """Give a history line to every release no run recorded (its run was killed between
     storing it and writing the history): the current one as published, any other as failed,

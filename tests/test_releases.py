@@ -497,3 +497,16 @@ def test_a_release_that_cannot_be_made_current_is_not_left_behind(
         build(source_with(tmp_path / "in", ALL[:31]), warehouse)
     assert [r.release_id for r in list_releases(warehouse)] == [first.run_id]
     assert read_history(warehouse)[-1]["status"] == "failed"
+
+
+def test_a_warehouse_copied_with_its_links_followed_is_refused_before_any_work(
+    tmp_path: Path,
+) -> None:
+    warehouse = tmp_path / "wh"
+    build(source_with(tmp_path / "in", ALL[:30]), warehouse)
+    copy = tmp_path / "copy"
+    shutil.copytree(warehouse, copy, symlinks=False)  # `cp -rL`: current becomes a folder
+    before = sorted(p.relative_to(copy) for p in copy.rglob("*"))
+    with pytest.raises(RunFailed, match=r"current is not a link to a release"):
+        build(source_with(tmp_path / "in", ALL[:31]), copy)
+    assert sorted(p.relative_to(copy) for p in copy.rglob("*")) == before  # nothing touched
