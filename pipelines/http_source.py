@@ -169,7 +169,8 @@ def describe_transport_error(exc: httpx.TransportError) -> str:
     if isinstance(exc, httpx.TimeoutException):
         return "timed out"
     if isinstance(exc, httpx.ConnectError):
-        return "could not connect"
+        # an https URL to a server that speaks plain HTTP fails in the TLS handshake
+        return "the TLS handshake failed" if "SSL" in str(exc) else "could not connect"
     return f"connection broke ({type(exc).__name__})"
 
 

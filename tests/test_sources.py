@@ -443,3 +443,26 @@ def test_when_every_listed_record_fails_the_run_reports_the_quarantine(tmp_path:
         summary = build(server.base_url, tmp_path / "wh", http=FAST, max_reject_rate=1.0)
     assert (summary.loaded, summary.rejected) == (0, 2)
     assert query(tmp_path / "wh", "select count(*) from quarantine") == [(2,)]
+
+
+@pytest.mark.parametrize(
+    ("error", "problem"),
+    [
+        (
+            httpx.ConnectError("[SSL: WRONG_VERSION_NUMBER] wrong version number"),
+            "the TLS handshake failed",
+        ),
+        (httpx.ConnectError("[Errno 111] Connection refused"), "could not connect"),
+    ],
+)
+def test_a_connection_failure_says_whether_tls_failed(
+    error: httpx.ConnectError, problem: str
+) -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise error
+
+    with (
+        httpx.Client(transport=httpx.MockTransport(refuse)) as client,
+        pytest.raises(FetchFailed, match=f"^{problem} after 3 attempts"),
+    ):
+        get_with_retries(client, "https://x/y", FAST, sleep=lambda seconds: None)
