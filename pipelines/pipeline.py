@@ -59,6 +59,7 @@ from pipelines.gates import (
 )
 from pipelines.html_report import REPORT_NAME, write_report
 from pipelines.http_source import HttpSettings, is_http_source, mirror_name, mirror_source
+from pipelines.lifetime import watch_parent
 from pipelines.lock import run_lock
 from pipelines.manifest import (
     count_published_records,
@@ -126,8 +127,17 @@ class Stages:
 
 
 def worker_pool(workers: int) -> ProcessPoolExecutor:
-    """Worker processes for the Python-bound extraction (spawned: this process has threads)."""
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    """Worker processes for the Python-bound extraction (spawned: this process has threads).
+
+    Each worker ends once this process is gone: a run killed with `kill -9` (or by the OOM
+    killer) left its workers waiting for work forever, 200 MB each.
+    """
+    return ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=watch_parent,
+        initargs=(os.getpid(),),
+    )
 
 
 StageRunner = Stages

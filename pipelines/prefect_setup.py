@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import ctypes
 import importlib.util
 import os
-import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from pipelines.lifetime import end_with_parent
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -102,22 +102,6 @@ def local_api_server(timeout: float = 30.0) -> Iterator[str | None]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-
-
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
-
-
-def end_with_parent() -> Callable[[], None] | None:
-    """What a child process runs before it starts, on Linux: ask the kernel to send it SIGTERM
-    when this process dies, however it dies (after a `kill -9` nothing else would stop the
-    server, 200 MB left running). None elsewhere."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up here, not after the fork
-    except (OSError, AttributeError):
-        return None
-    return lambda: prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def configured_api_url() -> str | None:

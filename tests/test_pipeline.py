@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -13,6 +16,7 @@ import pytest
 from pipelines import warehouse
 from pipelines.build import RunFailed
 from pipelines.pipeline import RunSummary
+from pipelines.settings import PROJECT_DIR
 from pipelines.tables import TABLES
 from pipelines.warehouse import fixed_size_groups
 from tests.conftest import build, copy_sample, parquet_digests, query
@@ -182,3 +186,33 @@ def test_published_rows_follow_the_input_files(tmp_path: Path) -> None:
     order = list(zip(slugs, positions, strict=True))
     by_file = {slug: n for n, slug in enumerate(published.column("slug").to_pylist())}
     assert order == sorted(order, key=lambda key: (by_file[key[0]], key[1]))
+
+
+def is_running(pid: int) -> bool:
+    """Whether a process exists and is not a zombie waiting to be reaped."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_extraction_workers_end_when_their_run_is_killed() -> None:
+    script = (
+        "import os, signal\n"
+        "from pipelines.pipeline import worker_pool\n"
+        "pool = worker_pool(2)\n"
+        "futures = [pool.submit(os.getpid) for _ in range(8)]\n"
+        "print(' '.join(str(pid) for pid in {f.result() for f in futures}), flush=True)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)  # as the OOM killer would\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=60
+    )
+    workers = [int(pid) for pid in done.stdout.split()]
+    assert workers, done.stderr
+    deadline = time.monotonic() + 10
+    while any(map(is_running, workers)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(map(is_running, workers))
