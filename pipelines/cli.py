@@ -310,6 +310,9 @@ QUERY_INTERRUPTED = "Query interrupted"
 def replay(
     warehouse: WarehouseOption = None,
     as_of: AsOfOption = None,
+    wait: Annotated[
+        float, typer.Option(min=0.0, help="Seconds to wait for a run already in progress.")
+    ] = 0.0,
     verbose: VerboseOption = False,
 ) -> None:
     """Re-validate the quarantined inputs kept with the warehouse; load those that now pass."""
@@ -322,6 +325,7 @@ def replay(
         as_of=parse_date(as_of) or dt.date.today(),
         sections_spec=DEFAULT_SECTIONS_SPEC,
         max_reject_rate=1.0,
+        lock_wait=wait,
     )
     if not (options.warehouse_dir / DATABASE_NAME).exists():
         raise fail(f"no warehouse at {options.warehouse_dir}; run `occupipe run` first.")
@@ -590,6 +594,14 @@ def schedule(
     name: Annotated[str, typer.Option(help="Deployment name.")] = "occupipe-build",
 ) -> None:
     """Serve the build as a Prefect deployment on a cron schedule (needs a Prefect server)."""
+    if len(cron.split()) != 5:  # croniter would also take seconds and years, read otherwise
+        raise fail(
+            f"invalid schedule {cron!r}: a cron schedule has 5 fields"
+            " (minute hour day-of-month month day-of-week)",
+            EXIT_USAGE,
+        )
+    if not is_http_source(source) and not Path(source).exists():
+        raise fail(f"source {source} does not exist; every scheduled run would fail", EXIT_USAGE)
     scheduling = import_prefect_module("pipelines.schedule")
     parameters = {"source": source, "warehouse": warehouse}
     try:
@@ -598,6 +610,9 @@ def schedule(
         raise fail(f"{exc}.") from None
     except ValueError as exc:
         raise fail(f"invalid schedule {cron!r}: {str(exc).splitlines()[0]}", EXIT_USAGE) from None
+    # serving ends only when interrupted (Prefect takes the Ctrl-C and returns)
+    say(f"stopped serving {name}; its schedule is paused until it is served again")
+    raise typer.Exit(EXIT_INTERRUPTED)
 
 
 @app.command()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -172,12 +173,19 @@ def extract_lines(raw: bytes, source_file: str) -> Iterator[Extracted | Rejectio
     """NDJSON: one record per non-blank line; a bad line rejects only itself."""
     for number, line in enumerate(raw.split(b"\n"), start=1):
         if line.strip():
-            outcome = extract_record(line.rstrip(b"\r"), f"{source_file}:{number}")
-            if isinstance(outcome, Rejection):
-                # the parser counts lines in the document (always 1): the name has the file's
-                reason = outcome.reason.replace(" at line 1 column ", " at column ")
-                outcome = dataclasses.replace(outcome, reason=reason)
-            yield outcome
+            yield as_line_outcome(extract_record(line.rstrip(b"\r"), f"{source_file}:{number}"))
+
+
+LINE_NAME = re.compile(r"\.(?:json|jsonl|ndjson):\d+$", re.IGNORECASE)  # `file.jsonl:3`
+
+
+def as_line_outcome(outcome: Extracted | Rejection) -> Extracted | Rejection:
+    """One NDJSON line's outcome: the parser counts lines in the document (always 1), and
+    the name already has the file's line number, so a reason gives only the column."""
+    if isinstance(outcome, Rejection):
+        reason = outcome.reason.replace(" at line 1 column ", " at column ")
+        return dataclasses.replace(outcome, reason=reason)
+    return outcome
 
 
 def extract_array(raw: bytes, source_file: str) -> Iterator[Extracted | Rejection]:

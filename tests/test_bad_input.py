@@ -346,6 +346,23 @@ def test_replay_loads_kept_inputs_that_pass_after_the_contract_is_fixed(
     assert current_release(warehouse) == summary.run_id
 
 
+def test_a_replay_that_recovers_no_ndjson_line_publishes_nothing(tmp_path: Path) -> None:
+    from pipelines.replay import replay_quarantine
+    from tests.conftest import options_for
+    from tests.test_contract import minimal_record
+
+    lines = [json.dumps(minimal_record(slug=f"line-{n}")).encode() for n in range(3)]
+    lines.insert(1, b'{"slug": "cut')  # line 2 is broken, and stays so
+    source = write(copy_sample(tmp_path / "in", 30), {"batch.jsonl": b"\n".join(lines)})
+    warehouse = tmp_path / "wh"
+    first = build(source, warehouse, max_reject_rate=0.1)
+    (reason,) = [r.reason for r in first.rejections if r.source_file == "batch.jsonl:2"]
+    assert " at column " in reason
+    again = replay_quarantine(options_for(source, warehouse))
+    assert again.unchanged_since == first.run_id
+    assert current_release(warehouse) == first.run_id
+
+
 @pytest.mark.parametrize(
     ("raw", "name"),
     [(b"[]", "empty-array.json"), (b"\n\n  \n", "blank.jsonl"), (b"[ ]", "spaced.json")],

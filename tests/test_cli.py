@@ -432,3 +432,10 @@ def test_an_empty_prefect_home_means_the_default(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("PREFECT_HOME", "")
     configure_prefect()
     assert os.environ["PREFECT_HOME"] == str(default_prefect_home())
+
+
+def test_replay_takes_wait_as_run_does() -> None:
+    # the lock's message tells a user to pass --wait; replay takes the lock like run
+    for command in ("run", "replay"):
+        code, out, _ = invoke(command, "--help")
+        assert code == 0 and "--wait" in out, command

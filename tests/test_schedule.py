@@ -68,3 +68,32 @@ def test_a_bad_schedule_or_an_unreachable_server_is_one_sentence(
     monkeypatch.setattr(schedule, "configured_api_url", lambda: "http://127.0.0.1:1/api")
     with pytest.raises(schedule.SchedulingUnavailable, match="cannot reach the Prefect API"):
         schedule.serve_schedule("0 6 * * *", {})
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--cron", "* * * * * */10"], "a cron schedule has 5 fields"),  # seconds, to croniter
+        (["--cron", "0 6 * * * 5 2030"], "a cron schedule has 5 fields"),  # a year
+        (["--cron", "0 6 * * *", "--source", "/no/such/folder"], "does not exist"),
+    ],
+)
+def test_a_schedule_that_could_not_run_as_asked_is_a_usage_error(
+    tmp_path: Path, options: list[str], message: str
+) -> None:
+    from tests.test_cli import invoke
+
+    code, _, err = invoke("schedule", *options, "--warehouse", str(tmp_path / "wh"))
+    assert code == 2 and message in err and err.count("\n") == 1
+
+
+def test_stopping_a_schedule_says_so_and_exits_as_interrupted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipelines import schedule
+    from tests.test_cli import invoke
+
+    monkeypatch.setattr(schedule, "serve_schedule", lambda *args: None)  # Ctrl-C ends serve()
+    code, out, _ = invoke("schedule", "--cron", "0 6 * * *", "--source", str(tmp_path))
+    assert code == 130
+    assert "stopped serving occupipe-build; its schedule is paused" in out
