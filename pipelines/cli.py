@@ -604,8 +604,16 @@ def schedule(
         raise fail(f"source {source} does not exist; every scheduled run would fail", EXIT_USAGE)
     scheduling = import_prefect_module("pipelines.schedule")
     parameters = {"source": source, "warehouse": warehouse}
+
+    def warn_takeover(previous: dict[str, Any]) -> None:
+        err.print(
+            f"warn: deployment {name} was registered with {previous}; it now runs"
+            f" {parameters} (another warehouse's schedule needs a --name of its own)",
+            markup=False,
+        )
+
     try:
-        scheduling.serve_schedule(cron, parameters, name)
+        scheduling.serve_schedule(cron, parameters, name, warn_takeover)
     except scheduling.SchedulingUnavailable as exc:
         raise fail(f"{exc}.") from None
     except ValueError as exc:

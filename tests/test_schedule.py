@@ -97,3 +97,22 @@ def test_stopping_a_schedule_says_so_and_exits_as_interrupted(
     code, out, _ = invoke("schedule", "--cron", "0 6 * * *", "--source", str(tmp_path))
     assert code == 130
     assert "stopped serving occupipe-build; its schedule is paused" in out
+
+
+def test_serving_a_name_registered_with_other_parameters_warns_of_the_takeover(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import prefect
+
+    from pipelines import schedule
+
+    first = {"source": "data/raw", "warehouse": "/srv/one"}
+    schedule.make_deployment("0 6 * * *", first, name="shared").apply()
+    monkeypatch.setattr(prefect, "serve", lambda *deployments: None)
+    told: list[dict[str, object]] = []
+    schedule.serve_schedule("0 6 * * *", first, "shared", told.append)
+    assert told == []  # the same schedule served again
+    schedule.serve_schedule("0 7 * * *", {**first, "warehouse": "/srv/two"}, "shared", told.append)
+    assert told == [first]
+    schedule.serve_schedule("0 6 * * *", first, "never-registered", told.append)
+    assert told == [first]
