@@ -165,6 +165,9 @@ MaxRejectOption = Annotated[
 ]
 StrictOption = Annotated[bool, typer.Option("--strict", help="Fail the run on any quarantine.")]
 VerboseOption = Annotated[bool, typer.Option("--verbose", help="Show Prefect's own logs.")]
+WaitOption = Annotated[
+    float, typer.Option(min=0.0, help="Seconds to wait for a run already in progress.")
+]
 
 
 @app.command()
@@ -199,9 +202,7 @@ def run(
     allow_schema_change: Annotated[
         bool, typer.Option(help="Publish even if a published column is removed or retyped.")
     ] = False,
-    wait: Annotated[
-        float, typer.Option(min=0.0, help="Seconds to wait for a run already in progress.")
-    ] = 0.0,
+    wait: WaitOption = 0.0,
     full_refresh: Annotated[
         bool, typer.Option("--full-refresh", help="Re-extract everything; ignore the cache.")
     ] = False,
@@ -310,9 +311,7 @@ QUERY_INTERRUPTED = "Query interrupted"
 def replay(
     warehouse: WarehouseOption = None,
     as_of: AsOfOption = None,
-    wait: Annotated[
-        float, typer.Option(min=0.0, help="Seconds to wait for a run already in progress.")
-    ] = 0.0,
+    wait: WaitOption = 0.0,
     verbose: VerboseOption = False,
 ) -> None:
     """Re-validate the quarantined inputs kept with the warehouse; load those that now pass."""
