@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.warehouse import sql_literal
+from pipelines.warehouse import describe_column
 
 LAYERS = ("staging", "marts", "reports")
 MATERIALIZATION = {"staging": "view", "marts": "table", "reports": "view"}
@@ -186,8 +186,7 @@ def describe_columns(
                     continue
                 if relations is not None and relation not in relations:
                     continue
-                target = ".".join(quote_identifier(p) for p in (schema, table, column))
-                con.execute(f"comment on column {target} is {sql_literal(text)}")
+                describe_column(con, schema, table, column, text)
         if relations is None:
             inherit_raw_descriptions(con)
         con.execute("commit")
@@ -216,10 +215,4 @@ def inherit_raw_descriptions(con: duckdb.DuckDBPyConnection) -> None:
         """
     ).fetchall()
     for table, column, text in rows:
-        target = f"main.{quote_identifier(table)}.{quote_identifier(column)}"
-        con.execute(f"comment on column {target} is {sql_literal(text)}")
-
-
-def quote_identifier(name: str) -> str:
-    """Quote a name for SQL (any column name is then valid)."""
-    return '"' + name.replace('"', '""') + '"'
+        describe_column(con, "main", table, column, text)

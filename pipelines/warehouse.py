@@ -65,6 +65,11 @@ def sql_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def quote_identifier(name: str) -> str:
+    """Quote a name for SQL (any column name is then valid)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 ROW_GROUP_ROWS = 100_000
 # rows that carry long text (a section its markdown, an occupation its summary and citations:
 # 0.7-0.9 KB a row encoded, more as Arrow) get smaller groups, which keeps each writer near 30 MB
@@ -174,9 +179,17 @@ def load_raw_table(
 def comment_table(con: duckdb.DuckDBPyConnection, relation: str, table: Table) -> None:
     """Document a table and its columns in the warehouse (`duckdb_columns()` shows them)."""
     describe_table(con, relation, table.description)
+    schema, _, name = relation.rpartition(".")
     for column in table.columns:
-        description = sql_literal(column.description)
-        con.execute(f"comment on column {relation}.{column.name} is {description}")
+        describe_column(con, schema, name, column.name, column.description)
+
+
+def describe_column(
+    con: duckdb.DuckDBPyConnection, schema: str, table: str, column: str, description: str
+) -> None:
+    """Say what one column holds (`duckdb_columns()` shows it); any name may be quoted."""
+    target = ".".join(quote_identifier(name) for name in (schema, table, column))
+    con.execute(f"comment on column {target} is {sql_literal(description)}")
 
 
 def describe_table(con: duckdb.DuckDBPyConnection, relation: str, description: str) -> None:
