@@ -7,7 +7,6 @@ the stage that refused it: read, decode, parse or validate (dedupe comes later).
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import os
 import re
@@ -173,19 +172,10 @@ def extract_lines(raw: bytes, source_file: str) -> Iterator[Extracted | Rejectio
     """NDJSON: one record per non-blank line; a bad line rejects only itself."""
     for number, line in enumerate(raw.split(b"\n"), start=1):
         if line.strip():
-            yield as_line_outcome(extract_record(line.rstrip(b"\r"), f"{source_file}:{number}"))
+            yield extract_record(line.rstrip(b"\r"), f"{source_file}:{number}")
 
 
 LINE_NAME = re.compile(r"\.(?:json|jsonl|ndjson):\d+$", re.IGNORECASE)  # `file.jsonl:3`
-
-
-def as_line_outcome(outcome: Extracted | Rejection) -> Extracted | Rejection:
-    """One NDJSON line's outcome: the parser counts lines in the document (always 1), and
-    the name already has the file's line number, so a reason gives only the column."""
-    if isinstance(outcome, Rejection):
-        reason = outcome.reason.replace(" at line 1 column ", " at column ")
-        return dataclasses.replace(outcome, reason=reason)
-    return outcome
 
 
 def extract_array(raw: bytes, source_file: str) -> Iterator[Extracted | Rejection]:
@@ -244,6 +234,10 @@ def reject_unparsable(raw: bytes, source_file: str, message: str) -> Rejection:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError:
         message = message.removeprefix("Invalid JSON: ")
+        if LINE_NAME.search(source_file):
+            # one NDJSON line (read from its file or replayed): the parser counts lines in the
+            # document, always 1, and the name already has the file's line number
+            message = message.replace(" at line 1 column ", " at column ")
         return Rejection(source_file, "parse", f"not valid JSON: {message}", content_hash, raw)
     reason = f"top-level value is {describe_json_type(value)}, expected an object or an array"
     return Rejection(source_file, "parse", reason, content_hash, raw)

@@ -10,13 +10,7 @@ import duckdb
 
 from pipelines.batch import BatchResult, add_outcome, document_index, write_parts
 from pipelines.build import RunFailed
-from pipelines.extract import (
-    LINE_NAME,
-    Extracted,
-    Rejection,
-    as_line_outcome,
-    extract_documents,
-)
+from pipelines.extract import Extracted, Rejection, extract_documents
 from pipelines.pipeline import (
     RunOptions,
     RunSummary,
@@ -128,8 +122,6 @@ def revalidate_quarantine(
             if content_hash and kept.exists()
             else [Rejection(source_file, stage, reason, content_hash)]
         )
-        if LINE_NAME.search(source_file):  # worded as when it was read from its file
-            outcomes = [as_line_outcome(outcome) for outcome in outcomes]
         for outcome in outcomes:
             add_outcome(result, extracted, outcome)
     write_parts(extracted, parts_dir, REPLAY_BATCH, headings, with_html)
