@@ -54,9 +54,14 @@ def release_path(warehouse: Path, release_id: str) -> Path:
     return warehouse / RELEASES_DIR / release_id
 
 
+def has_warehouse(warehouse: Path, release_id: str) -> bool:
+    """Whether a release holds its DuckDB file (the one thing serving it needs)."""
+    return (release_path(warehouse, release_id) / DATABASE_NAME).exists()
+
+
 def switch_current(warehouse: Path, release_id: str) -> None:
     """Point `current` (and so the stable paths) at a release, in one atomic rename."""
-    if not (release_path(warehouse, release_id) / DATABASE_NAME).exists():
+    if not has_warehouse(warehouse, release_id):
         raise ReleaseError(f"release {release_id} has no warehouse to publish")
     link_stable_paths(warehouse)
     staging = warehouse / f".{CURRENT}.{release_id}"
@@ -291,7 +296,7 @@ def rollback(warehouse: Path, target: str | None = None) -> tuple[str | None, st
             r
             for r in good_releases(warehouse)
             if (current is None or r < current)
-            and (release_path(warehouse, r) / DATABASE_NAME).exists()  # not one damaged by hand
+            and has_warehouse(warehouse, r)  # not one damaged by hand
         ]
         if not earlier:
             raise ReleaseError("there is no earlier good release to roll back to")
@@ -302,7 +307,7 @@ def rollback(warehouse: Path, target: str | None = None) -> tuple[str | None, st
             f"release {target} was never published (its build {found.status}): only a"
             " published release can be made current again"
         )
-    if not (release_path(warehouse, target) / DATABASE_NAME).exists():
+    if not has_warehouse(warehouse, target):
         raise ReleaseError(f"there is no release {target} with a warehouse")
     if target == current:
         raise ReleaseError(f"release {target} is already current")
