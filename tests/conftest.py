@@ -44,6 +44,15 @@ def copy_sample(folder: Path, count: int = 30) -> Path:
     return copy_records(folder, sorted(SOULS.glob("*.json"))[:count])
 
 
+def is_running(pid: int) -> bool:
+    """Whether a process exists and is not a zombie waiting to be reaped."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
 def query(warehouse: Path, sql: str) -> list[tuple[Any, ...]]:
     """Run SQL on a published warehouse, read-only."""
     with duckdb.connect(str(warehouse / "occupations.duckdb"), read_only=True) as con:

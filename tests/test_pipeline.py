@@ -19,7 +19,7 @@ from pipelines.pipeline import RunSummary
 from pipelines.settings import PROJECT_DIR
 from pipelines.tables import TABLES
 from pipelines.warehouse import fixed_size_groups
-from tests.conftest import build, copy_sample, parquet_digests, query
+from tests.conftest import build, copy_sample, is_running, parquet_digests, query
 from tests.test_contract import minimal_record
 
 
@@ -186,15 +186,6 @@ def test_published_rows_follow_the_input_files(tmp_path: Path) -> None:
     order = list(zip(slugs, positions, strict=True))
     by_file = {slug: n for n, slug in enumerate(published.column("slug").to_pylist())}
     assert order == sorted(order, key=lambda key: (by_file[key[0]], key[1]))
-
-
-def is_running(pid: int) -> bool:
-    """Whether a process exists and is not a zombie waiting to be reaped."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
