@@ -122,14 +122,31 @@ def build_model(con: duckdb.DuckDBPyConnection, model: Model) -> float:
 
 
 def build_models(
-    con: duckdb.DuckDBPyConnection, models: list[Model], layer: str | None = None
+    con: duckdb.DuckDBPyConnection,
+    models: list[Model],
+    layer: str | None = None,
+    only: Collection[str] | None = None,
 ) -> dict[str, float]:
-    """Build models (optionally one layer only) in dependency order; return timings."""
+    """Build models (optionally one layer only, or only some by name) in dependency order;
+    return timings."""
     return {
         m.name: build_model(con, m)
         for m in order_models(models)
-        if layer is None or m.layer == layer
+        if (layer is None or m.layer == layer) and (only is None or m.name in only)
     }
+
+
+def upstream_of(models: list[Model], names: Collection[str]) -> set[str]:
+    """The named models and every model they depend on, directly or not."""
+    by_name = {m.name: m for m in models}
+    found: set[str] = set()
+    waiting = [name for name in names if name in by_name]
+    while waiting:
+        name = waiting.pop()
+        if name not in found:
+            found.add(name)
+            waiting.extend(by_name[name].depends_on & by_name.keys())
+    return found
 
 
 Descriptions = dict[str, dict[str, str]]  # relation ("name" or "raw.name") -> column -> text

@@ -273,7 +273,7 @@ def test_an_unreadable_file_fails_the_run_with_its_name(
         (os, "replace", OSError(errno.EROFS, "Read-only file system")),
         (pipeline_module, "publish_tables", OSError(errno.ENOSPC, "No space left on device")),
         (cache_module, "store_rejected_bytes", OSError(errno.ENOSPC, "No space left")),
-        (build_module, "load_betweenness", KeyboardInterrupt()),
+        (build_module, "measure_betweenness", KeyboardInterrupt()),
     ],
 )
 def test_environment_faults_leave_the_previous_warehouse_untouched_and_queryable(

@@ -17,6 +17,7 @@ from pipelines.models import (
     find_references,
     order_models,
     read_column_descriptions,
+    upstream_of,
 )
 from pipelines.pipeline import RunSummary
 from pipelines.settings import find_sql_dir
@@ -60,6 +61,26 @@ def test_models_build_in_dependency_order_with_layer_materializations(tmp_path: 
     )
     assert kinds == {"stg_s": "VIEW", "m": "BASE TABLE", "r": "VIEW"}
     assert con.execute("select x from m").fetchall() == [(42,)]
+
+
+def test_only_the_named_models_and_what_they_read_are_built_when_asked(tmp_path: Path) -> None:
+    write_models(
+        tmp_path,
+        {
+            "staging/stg_s.sql": "select 21 as x",
+            "marts/base.sql": "select x from stg_s",
+            "marts/graph.sql": "select x * 2 as x from base",
+            "marts/other.sql": "select x + 1 as x from stg_s",
+        },
+    )
+    models = discover_models(tmp_path)
+    wanted = upstream_of(models, ["graph"])
+    assert wanted == {"graph", "base", "stg_s"}
+    con = duckdb.connect()
+    built = build_models(con, models, "staging") | build_models(con, models, "marts", wanted)
+    assert set(built) == {"stg_s", "base", "graph"}
+    assert con.execute("select x from graph").fetchall() == [(42,)]
+    assert not con.execute("select * from duckdb_tables() where table_name = 'other'").fetchall()
 
 
 def test_a_cycle_is_reported_by_name(tmp_path: Path) -> None:
