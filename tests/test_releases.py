@@ -444,6 +444,10 @@ def test_undoing_a_rollback_leaves_both_releases_good(tmp_path: Path) -> None:
     assert [r.status for r in list_releases(warehouse)] == ["published"] * 3
     assert collect_garbage(warehouse, keep=1) == [ids[0]]  # the second is the previous good
     assert rollback(warehouse) == (ids[2], ids[1])
+    # the health report agrees: of four published runs one failed (the third, just rolled
+    # back), not the second, which the undone rollback left for a newer release
+    build(source_with(tmp_path / "in", ALL[:33]), warehouse)
+    assert query(warehouse, "select runs, change_failure_rate from health_dora") == [(4, 0.25)]
 
 
 def test_entries_under_releases_that_are_not_releases_are_ignored(tmp_path: Path) -> None:

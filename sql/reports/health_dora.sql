@@ -10,10 +10,23 @@ entity_changes as (
     select * from entity_changes
 ),
 
-rolled_back as (
-    select distinct from_release as release_id
+rollbacks as (
+    select started_at, from_release, to_release
     from run_history
     where event = 'rollback'
+),
+
+rolled_back as (
+    -- left for an older release and not made current again since (as `occupipe releases`
+    -- says): undoing a rollback, or leaving for a newer release, says nothing against it
+    select distinct away.from_release as release_id
+    from rollbacks as away
+    where away.to_release < away.from_release
+        and not exists (
+            select 1
+            from rollbacks as back
+            where back.to_release = away.from_release and back.started_at > away.started_at
+        )
 ),
 
 events as (
