@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import re
 import tomllib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from pipelines.models import find_references, strip_comments
 from pipelines.warehouse import describe_table, insert_rows
 
 RESULTS_TABLE = "data_test_results"
@@ -27,6 +29,7 @@ class DataTest:
     name: str
     severity: str
     sql: str  # selects failing rows
+    models: frozenset[str] = frozenset()  # the models it checks
 
 
 @dataclass(frozen=True)
@@ -82,12 +85,17 @@ def load_data_tests(tests_dir: Path) -> list[DataTest]:
         if severity not in SEVERITIES:
             raise DataTestSpecError(f"severity must be error or warn in {model}.{column}")
         suffix = f"_{entry['name']}" if "name" in entry else ""
-        name = f"{test}_{model}_{column}{suffix}".replace("__", "_").rstrip("_")
-        tests.append(DataTest(name, severity, compile_test(model, test, column, entry)))
+        # a composite grain (`slug, position`) names the test by its columns
+        columns = re.sub(r"\W+", "_", column)
+        name = f"{test}_{model}_{columns}{suffix}".replace("__", "_").rstrip("_")
+        sql = compile_test(model, test, column, entry)
+        tests.append(DataTest(name, severity, sql, frozenset({model})))
     for path in sorted(tests_dir.glob("*.sql")):
         sql = path.read_text(encoding="utf-8").strip().rstrip(";")
         match = _SEVERITY_COMMENT.search(sql)
-        tests.append(DataTest(path.stem, match.group(1).lower() if match else "error", sql))
+        severity = match.group(1).lower() if match else "error"
+        read = frozenset(find_references(strip_comments(sql)))
+        tests.append(DataTest(path.stem, severity, sql, read))
     return tests
 
 
@@ -110,9 +118,12 @@ def run_data_test(
     return DataTestResult(test.name, test.severity, failures, rows, columns)
 
 
+TEST_THREADS = 2
+
+
 def run_data_tests(con: duckdb.DuckDBPyConnection, tests: list[DataTest]) -> list[DataTestResult]:
     """Run every data test and record the results in the `data_test_results` table."""
-    results = [run_data_test(con, t) for t in tests]
+    results = run_side_by_side(con, tests, TEST_THREADS)
     con.execute(
         f"create or replace table {RESULTS_TABLE}"
         " (test_name varchar, severity varchar, failures bigint, passed boolean)"
@@ -120,3 +131,22 @@ def run_data_tests(con: duckdb.DuckDBPyConnection, tests: list[DataTest]) -> lis
     insert_rows(con, RESULTS_TABLE, [(r.name, r.severity, r.failures, r.passed) for r in results])
     describe_table(con, RESULTS_TABLE, "The data tests of this build: one row per test.")
     return results
+
+
+def run_side_by_side(
+    con: duckdb.DuckDBPyConnection, tests: list[DataTest], threads: int
+) -> list[DataTestResult]:
+    """Run the tests on `threads` threads, each with a cursor of its own; results in test order.
+
+    Most test queries are small and leave a core idle: at 100k records 88 tests took 2.8 s one
+    after another, 1.9-2.5 s two at a time.
+    """
+
+    def run_share(share: list[DataTest]) -> list[DataTestResult]:
+        with con.cursor() as cursor:
+            return [run_data_test(cursor, test) for test in share]
+
+    shares = [tests[i::threads] for i in range(threads)]
+    with ThreadPoolExecutor(threads, thread_name_prefix="data-tests") as pool:
+        done = list(pool.map(run_share, shares))
+    return [done[i % threads][i // threads] for i in range(len(tests))]

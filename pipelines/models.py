@@ -57,7 +57,7 @@ def discover_models(sql_dir: Path) -> list[Model]:
     models = []
     for path in paths:
         sql = path.read_text(encoding="utf-8").strip().rstrip(";")
-        references = find_references(_strip_comments(sql)) & names - {path.stem}
+        references = find_references(strip_comments(sql)) & names - {path.stem}
         models.append(Model(path.stem, path.parent.name, path, sql, frozenset(references)))
     return models
 
@@ -91,7 +91,8 @@ def _closing_paren(sql: str, opening: int) -> int:
     return len(sql)
 
 
-def _strip_comments(sql: str) -> str:
+def strip_comments(sql: str) -> str:
+    """SQL without its `--` comments."""
     return re.sub(r"--[^\n]*", "", sql)
 
 

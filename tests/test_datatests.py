@@ -7,7 +7,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.datatests import DataTest, compile_test, load_data_tests, run_data_tests
+from pipelines.datatests import (
+    DataTest,
+    DataTestSpecError,
+    compile_test,
+    load_data_tests,
+    run_data_tests,
+)
+from pipelines.models import discover_models
 from pipelines.settings import find_sql_dir
 
 
@@ -65,3 +72,47 @@ def test_shipped_specs_cover_every_kind_of_generic_test() -> None:
     kinds = {t.name.split("_")[0] for t in tests}
     assert {"unique", "not", "accepted", "relationships", "expression"} <= kinds
     assert {"error", "warn"} == {t.severity for t in tests}
+
+
+def test_a_composite_grain_is_one_unique_test_named_by_its_columns(
+    tmp_path: Path, con: duckdb.DuckDBPyConnection
+) -> None:
+    (tmp_path / "schema.toml").write_text(
+        '[[tests]]\nmodel = "child"\ntest = "unique"\ncolumn = "slug, v"\n'
+    )
+    (test,) = load_data_tests(tmp_path)
+    assert test.name == "unique_child_slug_v"
+    assert test.models == {"child"}
+    assert run_data_tests(con, [test])[0].failures == 0
+    con.execute("insert into child values ('a', 'x')")
+    assert run_data_tests(con, [test])[0].failures == 1
+
+
+def test_singular_tests_check_the_models_they_read(tmp_path: Path) -> None:
+    (tmp_path / "pair.sql").write_text("-- rows from nowhere\nselect * from a join b using (k)")
+    assert load_data_tests(tmp_path)[0].models == {"a", "b"}
+
+
+def test_every_shipped_model_has_a_data_test() -> None:
+    sql_dir = find_sql_dir()
+    checked = set().union(*(t.models for t in load_data_tests(sql_dir / "tests")))
+    untested = sorted(m.name for m in discover_models(sql_dir) if m.name not in checked)
+    assert untested == []
+
+
+@pytest.mark.parametrize("count", [1, 2, 5])
+def test_results_come_back_in_test_order_whatever_thread_ran_them(
+    con: duckdb.DuckDBPyConnection, count: int
+) -> None:
+    tests = [
+        DataTest(f"t{n}", "error", f"select * from range({n}) where {n} % 2 = 1")
+        for n in range(count)
+    ]
+    results = run_data_tests(con, tests)
+    assert [(r.name, r.failures) for r in results] == [(f"t{n}", n % 2 * n) for n in range(count)]
+
+
+def test_a_test_that_cannot_run_names_itself(con: duckdb.DuckDBPyConnection) -> None:
+    tests = [DataTest("fine", "error", "select 1 where false"), DataTest("bad", "error", "x")]
+    with pytest.raises(DataTestSpecError, match="data test bad cannot run"):
+        run_data_tests(con, tests)
