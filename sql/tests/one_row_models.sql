@@ -1,0 +1,20 @@
+-- severity: error
+-- the one-row models (the run's parameters; the health_dora, stats and wordcount_totals
+-- reports) have exactly one row: each is an aggregate without group by, a select without from
+-- or the one row the run wrote, so any other count means a broken build
+with
+
+counts as (
+    select 'stg_run_params' as model, count(*) as row_count from stg_run_params
+    union all select 'health_dora', count(*) from health_dora
+    union all select 'stats', count(*) from stats
+    union all select 'wordcount_totals', count(*) from wordcount_totals
+),
+
+final as (
+    select model, row_count
+    from counts
+    where row_count <> 1
+)
+
+select * from final
