@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from pipelines import datatests
 from pipelines.datatests import (
     DataTest,
+    DataTestResult,
     DataTestSpecError,
     compile_test,
     load_data_tests,
@@ -116,3 +119,22 @@ def test_a_test_that_cannot_run_names_itself(con: duckdb.DuckDBPyConnection) -> 
     tests = [DataTest("fine", "error", "select 1 where false"), DataTest("bad", "error", "x")]
     with pytest.raises(DataTestSpecError, match="data test bad cannot run"):
         run_data_tests(con, tests)
+
+
+def test_a_failing_test_stops_the_tests_not_yet_started(
+    con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[str] = []
+
+    def run_one(cursor: duckdb.DuckDBPyConnection, test: DataTest) -> DataTestResult:
+        started.append(test.name)
+        if test.name == "t0":
+            raise DataTestSpecError("data test t0 cannot run: broken")
+        time.sleep(0.05)
+        return DataTestResult(test.name, test.severity, 0, [], [])
+
+    monkeypatch.setattr(datatests, "run_data_test", run_one)
+    tests = [DataTest(f"t{n}", "error", "select 1") for n in range(40)]
+    with pytest.raises(DataTestSpecError, match="t0 cannot run"):
+        run_data_tests(con, tests)
+    assert 1 <= len(started) < 10  # of 40: the two running finish, the rest never start
