@@ -182,8 +182,9 @@ def render_report(con: duckdb.DuckDBPyConnection, title: str = "occupipe warehou
     ).fetchall()
     runs = con.execute(
         "select started_at::varchar, records from run_history"
-        " where event = 'run' and status = 'published' order by started_at"
-    ).fetchall()
+        " where event = 'run' and status = 'published' and records is not null"
+        " order by started_at"
+    ).fetchall()  # a hand-written history line may leave a run's records out
     totals = con.execute(
         "select count(*), sum(word_count), count(*) filter (where is_verified) from occupations"
     ).fetchone() or (0, 0, 0)
