@@ -248,6 +248,29 @@ def test_failed_runs_and_rollbacks_feed_the_health_report(tmp_path: Path) -> Non
     assert all(r[2] is None for r in trend if r[0] != "published")  # failed, unchanged, rollback
 
 
+def test_failures_at_the_same_instant_are_each_restored_in_the_health_report(
+    tmp_path: Path,
+) -> None:
+    warehouse = tmp_path / "wh"
+    build(source_with(tmp_path / "in", ALL[:30]), warehouse)
+
+    def run(run_id: str, status: str, at: str) -> str:
+        line = {"event": "run", "run_id": run_id, "status": status, "started_at": at}
+        return json.dumps({**line, "finished_at": at, "reason": None}) + "\n"
+
+    # two runs failed at the same instant, a third half an hour later; all restored at 01:00
+    with (warehouse / "history.jsonl").open("a") as history:
+        history.write(run("a", "failed", "2026-01-01T00:00:00+00:00"))
+        history.write(run("b", "failed", "2026-01-01T00:00:00+00:00"))
+        history.write(run("c", "failed", "2026-01-01T00:30:00+00:00"))
+        history.write(run("d", "published", "2026-01-01T01:00:00+00:00"))
+    # the hand-written published run states no record count: the HTML report's chart of
+    # records over runs once failed the whole run on it
+    build(source_with(tmp_path / "in", ALL[:31]), warehouse)
+    minutes = query(warehouse, "select mean_minutes_to_restore from health_dora")
+    assert minutes == [(50.0,)]  # (60 + 60 + 30) / 3; the two alike counted once gave 45
+
+
 def test_a_second_run_at_once_is_refused_with_a_clear_message(tmp_path: Path) -> None:
     warehouse = tmp_path / "wh"
     with run_lock(warehouse), pytest.raises(RunLocked, match="another run is in progress \\(pid"):

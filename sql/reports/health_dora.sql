@@ -33,6 +33,7 @@ events as (
     -- a failure: a run that failed a gate, or a published release that was rolled back;
     -- a restore: a good publish, or a rollback
     select
+        run_history.run_id,
         run_history.started_at,
         coalesce(run_history.finished_at, run_history.started_at) as happened_at,
         run_history.event,
@@ -59,7 +60,7 @@ restores as (
     left join events as later
         on later.is_restore and later.happened_at > failures.happened_at
     where failures.is_failure
-    group by failures.happened_at
+    group by failures.run_id, failures.happened_at
 ),
 
 lead_times as (
