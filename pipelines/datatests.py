@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 
-from pipelines.models import find_references, strip_comments
+from pipelines.models import find_references
 from pipelines.warehouse import describe_table, insert_rows
 
 RESULTS_TABLE = "data_test_results"
@@ -95,7 +95,7 @@ def load_data_tests(tests_dir: Path) -> list[DataTest]:
         sql = path.read_text(encoding="utf-8").strip().rstrip(";")
         match = _SEVERITY_COMMENT.search(sql)
         severity = match.group(1).lower() if match else "error"
-        read = frozenset(find_references(strip_comments(sql)))
+        read = frozenset(find_references(sql))
         tests.append(DataTest(path.stem, severity, sql, read))
     return tests
 

@@ -57,16 +57,18 @@ def discover_models(sql_dir: Path) -> list[Model]:
     models = []
     for path in paths:
         sql = path.read_text(encoding="utf-8").strip().rstrip(";")
-        references = find_references(strip_comments(sql)) & names - {path.stem}
+        references = find_references(sql) & names - {path.stem}
         models.append(Model(path.stem, path.parent.name, path, sql, frozenset(references)))
     return models
 
 
 def find_references(sql: str) -> set[str]:
-    """Relations a query reads (after `from`/`join`) that are not its own CTEs.
+    """Relations a query reads (after `from`/`join`) that are not its own CTEs; comments are
+    not read.
 
     Inside the body of CTE `x`, `from x` means the model `x` (import CTEs keep model names).
     """
+    sql = _strip_comments(sql)
     spans = [
         (m.group(1).lower(), m.end() - 1, _closing_paren(sql, m.end() - 1))
         for m in _CTE.finditer(sql)
@@ -91,8 +93,7 @@ def _closing_paren(sql: str, opening: int) -> int:
     return len(sql)
 
 
-def strip_comments(sql: str) -> str:
-    """SQL without its `--` comments."""
+def _strip_comments(sql: str) -> str:
     return re.sub(r"--[^\n]*", "", sql)
 
 

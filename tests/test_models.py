@@ -31,6 +31,7 @@ from pipelines.settings import find_sql_dir
         ("with x as (select * from stg_y) select * from x", {"stg_y"}),
         ("select * from raw.occupations", set()),
         ("select * from read_parquet('f.parquet')", {"read_parquet"}),
+        ("-- rows from notes\nselect * from a", {"a"}),
     ],
 )
 def test_references_are_the_relations_read_not_local_ctes(sql: str, expected: set[str]) -> None:
