@@ -154,6 +154,7 @@ def write_manifest(
         "row_counts": summary.table_rows,
         "outputs": {p.relative_to(build_dir).as_posix(): file_sha256(p) for p in outputs},
         "stage_seconds": summary.stage_seconds,
+        "model_seconds": summary.model_seconds,
         "gates": summary.gates,
         "data_tests": [
             {"name": r.name, "severity": r.severity, "failures": r.failures}

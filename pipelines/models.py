@@ -120,7 +120,7 @@ def build_model(con: duckdb.DuckDBPyConnection, model: Model) -> float:
     except duckdb.Error as exc:
         first_line = str(exc).splitlines()[0]
         raise ModelError(f"model {model.name} ({model.path.name}) failed: {first_line}") from exc
-    return time.perf_counter() - started
+    return round(time.perf_counter() - started, 3)
 
 
 def build_models(

@@ -64,6 +64,9 @@ def test_each_run_is_a_release_with_a_complete_manifest(tmp_path: Path) -> None:
     assert manifest["dependencies"]["duckdb"] == duckdb.__version__
     assert manifest["row_counts"]["occupations"] == 30
     assert {"extract", "parquet", "load", "models", "tests"} <= set(manifest["stage_seconds"])
+    models = {path.stem for path in Path("sql").rglob("*.sql") if path.parent.name != "tests"}
+    assert set(manifest["model_seconds"]) == models  # every model, timed
+    assert all(seconds >= 0 for seconds in manifest["model_seconds"].values())
     assert all(g["passed"] for g in manifest["gates"].values())
     assert set(manifest["gates"]) == {"reject_rate", "volume", "schema", "data_tests"}
     assert manifest["options"]["max_shrink"] == "0.1"
