@@ -38,6 +38,7 @@ from pipelines.releases import (
     PARTS_DIR,
     QUARANTINE_DIR,
     read_history,
+    rolled_back_releases,
 )
 from pipelines.sectionspec import DEFAULT_SECTIONS_SPEC
 from pipelines.tables import TABLES
@@ -228,14 +229,20 @@ def carry_entity_changes(con: duckdb.DuckDBPyConnection, database: Path) -> None
 def load_past_runs(
     con: duckdb.DuckDBPyConnection, events: Sequence[dict[str, Any]], table: str = "raw.run_history"
 ) -> None:
-    """The run history so far (runs and rollbacks) as a table (`raw.run_history`)."""
+    """The run history so far (runs and rollbacks) as a table (`raw.run_history`).
+
+    `is_rolled_back` marks the rows of a release rolled back away from and not made current
+    since: the set `occupipe releases` marks, computed once, here.
+    """
     temporary = "temporary " if table.startswith("temp.") else ""
     con.execute(
         f"create or replace {temporary}table {table} (run_id varchar, event varchar,"
         " started_at timestamp, finished_at timestamp, status varchar, reason varchar,"
         " release_id varchar, records bigint, quarantined bigint, verified_share double,"
-        " mean_completeness double, words bigint, from_release varchar, to_release varchar)"
+        " mean_completeness double, words bigint, from_release varchar, to_release varchar,"
+        " is_rolled_back boolean)"
     )
+    rolled_back = rolled_back_releases(list(events))
     rows = []
     for e in events:
         metrics = e.get("metrics") or {}
@@ -256,6 +263,7 @@ def load_past_runs(
                 metrics.get("words"),
                 e.get("from_release"),
                 e.get("to_release"),
+                e.get("release_id") in rolled_back,
             )
         )
     insert_rows(con, table, rows)

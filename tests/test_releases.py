@@ -474,6 +474,10 @@ def test_undoing_a_rollback_leaves_both_releases_good(tmp_path: Path) -> None:
     # back), not the second, which the undone rollback left for a newer release
     build(source_with(tmp_path / "in", ALL[:33]), warehouse)
     assert query(warehouse, "select runs, change_failure_rate from health_dora") == [(4, 0.25)]
+    # the run history marks the release `occupipe releases` calls rolled back, and only it
+    flagged = query(warehouse, "select distinct release_id from run_history where is_rolled_back")
+    marked = [(r.release_id,) for r in list_releases(warehouse) if r.status == "rolled back"]
+    assert flagged == marked == [(ids[2],)]
 
 
 def test_entries_under_releases_that_are_not_releases_are_ignored(tmp_path: Path) -> None:

@@ -32,7 +32,8 @@ this_run as (
         ) as mean_completeness,
         (select sum(word_count) from occupations) as words,
         null as from_release,
-        null as to_release
+        null as to_release,
+        false as is_rolled_back
     from run_params
 ),
 

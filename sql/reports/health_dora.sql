@@ -10,25 +10,6 @@ entity_changes as (
     select * from entity_changes
 ),
 
-rollbacks as (
-    select started_at, from_release, to_release
-    from run_history
-    where event = 'rollback'
-),
-
-rolled_back as (
-    -- left for an older release and not made current again since (as `occupipe releases`
-    -- says): undoing a rollback, or leaving for a newer release, says nothing against it
-    select distinct away.from_release as release_id
-    from rollbacks as away
-    where away.to_release < away.from_release
-        and not exists (
-            select 1
-            from rollbacks as back
-            where back.to_release = away.from_release and back.started_at > away.started_at
-        )
-),
-
 events as (
     -- a failure: a run that failed a gate, or a published release that was rolled back;
     -- a restore: a good publish, or a rollback
@@ -40,15 +21,14 @@ events as (
         run_history.event = 'run' and (
             run_history.status = 'failed'
             -- the run that published a release later rolled back (not the runs that kept it)
-            or (run_history.status = 'published' and rolled_back.release_id is not null)
+            or (run_history.status = 'published' and run_history.is_rolled_back)
         ) as is_failure,
         (
             run_history.event = 'run'
             and run_history.status = 'published'
-            and rolled_back.release_id is null
+            and not run_history.is_rolled_back
         ) or run_history.event = 'rollback' as is_restore
     from run_history
-    left join rolled_back on rolled_back.release_id = run_history.release_id
 ),
 
 restores as (

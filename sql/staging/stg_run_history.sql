@@ -20,7 +20,8 @@ renamed as (
         mean_completeness,
         words,
         from_release,
-        to_release
+        to_release,
+        is_rolled_back
     from source
 )
 
