@@ -104,7 +104,11 @@ def prepare_full_run(
 
     def full_run() -> dict[str, Any]:
         summary = run_pipeline(options)
-        return {"loaded": summary.loaded, "stages": summary.stage_seconds}
+        return {
+            "loaded": summary.loaded,
+            "stages": summary.stage_seconds,
+            "models": summary.model_seconds,
+        }
 
     return full_run
 
@@ -351,12 +355,20 @@ def print_report(records: int, rows: list[dict[str, Any]]) -> None:
     for name in ("full-run", "full-run-flow"):
         if name in by_step:
             print(f"{name} stages (s): {describe_stages(by_step[name]['stages'])}")
+    if by_step.get("full-run", {}).get("models"):
+        print(f"slowest models in full-run (s): {describe_slowest(by_step['full-run']['models'])}")
 
 
 def describe_stages(stages: dict[str, float]) -> str:
     """`discover 0.1, extract 4.2, ...`; the Parquet files are written beside models and
     tests."""
     return ", ".join(f"{name} {seconds:.1f}" for name, seconds in stages.items())
+
+
+def describe_slowest(seconds: dict[str, float], count: int = 5) -> str:
+    """`occupation_sections 2.8, backlinks 2.6, ...`: the models that took longest."""
+    slowest = sorted(seconds.items(), key=lambda item: (-item[1], item[0]))[:count]
+    return ", ".join(f"{name} {value:.1f}" for name, value in slowest)
 
 
 def main() -> None:

@@ -52,11 +52,12 @@ def test_the_report_gives_ratios_and_overheads_round_by_round(
         return {"step": step, "seconds": median, "runs": runs, "peak_rss_mb": 100, **details}
 
     stages = {"extract": 1.0}
+    models = {f"m{n}": float(n) for n in range(7)} | {"z": 6.0}
     print_report(
         1000,
         [
             row("parse-only", [1.0, 2.0, 1.0], bytes=30_000_000),
-            row("full-run", [4.0, 10.0, 5.0], stages=stages),
+            row("full-run", [4.0, 10.0, 5.0], stages=stages, models=models),
             row("full-run-flow", [4.4, 10.0, 4.5], stages=stages),
             row("no-change-rerun", [0.1, 0.1, 0.1]),
         ],
@@ -67,3 +68,4 @@ def test_the_report_gives_ratios_and_overheads_round_by_round(
     assert "Prefect overhead (flow against plain run): -10.0%" in out  # 4.5 against 5.0
     assert "(round by round: +10.0%, +0.0%, -10.0%; median +0.0%)" in out
     assert "no-change re-run: 2.0% of the full run" in out
+    assert "slowest models in full-run (s): m6 6.0, z 6.0, m5 5.0, m4 4.0, m3 3.0\n" in out
