@@ -30,7 +30,7 @@ from pipelines.http_source import is_http_source
 from pipelines.lock import RunLocked, run_lock
 from pipelines.models import ModelError
 from pipelines.output import print_table, render_csv, render_json, rows_as_dicts
-from pipelines.pipeline import RunOptions, RunSummary
+from pipelines.pipeline import RunOptions, RunSummary, WorkerLost
 from pipelines.prefect_setup import (
     ServerFailed,
     configure_prefect,
@@ -289,7 +289,7 @@ def run_safely(
         waited = options.lock_wait
         advice = f"still held after {waited:g} s" if waited else "pass --wait SECONDS to wait"
         raise fail(f"{exc}; {advice}. Try again later.") from None
-    except (RunFailed, SourceError, ModelError, DataTestSpecError, ServerFailed) as exc:
+    except (RunFailed, SourceError, ModelError, DataTestSpecError, ServerFailed, WorkerLost) as exc:
         raise fail(f"{exc}; {kept}") from None
     except OSError as exc:
         raise fail(f"{describe_os_error(exc)}; {kept}") from None

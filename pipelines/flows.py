@@ -28,6 +28,7 @@ from pipelines.pipeline import (  # noqa: E402
     RunOptions,
     RunSummary,
     Stages,
+    results_of,
     run_pipeline,
     worker_pool,
 )
@@ -74,8 +75,7 @@ class TaskStages(Stages):
         with worker_pool(min(workers, len(calls))) as pool:
 
             def in_workers(*group: tuple[Any, ...]) -> list[T]:
-                futures = [pool.submit(fn, *args) for args in group]
-                return [future.result() for future in futures]
+                return list(results_of([pool.submit(fn, *args) for args in group]))
 
             futures = [
                 as_task(group_name(names, group), in_workers).submit(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
@@ -38,3 +39,27 @@ def watch_parent(parent: int, every: float = 1.0) -> None:
         os._exit(1)
 
     threading.Thread(target=watch, name="watch-parent", daemon=True).start()
+
+
+def start_worker(parent: int) -> None:
+    """Initializer of a pool worker: deaf to Ctrl-C, and ended once process `parent` is gone.
+
+    A terminal's Ctrl-C reaches the whole process group: a worker that raised
+    KeyboardInterrupt printed its traceback, one interrupted while starting printed a fatal
+    error. Workers start with the signal held (`sigint_held`) and ignore it from here; the
+    parent, which takes the Ctrl-C, drops the batches not yet started and exits.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    watch_parent(parent)
+
+
+@contextlib.contextmanager
+def sigint_held() -> Iterator[None]:
+    """Hold Ctrl-C in this thread (it arrives once the block ends); processes started inside
+    begin with it held too."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)

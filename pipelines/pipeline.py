@@ -10,8 +10,9 @@ import os
 import secrets
 import shutil
 import time
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -59,7 +60,7 @@ from pipelines.gates import (
 )
 from pipelines.html_report import REPORT_NAME, write_report
 from pipelines.http_source import HttpSettings, is_http_source, mirror_name, mirror_source
-from pipelines.lifetime import watch_parent
+from pipelines.lifetime import sigint_held, start_worker
 from pipelines.lock import run_lock
 from pipelines.manifest import (
     count_published_records,
@@ -115,8 +116,7 @@ class Stages:
             yield from (fn(*args) for args in calls)
             return
         with worker_pool(min(workers, len(calls))) as pool:
-            futures = [pool.submit(fn, *args) for args in calls]
-            yield from (future.result() for future in futures)
+            yield from results_of([pool.submit(fn, *args) for args in calls])
 
     def start(self, name: str, fn: Callable[..., T], /, *args: Any) -> Pending[T]:
         """Start one stage on a thread of its own; its `result()` waits for it."""
@@ -126,18 +126,47 @@ class Stages:
         return future
 
 
-def worker_pool(workers: int) -> ProcessPoolExecutor:
+class WorkerLost(Exception):
+    """An extraction worker process ended in the middle of a batch (killed, out of memory)."""
+
+
+class WorkerPool(ProcessPoolExecutor):
+    """A process pool whose workers never take Ctrl-C (`start_worker`), which, left by an
+    exception, drops the calls not yet started."""
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        with sigint_held():  # a submit may start a worker
+            return super().submit(fn, *args, **kwargs)
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        # on Ctrl-C or a failed batch, waiting for every queued batch would run them all
+        self.shutdown(wait=exc_type is None, cancel_futures=exc_type is not None)
+
+
+def worker_pool(workers: int) -> WorkerPool:
     """Worker processes for the Python-bound extraction (spawned: this process has threads).
 
     Each worker ends once this process is gone: a run killed with `kill -9` (or by the OOM
     killer) left its workers waiting for work forever, 200 MB each.
     """
-    return ProcessPoolExecutor(
+    return WorkerPool(
         workers,
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=watch_parent,
+        initializer=start_worker,
         initargs=(os.getpid(),),
     )
+
+
+def results_of(futures: Iterable[Future[T]]) -> Iterator[T]:
+    """The futures' results in order; a pool's lost worker as one sentence (`WorkerLost`)."""
+    try:
+        for future in futures:
+            yield future.result()
+    except BrokenProcessPool:
+        raise WorkerLost(
+            "an extraction worker process ended in the middle of a batch (killed, or out of"
+            " memory?)"
+        ) from None
 
 
 StageRunner = Stages
@@ -287,9 +316,12 @@ def current_build(
 
 
 def describe_exception(exc: BaseException) -> str:
+    """Why a run stopped, for the history: a sentence, not a class name."""
     if isinstance(exc, KeyboardInterrupt):
         return "interrupted"
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if not isinstance(exc, Exception):  # SIGTERM (Prefect's TerminationSignal), SystemExit
+        return "terminated"
+    return str(exc).splitlines()[0] if str(exc) else f"failed: {type(exc).__name__}"
 
 
 def record_failure(

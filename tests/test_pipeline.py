@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -15,7 +17,14 @@ import pytest
 
 from pipelines import warehouse
 from pipelines.build import RunFailed
-from pipelines.pipeline import RunSummary
+from pipelines.lifetime import sigint_held
+from pipelines.pipeline import (
+    RunSummary,
+    Stages,
+    WorkerLost,
+    describe_exception,
+    worker_pool,
+)
 from pipelines.settings import PROJECT_DIR
 from pipelines.tables import TABLES
 from pipelines.warehouse import fixed_size_groups
@@ -207,3 +216,42 @@ def test_extraction_workers_end_when_their_run_is_killed() -> None:
     while any(map(is_running, workers)) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(map(is_running, workers))
+
+
+def test_extraction_workers_leave_ctrl_c_to_their_run() -> None:
+    # a terminal's Ctrl-C reaches every process of the group: workers that took it printed
+    # tracebacks (and one taken while a worker started left the run hanging)
+    with worker_pool(1) as pool:
+        pid = pool.submit(os.getpid).result()
+        os.kill(pid, signal.SIGINT)
+        assert pool.submit(signal.getsignal, signal.SIGINT).result() == signal.SIG_IGN
+        assert pool.submit(os.getpid).result() == pid  # the same worker, still working
+
+
+def test_ctrl_c_held_arrives_once_the_hold_ends() -> None:
+    reached = False
+    with pytest.raises(KeyboardInterrupt), sigint_held():
+        os.kill(os.getpid(), signal.SIGINT)
+        reached = True
+    assert reached
+
+
+def test_a_worker_lost_mid_batch_fails_the_run_in_one_sentence() -> None:
+    calls = [(0,), (1,), (1,)]  # os._exit(1): gone without a word, as the OOM killer leaves it
+    with pytest.raises(WorkerLost, match=r"^an extraction worker process ended in the middle"):
+        list(Stages().fan_out(["a", "b", "c"], os._exit, calls, 2))
+
+
+@pytest.mark.parametrize(
+    ("stopped_by", "reason"),
+    [
+        (KeyboardInterrupt(), "interrupted"),
+        (SystemExit(143), "terminated"),  # as a SIGTERM handler (Prefect's) stops a run
+        (OSError("disk full\nmore detail"), "disk full"),
+        (ValueError(), "failed: ValueError"),
+    ],
+)
+def test_a_stopped_run_is_recorded_with_a_reason_in_words(
+    stopped_by: BaseException, reason: str
+) -> None:
+    assert describe_exception(stopped_by) == reason
