@@ -44,6 +44,7 @@ from pipelines.releases import (
     RELEASES_DIR,
     ReleaseError,
     collect_garbage,
+    current_release,
     list_releases,
     read_history,
     rollback,
@@ -278,13 +279,13 @@ def run_safely(
     runner: Callable[[RunOptions], RunSummary], options: RunOptions, api_url: str | None
 ) -> RunSummary:
     """Run a flow; every expected failure becomes one sentence and exit code 1."""
-    kept = "the previous warehouse was left as it was."
+    kept = describe_what_was_kept(options.warehouse_dir)
     try:
         options.warehouse_dir.mkdir(parents=True, exist_ok=True)
         wait_for_server(api_url)
         return runner(options)
     except (KeyboardInterrupt, duckdb.InterruptException):
-        raise typer.Exit(EXIT_INTERRUPTED) from None  # `main` says so
+        raise interrupted(kept) from None
     except RunLocked as exc:
         waited = options.lock_wait
         advice = f"still held after {waited:g} s" if waited else "pass --wait SECONDS to wait"
@@ -300,7 +301,23 @@ def run_safely(
     except RuntimeError as exc:
         if str(exc) != QUERY_INTERRUPTED:
             raise
-        raise typer.Exit(EXIT_INTERRUPTED) from None
+        raise interrupted(kept) from None
+
+
+def describe_what_was_kept(warehouse: Path) -> str:
+    """What a failed or interrupted run leaves published, as the end of its sentence."""
+    if current_release(warehouse) is None:
+        return "nothing was published."
+    return "the previous warehouse was left as it was."
+
+
+class Interrupted(Exception):
+    """Ctrl-C that a command reports itself: `main` prints the sentence (if any), exit 130."""
+
+
+def interrupted(kept: str) -> Interrupted:
+    """A run interrupted, and what it left published."""
+    return Interrupted(f"interrupted; {kept}")
 
 
 # how DuckDB reports Ctrl-C that lands inside a query run from Python (not as KeyboardInterrupt)
@@ -619,7 +636,7 @@ def schedule(
         raise fail(f"invalid schedule {cron!r}: {str(exc).splitlines()[0]}", EXIT_USAGE) from None
     # serving ends only when interrupted (Prefect takes the Ctrl-C and returns)
     say(f"stopped serving {name}; its schedule is paused until it is served again")
-    raise typer.Exit(EXIT_INTERRUPTED)
+    raise Interrupted()  # said: no run was under way
 
 
 @app.command()
@@ -716,8 +733,13 @@ def main() -> None:
         code = fail(f"{exc.format_message().rstrip('.')}.").exit_code
     except typer.Abort:  # end of input at a prompt
         code = fail("aborted.").exit_code
-    if code == EXIT_INTERRUPTED:  # typer's answer to Ctrl-C
-        err.print("interrupted; the previous warehouse was left as it was.")
+    except Interrupted as exc:
+        if str(exc):
+            err.print(str(exc), markup=False)
+        code = EXIT_INTERRUPTED
+    else:
+        if code == EXIT_INTERRUPTED:  # typer's answer to Ctrl-C anywhere else
+            err.print("interrupted.")
     sys.exit(code or EXIT_OK)
 
 

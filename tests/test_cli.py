@@ -13,7 +13,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from pipelines.cli import app, main
+from pipelines.cli import Interrupted, app, main
 from pipelines.pipeline import RunSummary
 
 
@@ -157,8 +157,12 @@ def test_environment_faults_become_one_sentence_and_exit_code_1(
 ) -> None:
     assert exit_code_of_a_run_raising(error, tmp_path) == 1
     err = capsys.readouterr().err
-    assert message in err and "the previous warehouse was left as it was." in err
+    assert message in err and err.endswith("; nothing was published.\n")  # no release yet
     assert err.count("\n") == 1
+    (tmp_path / "wh" / "current").symlink_to("releases/20260101T000000.000000Z-abcd")
+    assert exit_code_of_a_run_raising(error, tmp_path) == 1
+    err = capsys.readouterr().err
+    assert message in err and err.endswith("; the previous warehouse was left as it was.\n")
 
 
 def test_the_warehouse_folder_can_come_from_the_environment(
@@ -316,9 +320,14 @@ def exit_code_of_a_run_raising(error: BaseException, tmp_path: Path) -> int:
     def runner(options: object) -> RunSummary:
         raise error
 
-    with pytest.raises(typer.Exit) as exited:
+    try:
         run_safely(runner, options_for(tmp_path, tmp_path / "wh"), None)
-    return exited.value.exit_code
+    except typer.Exit as exited:
+        return exited.exit_code
+    except Interrupted as exc:
+        print(exc, file=sys.stderr)  # as `main` says it
+        return 130
+    raise AssertionError("the run did not fail")
 
 
 @pytest.mark.parametrize(
@@ -327,9 +336,25 @@ def exit_code_of_a_run_raising(error: BaseException, tmp_path: Path) -> int:
     ids=["keyboard", "inside-a-duckdb-query"],
 )
 def test_an_interrupted_run_exits_130_without_a_traceback(
-    tmp_path: Path, interruption: BaseException
+    tmp_path: Path, interruption: BaseException, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert exit_code_of_a_run_raising(interruption, tmp_path) == 130
+    assert capsys.readouterr().err == "interrupted; nothing was published.\n"
+
+
+def test_ctrl_c_outside_a_run_exits_130_in_a_word(
+    warehouse: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pipelines import cli
+
+    def interrupt(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "list_releases", interrupt)
+    monkeypatch.setattr(sys, "argv", ["occupipe", "releases", "--warehouse", warehouse])
+    with pytest.raises(SystemExit) as exited:
+        cli.main()
+    assert exited.value.code == 130 and capsys.readouterr().err.strip() == "interrupted."
 
 
 def test_table_output_shows_brackets_in_the_data_as_they_are(warehouse: str) -> None:

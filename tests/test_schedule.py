@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from pathlib import Path
 from uuid import UUID
 
@@ -88,15 +89,20 @@ def test_a_schedule_that_could_not_run_as_asked_is_a_usage_error(
 
 
 def test_stopping_a_schedule_says_so_and_exits_as_interrupted(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from pipelines import schedule
-    from tests.test_cli import invoke
+    from pipelines.cli import main
 
     monkeypatch.setattr(schedule, "serve_schedule", lambda *args: None)  # Ctrl-C ends serve()
-    code, out, _ = invoke("schedule", "--cron", "0 6 * * *", "--source", str(tmp_path))
-    assert code == 130
+    monkeypatch.setattr(sys, "argv", ["occupipe", "schedule", "--cron", "0 6 * * *"])
+    monkeypatch.setattr(sys, "argv", [*sys.argv, "--source", str(tmp_path)])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    out, err = capsys.readouterr()
+    assert exited.value.code == 130
     assert "stopped serving occupipe-build; its schedule is paused" in out
+    assert err == ""  # no run was under way: nothing to say about one
 
 
 def test_serving_a_name_registered_with_other_parameters_warns_of_the_takeover(
