@@ -19,6 +19,7 @@ import orjson
 from pydantic import ValidationError
 
 from pipelines.contract import Record, collect_unknown_fields
+from pipelines.releases import HISTORY, RELEASES_DIR
 
 JSON_SUFFIXES = (".json",)
 LINE_SUFFIXES = (".jsonl", ".ndjson")
@@ -79,7 +80,7 @@ def relative_name(path: StrPath, root: Path) -> str:
     )
 
 
-def walk_files(folder: str, skip: str | None = None) -> Iterator[str]:
+def walk_files(folder: str, skip: str | None = None, nested: bool = False) -> Iterator[str]:
     """Every entry under a folder that is not a folder itself, hidden names left out, in path
     order: each folder's entries sorted by name, a subfolder's files at its place.
 
@@ -88,7 +89,9 @@ def walk_files(folder: str, skip: str | None = None) -> Iterator[str]:
     kept while a folder is listed (each directory entry is freed at once): sorting the entries
     themselves left the paths scattered among their freed memory, 290 bytes a file where 140
     hold them. Links to folders are not followed; a broken link is listed (and fails loudly
-    when read). The folder whose real path is `skip` is not entered.
+    when read). The folder whose real path is `skip` is not entered, nor a subfolder that
+    holds an occupipe warehouse (`releases/` beside `history.jsonl`): its manifests and
+    history are not records.
     """
     names: list[str] = []
     folders: dict[str, bool] = {}  # subfolder name -> whether to descend (not a link)
@@ -102,6 +105,8 @@ def walk_files(folder: str, skip: str | None = None) -> Iterator[str]:
                     folders[entry.name] = not entry.is_symlink()
     except OSError as error:
         raise SourceError(f"cannot list {folder}: {error.strerror or error}") from None
+    if nested and is_warehouse_listing(names, folders):
+        return
     names.sort()
     prefix = folder if folder.endswith("/") else folder + "/"
     for name in names:
@@ -109,7 +114,12 @@ def walk_files(folder: str, skip: str | None = None) -> Iterator[str]:
         if descend is None:
             yield prefix + name
         elif descend and (skip is None or os.path.realpath(prefix + name) != skip):
-            yield from walk_files(prefix + name, skip)
+            yield from walk_files(prefix + name, skip, nested=True)
+
+
+def is_warehouse_listing(names: list[str], folders: dict[str, bool]) -> bool:
+    """Whether a folder's names are an occupipe warehouse's: `releases/` and `history.jsonl`."""
+    return folders.get(RELEASES_DIR) is not None and HISTORY in names
 
 
 def is_folder(entry: os.DirEntry[str]) -> bool:

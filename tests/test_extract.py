@@ -96,6 +96,28 @@ def test_a_warehouse_inside_the_source_is_not_read_as_input(tmp_path: Path) -> N
     assert (records, ignored) == ([f"{tmp_path}/r.json"], [])
 
 
+@pytest.mark.parametrize(
+    ("folder", "history", "read"),
+    [
+        ("releases", True, False),  # another run's warehouse: left out
+        ("releases", False, True),  # a folder of records that happens to be called so
+        ("batches", True, True),
+    ],
+)
+def test_another_warehouse_inside_the_source_is_not_read_either(
+    tmp_path: Path, folder: str, history: bool, read: bool
+) -> None:
+    old = tmp_path / "old-warehouse"
+    (old / folder / "r1").mkdir(parents=True)
+    (old / folder / "r1" / "manifest.json").write_text("{}")
+    if history:
+        (old / "history.jsonl").write_text("{}")
+    (tmp_path / "r.json").write_text("{}")
+    records, _ = discover_inputs(tmp_path, skip=tmp_path / "wh")
+    expected = [f"{old}/{folder}/r1/manifest.json"] if read else []
+    assert records == [*expected, f"{tmp_path}/r.json"]
+
+
 def test_a_missing_source_folder_is_a_source_error(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="does not exist"):
         discover_inputs(tmp_path / "nope")
