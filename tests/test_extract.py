@@ -114,7 +114,8 @@ def test_another_warehouse_inside_the_source_is_not_read_either(
         (old / "history.jsonl").write_text("{}")
     (tmp_path / "r.json").write_text("{}")
     records, _ = discover_inputs(tmp_path, skip=tmp_path / "wh")
-    expected = [f"{old}/{folder}/r1/manifest.json"] if read else []
+    inside = [f"{old}/{folder}/r1/manifest.json", *([f"{old}/history.jsonl"] if history else [])]
+    expected = sorted(inside) if read else []
     assert records == [*expected, f"{tmp_path}/r.json"]
 
 
