@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import os
+import shlex
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -27,7 +28,7 @@ from pipelines.datatests import DataTestSpecError
 from pipelines.extract import SourceError
 from pipelines.gates import DEFAULT_MAX_REJECT_RATE, DEFAULT_MAX_SHRINK
 from pipelines.http_source import is_http_source
-from pipelines.lock import RunLocked, run_lock
+from pipelines.lock import RunLocked, check_unlocked, run_lock
 from pipelines.models import ModelError
 from pipelines.output import print_table, render_csv, render_json, rows_as_dicts
 from pipelines.pipeline import RunOptions, RunSummary, WorkerLost
@@ -238,6 +239,7 @@ def run(
         raise fail(f"source {options.source} does not exist.")
     if options.warehouse_dir.exists() and not options.warehouse_dir.is_dir():
         raise fail(f"the warehouse {options.warehouse_dir} is a file, not a folder.")
+    check_not_running(options)
     configure_prefect(verbose)
     with own_api_server() as api_url, progress_bar(enabled=not quiet and out.is_terminal):
         flows = import_prefect_module("pipelines.flows")  # Prefect is imported only for runs
@@ -287,9 +289,7 @@ def run_safely(
     except (KeyboardInterrupt, duckdb.InterruptException):
         raise interrupted(kept) from None
     except RunLocked as exc:
-        waited = options.lock_wait
-        advice = f"still held after {waited:g} s" if waited else "pass --wait SECONDS to wait"
-        raise fail(f"{exc}; {advice}. Try again later.") from None
+        raise fail(describe_locked(exc, options.lock_wait)) from None
     except (RunFailed, SourceError, ModelError, DataTestSpecError, ServerFailed, WorkerLost) as exc:
         raise fail(f"{exc}; {kept}") from None
     except OSError as exc:
@@ -302,6 +302,24 @@ def run_safely(
         if str(exc) != QUERY_INTERRUPTED:
             raise
         raise interrupted(kept) from None
+
+
+def describe_locked(exc: RunLocked, waited: float) -> str:
+    """One sentence for a warehouse another run holds."""
+    if waited:
+        return f"{exc}; still held after {waited:g} s, try again later."
+    return f"{exc}; try again later, or pass --wait SECONDS to wait for it."
+
+
+def check_not_running(options: RunOptions) -> None:
+    """Before starting a Prefect server: a warehouse another run holds (and no --wait) fails
+    now, in one sentence."""
+    if options.lock_wait:
+        return
+    try:
+        check_unlocked(options.warehouse_dir)
+    except RunLocked as exc:
+        raise fail(describe_locked(exc, 0)) from None
 
 
 def describe_what_was_kept(warehouse: Path) -> str:
@@ -345,6 +363,7 @@ def replay(
     )
     if not (options.warehouse_dir / DATABASE_NAME).exists():
         raise fail(f"no warehouse at {options.warehouse_dir}; run `occupipe run` first.")
+    check_not_running(options)
     configure_prefect(verbose)
     with own_api_server() as api_url:
         flows = import_prefect_module("pipelines.flows")
@@ -396,7 +415,17 @@ def print_summary(summary: RunSummary) -> None:
         example = dict(zip(result.columns, result.sample[0], strict=False))
         say(f"  warn {result.name}: {result.failures} row(s), e.g. {example}")
     say(f"warehouse: {summary.warehouse}")
-    say("next: occupipe report coverage, occupipe report review, occupipe query 'from stats'")
+    say(describe_next_steps(summary.warehouse))
+
+
+def describe_next_steps(database: Path | None) -> str:
+    """Commands to try next, naming the warehouse unless it is the one they find anyway."""
+    folder = database.parent if database is not None else None
+    named = ""
+    if folder is not None and folder.resolve() != settings().warehouse.resolve():
+        named = f" --warehouse {shlex.quote(str(folder))}"
+    commands = ("report coverage", "report review", "report stats")
+    return "next: " + ", ".join(f"occupipe {command}{named}" for command in commands)
 
 
 def existing_warehouse(option: Path | None) -> Path:

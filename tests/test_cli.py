@@ -464,3 +464,44 @@ def test_replay_takes_wait_as_run_does() -> None:
     for command in ("run", "replay"):
         code, out, _ = invoke(command, "--help")
         assert code == 0 and "--wait" in out, command
+
+
+def test_a_run_on_a_held_warehouse_fails_at_once_in_one_sentence(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from pipelines import cli
+    from pipelines.lock import check_unlocked, run_lock
+    from tests.conftest import DEMO
+
+    def no_server() -> None:
+        raise AssertionError("a Prefect server was started for a run that cannot take the lock")
+
+    monkeypatch.setattr(cli, "own_api_server", no_server)
+    warehouse = tmp_path / "wh"
+    check_unlocked(warehouse)  # no warehouse yet: nothing holds it
+    with run_lock(warehouse):
+        args = ["run", "--source", str(DEMO), "--warehouse", str(warehouse)]
+        code, _, err = run_main(monkeypatch, capsys, *args)
+    assert code == 1 and err.startswith(f"error: another run is in progress (pid {os.getpid()} ")
+    assert err.endswith("; try again later, or pass --wait SECONDS to wait for it.\n")
+    assert err.count("\n") == 1
+    check_unlocked(warehouse)  # released: a run may start
+
+
+@pytest.mark.parametrize(
+    ("database", "named"),
+    [
+        (Path("data/warehouse/occupations.duckdb"), ""),  # the default: found without naming it
+        (Path("/srv/my wh/occupations.duckdb"), " --warehouse '/srv/my wh'"),
+    ],
+)
+def test_the_next_steps_name_the_warehouse_they_are_about(
+    monkeypatch: pytest.MonkeyPatch, database: Path, named: str
+) -> None:
+    from pipelines.cli import describe_next_steps
+
+    monkeypatch.delenv("OCCUPIPE_WAREHOUSE", raising=False)
+    assert describe_next_steps(database) == (
+        f"next: occupipe report coverage{named}, occupipe report review{named},"
+        f" occupipe report stats{named}"
+    )
