@@ -16,6 +16,8 @@ from typing import Annotated, Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import typer
 from pydantic import ValidationError
 from rich.console import Console
@@ -41,11 +43,13 @@ from pipelines.prefect_setup import (
 from pipelines.progress import listen
 from pipelines.releases import (
     DATABASE_NAME,
+    INPUT_LEDGER,
     QUARANTINE_DIR,
     RELEASES_DIR,
     ReleaseError,
     collect_garbage,
     current_release,
+    find_release,
     list_releases,
     read_history,
     rollback,
@@ -372,14 +376,42 @@ def replay(
 
 @app.command("quarantine")
 def list_quarantine(
-    fmt: FormatOption = TextFormat.table, warehouse: WarehouseOption = None
+    fmt: FormatOption = TextFormat.table,
+    warehouse: WarehouseOption = None,
+    release: Annotated[
+        str | None,
+        typer.Option(help="A release id, a failed one included (default: the published one)."),
+    ] = None,
 ) -> None:
     """List the quarantined inputs of the published warehouse, with stage and reason."""
+    columns = ["source_file", "stage", "reason", "content_hash"]
+    if release is not None:
+        emit(fmt, [("quarantine", columns, read_release_quarantine(warehouse, release))])
+        return
     con = connect_read_only(warehouse)
-    cursor = con.execute(
-        "select source_file, stage, reason, content_hash from quarantine order by source_file"
-    )
-    emit(fmt, [("quarantine", [d[0] for d in cursor.description or []], cursor.fetchall())])
+    cursor = con.execute(f"select {', '.join(columns)} from quarantine order by source_file")
+    emit(fmt, [("quarantine", columns, cursor.fetchall())])
+
+
+def read_release_quarantine(warehouse: Path | None, release: str) -> list[tuple[Any, ...]]:
+    """A release's quarantined inputs, from its input ledger: a release that failed a gate
+    has no warehouse to ask."""
+    folder = warehouse_dir(warehouse)
+    try:
+        find_release(folder, release)
+        ledger = pq.read_table(folder / RELEASES_DIR / release / INPUT_LEDGER)
+    except ReleaseError as exc:
+        raise fail(f"{exc}; `occupipe releases` lists them.") from None
+    except (OSError, pa.ArrowException) as exc:
+        problem = str(exc).splitlines()[0]
+        raise fail(f"release {release} has no readable input ledger: {problem}.") from None
+    if "reason" not in ledger.column_names:
+        raise fail(f"release {release} predates the reasons in its input ledger.")
+    quarantined = ledger.filter(pc.starts_with(ledger["outcome"], "quarantined:"))
+    return [
+        (row["source"], row["outcome"].removeprefix("quarantined:"), row["reason"], row["sha256"])
+        for row in quarantined.to_pylist()
+    ]
 
 
 def say(text: str) -> None:
@@ -575,8 +607,6 @@ def query(
 def write_parquet_result(table: Any, output: Path) -> None:
     """Write a query's result as Parquet through a temporary file: a failure leaves whatever
     was at `output` before."""
-    import pyarrow.parquet as pq
-
     partial = output.with_name(f".{output.name}.partial")
     try:
         pq.write_table(table, partial, compression="zstd")

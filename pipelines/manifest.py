@@ -44,6 +44,7 @@ LEDGER_SCHEMA = pa.schema(
         pa.field("source", pa.string(), nullable=False),
         pa.field("sha256", pa.string(), nullable=False),
         pa.field("outcome", pa.string(), nullable=False),
+        pa.field("reason", pa.string()),  # why a document was quarantined; null if loaded
     ]
 )
 # a document's identity in the ledger, as read from part files and rejections (nullable: a
@@ -71,8 +72,10 @@ def write_input_ledger(
     )
     quarantined = rejected.append_column(
         "outcome", pa.array([f"quarantined:{r.stage}" for r in rejections], pa.string())
-    )
-    loaded = loaded.append_column("outcome", pa.array(["loaded"] * loaded.num_rows, pa.string()))
+    ).append_column("reason", pa.array([r.reason for r in rejections], pa.string()))
+    loaded = loaded.append_column(
+        "outcome", pa.array(["loaded"] * loaded.num_rows, pa.string())
+    ).append_column("reason", pa.nulls(loaded.num_rows, pa.string()))
     ledger = pa.concat_tables([loaded.select(LEDGER_SCHEMA.names), quarantined])
     ledger = ledger.take(pc.sort_indices(ledger, [("source", "ascending")])).cast(LEDGER_SCHEMA)
     pq.write_table(ledger, build_dir / INPUT_LEDGER, compression="zstd")

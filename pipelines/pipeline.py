@@ -503,6 +503,8 @@ def finish_build(
     reject = check_reject_rate(
         documents, summary.rejections, options.max_reject_rate, options.strict
     )
+    if reject:  # the list, with reasons, is in the failed release's input ledger
+        reject += f"; all of them: occupipe quarantine --release {summary.run_id}"
     apply_gate(summary, "reject_rate", reject)
 
     tables_dir = build_dir / PARQUET_DIR

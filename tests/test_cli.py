@@ -505,3 +505,28 @@ def test_the_next_steps_name_the_warehouse_they_are_about(
         f"next: occupipe report coverage{named}, occupipe report review{named},"
         f" occupipe report stats{named}"
     )
+
+
+def test_the_quarantine_of_a_release_that_failed_its_gate_can_be_listed(tmp_path: Path) -> None:
+    from pipelines.build import RunFailed
+    from tests.conftest import build, copy_sample
+
+    source = copy_sample(tmp_path / "in", 3)
+    (source / "broken.json").write_text("{nope")
+    (source / "typed.json").write_text('{"slug": 5}')
+    warehouse = tmp_path / "wh"
+    with pytest.raises(RunFailed, match=r"all of them: occupipe quarantine --release \S+;?") as e:
+        build(source, warehouse, strict=True)
+    release = str(e.value).split("--release ")[1].split(";")[0]
+    code, out, err = invoke(
+        "quarantine", "--release", release, "--warehouse", str(warehouse), "-f", "json"
+    )
+    assert (code, err) == (0, "")
+    rows = json.loads(out)
+    assert [(r["source_file"], r["stage"]) for r in rows] == [
+        ("broken.json", "parse"),
+        ("typed.json", "validate"),
+    ]
+    assert all(r["reason"] and len(r["content_hash"]) == 64 for r in rows)
+    code, _, err = invoke("quarantine", "--release", "nope", "--warehouse", str(warehouse))
+    assert code == 1 and "there is no release nope" in err

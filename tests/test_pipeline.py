@@ -83,6 +83,9 @@ def test_bad_and_duplicate_inputs_are_quarantined_with_reasons(tmp_path: Path) -
     assert outcomes["zz-copy.json"] == "quarantined:dedupe"
     assert outcomes["absurdist.json"] == "loaded"
     assert all(len(row["sha256"]) == 64 for row in ledger)
+    reasons_by_source = {row["source"]: row["reason"] for row in ledger}
+    assert reasons_by_source["zz-copy.json"] == reasons[1][2]  # the same words as the warehouse
+    assert reasons_by_source["absurdist.json"] is None
 
 
 def test_the_same_inputs_give_byte_identical_parquet(tmp_path: Path) -> None:
