@@ -71,6 +71,21 @@ def discover_inputs(source: Path, skip: Path | None = None) -> tuple[list[str], 
     return records, ignored
 
 
+def count_until_a_record(source: Path, skip: Path | None = None) -> tuple[bool, int]:
+    """Whether a source folder or file holds a record file, looking no further than the first
+    one; if it holds none, how many other files it holds (a quick check before a run)."""
+    if source.is_file():
+        return source.suffix.lower() in RECORD_SUFFIXES, int(
+            source.suffix.lower() not in RECORD_SUFFIXES
+        )
+    others = 0
+    for path in walk_files(str(source), os.path.realpath(skip) if skip is not None else None):
+        if path.lower().endswith(RECORD_SUFFIXES):
+            return True, others
+        others += 1
+    return False, others
+
+
 def relative_name(path: StrPath, root: Path) -> str:
     """A found file's path under the source folder, with `/` (string work: no Path arithmetic,
     which costs more than hashing the file)."""

@@ -530,3 +530,35 @@ def test_the_quarantine_of_a_release_that_failed_its_gate_can_be_listed(tmp_path
     assert all(r["reason"] and len(r["content_hash"]) == 64 for r in rows)
     code, _, err = invoke("quarantine", "--release", "nope", "--warehouse", str(warehouse))
     assert code == 1 and "there is no release nope" in err
+
+
+@pytest.mark.parametrize(
+    ("files", "source_name", "message"),
+    [
+        ([], "in", "holds no record files (.json, .jsonl or .ndjson): nothing to build"),
+        (["notes.txt"], "in", "(1 other file ignored): nothing to build"),
+        (["notes.txt"], "in/notes.txt", "(1 other file ignored): nothing to build"),
+    ],
+)
+def test_a_source_without_record_files_fails_before_any_server_starts(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    files: list[str],
+    source_name: str,
+    message: str,
+) -> None:
+    from pipelines import cli
+
+    def no_server() -> None:
+        raise AssertionError("a Prefect server was started for a source with nothing to build")
+
+    monkeypatch.setattr(cli, "own_api_server", no_server)
+    (tmp_path / "in").mkdir()
+    for name in files:
+        (tmp_path / "in" / name).write_text("not a record\n")
+    source = tmp_path / source_name
+    args = ["run", "--source", str(source), "--warehouse", str(tmp_path / "wh")]
+    code, _, err = run_main(monkeypatch, capsys, *args)
+    assert code == 1 and err.startswith(f"error: {source} holds no record files (.json, ")
+    assert err.endswith(f"{message}; nothing was run.\n") and err.count("\n") == 1
