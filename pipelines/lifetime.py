@@ -56,8 +56,8 @@ def start_worker(parent: int) -> None:
 
 @contextlib.contextmanager
 def sigint_held() -> Iterator[None]:
-    """Hold Ctrl-C in this thread (it arrives once the block ends); processes started inside
-    begin with it held too."""
+    """Hold Ctrl-C in this thread (sent to it, it arrives once the block ends; sent to the
+    process, another thread takes it); processes started inside begin with it held."""
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield

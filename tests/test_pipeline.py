@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -236,7 +237,8 @@ def test_ctrl_c_held_arrives_once_the_hold_ends() -> None:
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # whatever others set
     try:
         with pytest.raises(KeyboardInterrupt), sigint_held():
-            os.kill(os.getpid(), signal.SIGINT)
+            # to this thread: a signal to the process goes to any thread not holding it
+            signal.pthread_kill(threading.get_ident(), signal.SIGINT)
             reached = True
     finally:
         signal.signal(signal.SIGINT, previous)
