@@ -308,6 +308,16 @@ def run_safely(
         raise interrupted(kept) from None
 
 
+def has_quarantine(database: Path) -> bool:
+    """Whether the published warehouse quarantined anything (a damaged one: let replay say)."""
+    try:
+        with duckdb.connect(str(database), read_only=True) as con:
+            row = con.execute("select exists (from quarantine)").fetchone()
+    except duckdb.Error:
+        return True
+    return row is None or bool(row[0])
+
+
 def check_source(source: Path, warehouse: Path) -> None:
     """Before starting a Prefect server: a local source that does not exist or holds no
     record files fails now, in one sentence (the run would say the same ten seconds later)."""
@@ -380,6 +390,9 @@ def replay(
     )
     if not (options.warehouse_dir / DATABASE_NAME).exists():
         raise fail(f"no warehouse at {options.warehouse_dir}; run `occupipe run` first.")
+    if not has_quarantine(options.warehouse_dir / DATABASE_NAME):
+        say("nothing is quarantined in the published warehouse: nothing to replay")
+        return  # at once: no Prefect server for a no-op (it took 8-9 s)
     check_not_running(options)
     configure_prefect(verbose)
     with own_api_server() as api_url:

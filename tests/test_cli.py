@@ -562,3 +562,20 @@ def test_a_source_without_record_files_fails_before_any_server_starts(
     code, _, err = run_main(monkeypatch, capsys, *args)
     assert code == 1 and err.startswith(f"error: {source} holds no record files (.json, ")
     assert err.endswith(f"{message}; nothing was run.\n") and err.count("\n") == 1
+
+
+def test_a_replay_with_nothing_quarantined_says_so_at_once(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from pipelines import cli
+    from tests.conftest import build, copy_sample
+
+    def no_server() -> None:
+        raise AssertionError("a Prefect server was started for a replay with nothing to do")
+
+    monkeypatch.setattr(cli, "own_api_server", no_server)
+    warehouse = tmp_path / "wh"
+    build(copy_sample(tmp_path / "in", 3), warehouse)
+    code, out, err = invoke("replay", "--warehouse", str(warehouse))
+    assert (code, err) == (0, "")
+    assert out == "nothing is quarantined in the published warehouse: nothing to replay\n"
