@@ -54,6 +54,7 @@ from pipelines.releases import (
     read_history,
     rollback,
 )
+from pipelines.replay import read_quarantine
 from pipelines.sectionspec import DEFAULT_SECTIONS_SPEC
 from pipelines.settings import Settings, find_sql_dir
 from pipelines.warehouse import check_memory_limit, memory_limit
@@ -311,11 +312,9 @@ def run_safely(
 def has_quarantine(database: Path) -> bool:
     """Whether the published warehouse quarantined anything (a damaged one: let replay say)."""
     try:
-        with duckdb.connect(str(database), read_only=True) as con:
-            row = con.execute("select exists (from quarantine)").fetchone()
+        return bool(read_quarantine(database))
     except duckdb.Error:
         return True
-    return row is None or bool(row[0])
 
 
 def check_source(source: Path, warehouse: Path) -> None:

@@ -75,9 +75,8 @@ def count_until_a_record(source: Path, skip: Path | None = None) -> tuple[bool, 
     """Whether a source folder or file holds a record file, looking no further than the first
     one; if it holds none, how many other files it holds (a quick check before a run)."""
     if source.is_file():
-        return source.suffix.lower() in RECORD_SUFFIXES, int(
-            source.suffix.lower() not in RECORD_SUFFIXES
-        )
+        records, ignored = discover_inputs(source)  # one file: its suffix says it all
+        return bool(records), len(ignored)
     others = 0
     for path in walk_files(str(source), os.path.realpath(skip) if skip is not None else None):
         if path.lower().endswith(RECORD_SUFFIXES):
