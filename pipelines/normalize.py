@@ -17,7 +17,6 @@ from pipelines.wordcount import count_words
 
 Columns = dict[str, list[Any]]  # column name -> values, for one table
 Batch = dict[str, Columns]  # table name -> its columns
-Tagged = tuple[int, Extracted]  # a record and the id of the document it came from
 
 # internal: the document a row came from (to drop duplicates later); not in published tables
 INPUT_COLUMN = "_input"
@@ -29,14 +28,9 @@ def new_batch() -> Batch:
     return {t.name: {name: [] for name in (*t.column_names, INPUT_COLUMN)} for t in TABLES}
 
 
-def normalize_records(
-    items: Sequence[Tagged], canonical_headings: frozenset[str], with_html: bool = False
-) -> dict[str, pa.Table]:
-    """Turn a batch of validated records into one Arrow table per normalized table, each row
-    tagged with its document id (`INPUT_COLUMN`, after the declared columns)."""
-    batch = new_batch()
-    for document, item in items:
-        add_record_rows(batch, document, item, canonical_headings, with_html)
+def build_tables(batch: Batch) -> dict[str, pa.Table]:
+    """One Arrow table per normalized table from a batch's gathered columns, each row tagged
+    with its document id (`INPUT_COLUMN`, after the declared columns)."""
     return {t.name: build_table(t, batch[t.name]) for t in TABLES}
 
 

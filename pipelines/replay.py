@@ -8,9 +8,9 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.batch import BatchResult, add_outcome, document_index, write_parts
+from pipelines.batch import BatchResult, BatchRows, document_index
 from pipelines.build import RunFailed
-from pipelines.extract import Extracted, Rejection, extract_documents
+from pipelines.extract import Rejection, extract_documents
 from pipelines.pipeline import (
     RunOptions,
     RunSummary,
@@ -113,8 +113,7 @@ def revalidate_quarantine(
 ) -> BatchResult:
     """Re-validate every kept quarantined document (`read_quarantine`'s rows) with today's
     contract."""
-    result = BatchResult()
-    extracted: list[tuple[int, Extracted]] = []
+    rows = BatchRows(headings, with_html)
     for source_file, stage, reason, content_hash in quarantined:
         kept = warehouse_dir / QUARANTINE_DIR / f"{content_hash}.raw"
         outcomes = (
@@ -123,9 +122,9 @@ def revalidate_quarantine(
             else [Rejection(source_file, stage, reason, content_hash)]
         )
         for outcome in outcomes:
-            add_outcome(result, extracted, outcome)
-    write_parts(extracted, parts_dir, REPLAY_BATCH, headings, with_html)
-    return result
+            rows.add(outcome)
+    rows.write(parts_dir, REPLAY_BATCH)
+    return rows.result
 
 
 def read_quarantine(database: Path) -> list[tuple[str, str, str, str]]:
