@@ -103,14 +103,53 @@ def prepare_full_run(
     options = run_options(corpus, warehouse, full_refresh)
 
     def full_run() -> dict[str, Any]:
-        summary = run_pipeline(options)
+        stages = spanned_stages()
+        summary = run_pipeline(options, stages)
         return {
             "loaded": summary.loaded,
             "stages": summary.stage_seconds,
             "models": summary.model_seconds,
+            "spans": stages.spans,
         }
 
     return full_run
+
+
+def spanned_stages() -> Any:
+    """The plain stage runner, noting when each stage ran (wall-clock start and end, for the
+    memory sampled meanwhile); the extraction's batches count as one stage, `extract`."""
+    from pipelines.pipeline import Stages
+
+    class SpannedStages(Stages):
+        def __init__(self) -> None:
+            self.spans: list[tuple[str, float, float]] = []
+
+        def spanned(self, name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+            def run(*args: Any) -> Any:
+                started = time.time()
+                try:
+                    return fn(*args)
+                finally:
+                    self.spans.append((name, started, time.time()))
+
+            return run
+
+        def __call__(self, name: str, fn: Callable[..., Any], /, *args: Any) -> Any:
+            return super().__call__(name, self.spanned(name, fn), *args)
+
+        def start(self, name: str, fn: Callable[..., Any], /, *args: Any) -> Any:
+            return super().start(name, self.spanned(name, fn), *args)
+
+        def fan_out(
+            self, names: list[str], fn: Callable[..., Any], calls: list[Any], workers: int
+        ) -> Iterator[Any]:
+            started = time.time()
+            try:
+                yield from super().fan_out(names, fn, calls, workers)
+            finally:
+                self.spans.append(("extract", started, time.time()))
+
+    return SpannedStages()
 
 
 def prepare_no_change_rerun(corpus: Path, warehouse: Path) -> Callable[[], dict[str, Any]]:
@@ -167,6 +206,7 @@ def run_step(name: str, corpus: Path, warehouse: Path, env: dict[str, str]) -> d
     """
     os.sync()
     started = time.perf_counter()
+    timeline: list[tuple[float, int]] = []
     with subprocess.Popen(
         step_command(name, corpus, warehouse),
         stdout=subprocess.PIPE,
@@ -174,7 +214,7 @@ def run_step(name: str, corpus: Path, warehouse: Path, env: dict[str, str]) -> d
         text=True,
         env=env,
     ) as process:
-        with sampled_peak_rss(process.pid) as peak:
+        with sampled_peak_rss(process.pid, timeline) as peak:
             stdout, stderr = process.communicate()
         seconds = time.perf_counter() - started
     if process.returncode != 0:
@@ -183,18 +223,40 @@ def run_step(name: str, corpus: Path, warehouse: Path, env: dict[str, str]) -> d
         details: dict[str, Any] = {"seconds": seconds}
     else:
         details = json.loads(stdout.splitlines()[-1])
+    spans = details.pop("spans", [])
+    if spans:
+        details["stage_peaks"] = peaks_by_stage(spans, timeline)
     return {**details, "process_seconds": seconds, "peak_rss_mb": peak[0]}
 
 
+def peaks_by_stage(
+    spans: list[tuple[str, float, float]], timeline: list[tuple[float, int]]
+) -> dict[str, int]:
+    """The largest summed RSS (MB) sampled while each stage ran (stages may overlap: the
+    Parquet files are written beside the models and the tests); 0 for a stage too short to
+    be sampled."""
+    peaks: dict[str, int] = {}
+    for name, started, ended in spans:
+        during = [mb for moment, mb in timeline if started <= moment <= ended]
+        peaks[name] = max(peaks.get(name, 0), *during, 0)
+    return peaks
+
+
 @contextlib.contextmanager
-def sampled_peak_rss(pid: int) -> Iterator[list[int]]:
-    """Sample the summed RSS (MB) of a process and all its descendants until the block ends."""
+def sampled_peak_rss(
+    pid: int, timeline: list[tuple[float, int]] | None = None
+) -> Iterator[list[int]]:
+    """Sample the summed RSS (MB) of a process and all its descendants until the block ends;
+    each sample is also added to `timeline` (wall-clock time, MB), if given."""
     peak = [0]
     done = threading.Event()
 
     def sample() -> None:
         while not done.is_set():
-            peak[0] = max(peak[0], tree_rss_mb(pid))
+            mb = tree_rss_mb(pid)
+            peak[0] = max(peak[0], mb)
+            if timeline is not None:
+                timeline.append((time.time(), mb))
             done.wait(SAMPLE_SECONDS)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -355,6 +417,10 @@ def print_report(records: int, rows: list[dict[str, Any]]) -> None:
     for name in ("full-run", "full-run-flow"):
         if name in by_step:
             print(f"{name} stages (s): {describe_stages(by_step[name]['stages'])}")
+    if by_step.get("full-run", {}).get("stage_peaks"):
+        peaks = by_step["full-run"]["stage_peaks"]
+        listed = ", ".join(f"{name} {mb}" for name, mb in peaks.items())
+        print(f"full-run peak RSS by stage (MB, median run): {listed}")
     if by_step.get("full-run", {}).get("models"):
         print(f"slowest models in full-run (s): {describe_slowest(by_step['full-run']['models'])}")
 

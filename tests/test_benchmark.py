@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.run import benchmark, print_report, tree_rss_mb
+from benchmarks.run import benchmark, peaks_by_stage, print_report, tree_rss_mb
 
 
 @pytest.mark.e2e
@@ -22,6 +22,15 @@ def test_the_benchmark_measures_every_step_on_one_corpus(tmp_path: Path) -> None
     by_step = {r["step"]: r for r in rows}
     assert by_step["parse-only"]["bytes"] > 0
     assert by_step["full-run"]["loaded"] == by_step["full-run-flow"]["loaded"] == 30
+    peaks = by_step["full-run"]["stage_peaks"]
+    assert {"discover", "extract", "load-warehouse", "build-models", "data-tests"} <= set(peaks)
+    assert max(peaks.values()) <= by_step["full-run"]["peak_rss_mb"]
+
+
+def test_a_stage_peak_is_the_largest_sample_taken_while_it_ran() -> None:
+    timeline = [(0.0, 50), (1.0, 80), (2.0, 300), (3.0, 120), (4.0, 60)]
+    spans = [("extract", 0.5, 2.5), ("load", 2.6, 3.5), ("tiny", 3.6, 3.7), ("extract", 3.8, 4.0)]
+    assert peaks_by_stage(spans, timeline) == {"extract": 300, "load": 120, "tiny": 0}
 
 
 def test_tree_rss_counts_a_child_process() -> None:
@@ -57,7 +66,13 @@ def test_the_report_gives_ratios_and_overheads_round_by_round(
         1000,
         [
             row("parse-only", [1.0, 2.0, 1.0], bytes=30_000_000),
-            row("full-run", [4.0, 10.0, 5.0], stages=stages, models=models),
+            row(
+                "full-run",
+                [4.0, 10.0, 5.0],
+                stages=stages,
+                models=models,
+                stage_peaks={"extract": 700, "load": 500},
+            ),
             row("full-run-flow", [4.4, 10.0, 4.5], stages=stages),
             row("no-change-rerun", [0.1, 0.1, 0.1]),
         ],
@@ -69,3 +84,4 @@ def test_the_report_gives_ratios_and_overheads_round_by_round(
     assert "(round by round: +10.0%, +0.0%, -10.0%; median +0.0%)" in out
     assert "no-change re-run: 2.0% of the full run" in out
     assert "slowest models in full-run (s): m6 6.0, z 6.0, m5 5.0, m4 4.0, m3 3.0\n" in out
+    assert "full-run peak RSS by stage (MB, median run): extract 700, load 500\n" in out
