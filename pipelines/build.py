@@ -3,6 +3,7 @@ build the DuckDB warehouse, test it, and swap it into place. No Prefect here."""
 
 from __future__ import annotations
 
+import array
 import contextlib
 import datetime as dt
 import shutil
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from pipelines.batch import BatchResult, store_rejected_bytes
 from pipelines.datatests import (
@@ -24,7 +26,7 @@ from pipelines.datatests import (
 )
 from pipelines.dedupe import find_duplicate_losers, read_duplicate_claims
 from pipelines.extract import Rejection, discover_inputs
-from pipelines.graph import betweenness_of_adjacency
+from pipelines.graph import betweenness_of_csr
 from pipelines.models import (
     build_models,
     describe_columns,
@@ -380,26 +382,43 @@ order by nodes.number
 """
 
 
-def measure_betweenness(cursor: duckdb.DuckDBPyConnection) -> dict[str, float]:
-    """Betweenness of every authored graph node (the cursor is closed when done).
+def measure_betweenness(cursor: duckdb.DuckDBPyConnection) -> pa.Table:
+    """Betweenness of every authored graph node, as a table of slug and score (the cursor is
+    closed when done).
 
-    DuckDB numbers the nodes and gathers each one's neighbours (edge endpoints are authored
-    records, so graph nodes); Python only walks the graph (at 100k records, building the
-    adjacency in Python took longer than the walk).
+    DuckDB numbers the nodes and gathers each one's neighbours; they come to Python as two
+    flat integer arrays (at 100k records 0.7 s and 3 MB, where a Python list of neighbour lists
+    took 3 s and 37 MB), and Python only walks the graph.
     """
     with cursor:
-        rows = cursor.execute(ADJACENCY_SQL).fetchall()
-    return betweenness_of_adjacency([row[0] for row in rows], [row[1] for row in rows])
+        table = cursor.sql(ADJACENCY_SQL).to_arrow_table()
+    neighbours = table.column(1).combine_chunks()
+    scores = betweenness_of_csr(int32_values(neighbours.offsets), int32_values(neighbours.values))
+    rounded = pa.array([round(score, 6) for score in scores], pa.float64())
+    return pa.table({"slug": table.column(0), "betweenness": rounded})
 
 
-def store_betweenness(con: duckdb.DuckDBPyConnection, scores: dict[str, float]) -> None:
-    """Store betweenness scores as the `graph_betweenness` table."""
-    con.execute("create or replace table graph_betweenness (slug varchar, betweenness double)")
-    insert_rows(
-        con,
-        "graph_betweenness",
-        [(slug, round(score, 6)) for slug, score in sorted(scores.items())],
-    )
+def int32_values(values: pa.Array) -> array.array[int]:
+    """An Arrow int32 array (no nulls) as a Python `array`: its bytes copied, no object made
+    per value."""
+    if values.type != pa.int32() or values.null_count:
+        raise TypeError(f"expected int32 values without nulls, found {values.type}")
+    out = array.array("i")
+    if len(values):
+        out.frombytes(values.buffers()[1].slice(values.offset * 4, len(values) * 4))
+    return out
+
+
+def store_betweenness(con: duckdb.DuckDBPyConnection, scores: pa.Table) -> None:
+    """Store betweenness scores as the `graph_betweenness` table, ordered by slug."""
+    con.register("occupipe_betweenness", scores)
+    try:
+        con.execute(
+            "create or replace table graph_betweenness as select slug::varchar as slug,"
+            " betweenness::double as betweenness from occupipe_betweenness order by slug"
+        )
+    finally:
+        con.unregister("occupipe_betweenness")
     describe_table(con, "graph_betweenness", "Betweenness centrality of each authored graph node.")
 
 

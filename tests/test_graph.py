@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import duckdb
+import pyarrow as pa
 import pytest
 
+from pipelines.build import int32_values, measure_betweenness
 from pipelines.graph import compute_betweenness
 
 
@@ -46,3 +49,41 @@ def test_a_budget_below_one_traversal_still_estimates_from_one_source() -> None:
     assert set(estimate) == set(nodes)
     assert estimate["n000"] == estimate["n199"] == 0.0  # path ends lie on no shortest path
     assert max(estimate.values()) > 0
+
+
+def test_the_warehouse_graph_reaches_python_as_flat_arrays_with_the_same_scores() -> None:
+    with duckdb.connect() as con:
+        con.execute("create table graph_nodes as select unnest(['a', 'b', 'c', 'd']) as slug")
+        con.execute(
+            "create table graph_edges as select * from (values ('a', 'b', true),"
+            " ('b', 'c', true), ('c', 'c', true), ('c', 'd', false))"
+            " as t(source_slug, target_slug, is_graph_edge)"
+        )
+        table = measure_betweenness(con.cursor())
+    assert table.column_names == ["slug", "betweenness"]
+    assert dict(zip(*table.to_pydict().values(), strict=True)) == {
+        "a": 0.0,
+        "b": 1.0,
+        "c": 0.0,
+        "d": 0.0,
+    }
+
+
+def test_an_empty_warehouse_graph_has_no_scores() -> None:
+    with duckdb.connect() as con:
+        con.execute("create table graph_nodes (slug varchar)")
+        con.execute(
+            "create table graph_edges (source_slug varchar, target_slug varchar,"
+            " is_graph_edge boolean)"
+        )
+        assert measure_betweenness(con.cursor()).num_rows == 0
+
+
+def test_int32_values_copy_a_sliced_arrow_array_and_refuse_other_types() -> None:
+    values = pa.array(range(10), pa.int32()).slice(3, 4)
+    assert list(int32_values(values)) == [3, 4, 5, 6]
+    assert list(int32_values(pa.array([], pa.int32()))) == []
+    with pytest.raises(TypeError):
+        int32_values(pa.array([1, None], pa.int32()))
+    with pytest.raises(TypeError):
+        int32_values(pa.array([1], pa.int64()))
