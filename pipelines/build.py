@@ -39,6 +39,7 @@ from pipelines.releases import (
     PARQUET_DIR,
     PARTS_DIR,
     QUARANTINE_DIR,
+    describe_rollback,
     read_history,
     rolled_back_releases,
 )
@@ -255,7 +256,7 @@ def load_past_runs(
                 e.get("event"),
                 e.get("started_at") or at,
                 e.get("finished_at") or at,
-                e.get("status") or "rolled back",
+                e.get("status") or describe_rollback(e.get("from_release"), e.get("to_release")),
                 e.get("reason"),
                 e.get("release_id"),
                 e.get("records"),

@@ -49,6 +49,7 @@ from pipelines.releases import (
     ReleaseError,
     collect_garbage,
     current_release,
+    describe_rollback,
     find_release,
     list_releases,
     read_history,
@@ -782,7 +783,8 @@ def rollback_release(
         raise fail(f"{exc}.") from None
     except OSError as exc:
         raise fail(f"cannot roll back in {folder}: {describe_os_error(exc)}.") from None
-    say(f"rolled back from {previous} to {target}; {folder / DATABASE_NAME} now serves {target}")
+    moved = describe_rollback(previous, target)
+    say(f"{moved} from {previous} to {target}; {folder / DATABASE_NAME} now serves {target}")
 
 
 @app.command()

@@ -288,6 +288,14 @@ def good_releases(warehouse: Path) -> list[str]:
     ]
 
 
+def describe_rollback(from_release: str | None, to_release: str | None) -> str:
+    """'rolled back' to an older release, 'rolled forward' to a newer one (release ids sort
+    by time)."""
+    if from_release is not None and to_release is not None and to_release > from_release:
+        return "rolled forward"
+    return "rolled back"
+
+
 def rollback(warehouse: Path, target: str | None = None) -> tuple[str | None, str]:
     """Make an earlier good release current (default: the one published before the current)."""
     current = current_release(warehouse)

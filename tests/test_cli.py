@@ -194,6 +194,10 @@ def test_releases_rollback_and_gc_from_the_command_line(tmp_path: Path) -> None:
     assert code == 0 and out.strip() == f"removed 1 release(s): {ids[0]}"
     code, out, _ = invoke("rollback", "--warehouse", str(warehouse))
     assert code == 0 and f"rolled back from {ids[2]} to {ids[1]}" in out
+    code, out, _ = invoke("rollback", ids[2], "--warehouse", str(warehouse))
+    assert code == 0 and f"rolled forward from {ids[1]} to {ids[2]}" in out
+    code, out, _ = invoke("rollback", "--warehouse", str(warehouse))
+    assert code == 0 and f"rolled back from {ids[2]} to {ids[1]}" in out
     code, _, err = invoke("rollback", "nope", "--warehouse", str(warehouse))
     assert code == 1 and f"error: there is no release nope in {warehouse}." in err
     code, out, _ = invoke("report", "health_dora", "-f", "json", "--warehouse", str(warehouse))

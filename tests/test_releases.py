@@ -478,6 +478,17 @@ def test_undoing_a_rollback_leaves_both_releases_good(tmp_path: Path) -> None:
     flagged = query(warehouse, "select distinct release_id from run_history where is_rolled_back")
     marked = [(r.release_id,) for r in list_releases(warehouse) if r.status == "rolled back"]
     assert flagged == marked == [(ids[2],)]
+    # and names each rollback's direction: back, forward (undone), back again
+    moves = query(
+        warehouse,
+        "select status, from_release, to_release from run_history where event = 'rollback'"
+        " order by started_at",
+    )
+    assert moves == [
+        ("rolled back", ids[2], ids[1]),
+        ("rolled forward", ids[1], ids[2]),
+        ("rolled back", ids[2], ids[1]),
+    ]
 
 
 def test_entries_under_releases_that_are_not_releases_are_ignored(tmp_path: Path) -> None:
