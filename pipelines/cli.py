@@ -103,7 +103,8 @@ def parse_date(value: str | None) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date like 2026-06-26") from None
+        message = f"{value!r} is not a date like 2026-06-26"
+        raise typer.BadParameter(message, param_hint="'--as-of'") from None
 
 
 def settings() -> Settings:
@@ -813,7 +814,9 @@ def main() -> None:
         code = EXIT_USAGE
     except UsageError as exc:
         command = exc.ctx.command_path if exc.ctx else "occupipe"
-        problem = exc.format_message().rstrip(".")
+        # typer words a bad choice "Value error, 'xml' is not one of ...": the first two words
+        # say nothing
+        problem = exc.format_message().rstrip(".").replace("Value error, ", "")
         code = fail(f"{problem}; see `{command} --help`.", EXIT_USAGE).exit_code
     except typer.TyperException as exc:  # other errors of the command line itself
         code = fail(f"{exc.format_message().rstrip('.')}.").exit_code

@@ -73,7 +73,11 @@ def test_stats_report_is_the_stats_document(warehouse: str) -> None:
     [
         (["report", "nope"], 2, "error: there is no report called 'nope'"),
         (["report", "stg_tags"], 2, "error: there is no report called 'stg_tags'"),
-        (["report", "review", "--as-of", "June"], 2, "is not a date like 2026-06-26"),
+        (
+            ["report", "review", "--as-of", "June"],
+            2,
+            "Invalid value for '--as-of': 'June' is not a date like 2026-06-26",
+        ),
         (["query", "selec 1"], 1, "error: the query failed: Parser Error"),
         (["query", "delete from occupations"], 1, "error: the query failed:"),
         (["query", "copy occupations to 'x.csv'"], 1, "error: the query failed:"),
@@ -268,9 +272,13 @@ def run_main(
         (["gc", "--keep", "0"], 2, "error: Invalid value for '--keep'"),
         (["synth", "--records", "2"], 2, "error: Missing option '--out'; see `occupipe synth"),
         (["nosuchcmd"], 2, "error: No such command 'nosuchcmd'; see `occupipe --help`."),
-        (["report", "coverage", "-f", "parquet"], 2, "error: Invalid value for '--format'"),
+        (
+            ["report", "coverage", "-f", "parquet"],
+            2,
+            "error: Invalid value for '--format' / '-f': 'parquet' is not one of 'table',",
+        ),
         (["query", "select 1", "--limit", "0"], 2, "error: Invalid value for '--limit'"),
-        (["run", "--as-of", "2026-13-01"], 2, "is not a date like"),
+        (["run", "--as-of", "2026-13-01"], 2, "for '--as-of': '2026-13-01' is not a date like"),
         (["run", "--source", "ftp://x/y"], 2, "cannot read ftp://x/y: a source is a folder"),
         (["query", " -- nothing "], 2, "error: the query is empty"),
         (["report", "coverage", "--html", "x.html"], 2, "leave out the report name"),
