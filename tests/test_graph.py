@@ -51,15 +51,24 @@ def test_a_budget_below_one_traversal_still_estimates_from_one_source() -> None:
     assert max(estimate.values()) > 0
 
 
-def test_the_warehouse_graph_reaches_python_as_flat_arrays_with_the_same_scores() -> None:
+def measure_graph_in_duckdb(nodes: list[str], edges: list[tuple[str, str, bool]]) -> pa.Table:
+    """`measure_betweenness` over the graph marts it reads, made of these nodes and edges."""
     with duckdb.connect() as con:
-        con.execute("create table graph_nodes as select unnest(['a', 'b', 'c', 'd']) as slug")
+        con.execute("create table graph_nodes (slug varchar)")
         con.execute(
-            "create table graph_edges as select * from (values ('a', 'b', true),"
-            " ('b', 'c', true), ('c', 'c', true), ('c', 'd', false))"
-            " as t(source_slug, target_slug, is_graph_edge)"
+            "create table graph_edges (source_slug varchar, target_slug varchar,"
+            " is_graph_edge boolean)"
         )
-        table = measure_betweenness(con.cursor())
+        for node in nodes:
+            con.execute("insert into graph_nodes values (?)", [node])
+        for edge in edges:
+            con.execute("insert into graph_edges values (?, ?, ?)", list(edge))
+        return measure_betweenness(con.cursor())
+
+
+def test_the_warehouse_graph_reaches_python_as_flat_arrays_with_the_same_scores() -> None:
+    edges = [("a", "b", True), ("b", "c", True), ("c", "c", True), ("c", "d", False)]
+    table = measure_graph_in_duckdb(["a", "b", "c", "d"], edges)
     assert table.column_names == ["slug", "betweenness"]
     assert dict(zip(*table.to_pydict().values(), strict=True)) == {
         "a": 0.0,
@@ -70,13 +79,7 @@ def test_the_warehouse_graph_reaches_python_as_flat_arrays_with_the_same_scores(
 
 
 def test_an_empty_warehouse_graph_has_no_scores() -> None:
-    with duckdb.connect() as con:
-        con.execute("create table graph_nodes (slug varchar)")
-        con.execute(
-            "create table graph_edges (source_slug varchar, target_slug varchar,"
-            " is_graph_edge boolean)"
-        )
-        assert measure_betweenness(con.cursor()).num_rows == 0
+    assert measure_graph_in_duckdb([], []).num_rows == 0
 
 
 def test_int32_values_copy_a_sliced_arrow_array_and_refuse_other_types() -> None:
