@@ -9,10 +9,13 @@ are imported first, untimed, as in a long-running scheduler process (the `cli-ru
 exception: the whole command, interpreter start, imports and Prefect's server start included,
 as a person at a terminal sees it). The flow step talks to a Prefect server that the benchmark
 starts beforehand, as a deployment would. Peak RSS is sampled every 0.1 s over the step's
-whole process tree (extraction workers included) and summed. Ratios are against the
-parse-only time of the same files, measured in the same invocation. Every file is read once,
-untimed, before the first step, so no step pays for reading the corpus from disk (at 100k
-records a cold page cache made parse-only 4.5x slower).
+whole process tree (extraction workers included) and summed. CPU time is counted too (a
+step's process and the workers it waited for; for the flow step, the Prefect server's work
+while it ran), so Prefect's overhead is also given as the CPU time it adds, the server's
+included. Ratios are against the parse-only time of the same files, measured in the same
+invocation. Every file is read once, untimed, before the first step, so no step pays for
+reading the corpus from disk (at 100k records a cold page cache made parse-only 4.5x
+slower).
 """
 
 from __future__ import annotations
@@ -181,10 +184,19 @@ PREPARE: dict[str, Callable[[Path, Path], Callable[[], dict[str, Any]]]] = {
 def measure_step(name: str, corpus: Path, warehouse: Path) -> None:
     """Inside the step process: import and set up untimed, then time the work; print JSON."""
     work = PREPARE[name](corpus, warehouse)
-    started = time.perf_counter()
+    started, before = time.perf_counter(), os.times()
     details = work()
     details["seconds"] = time.perf_counter() - started
+    details["cpu_seconds"] = cpu_seconds_between(before, os.times())
     print(json.dumps(details, default=str))
+
+
+def cpu_seconds_between(before: os.times_result, after: os.times_result) -> float:
+    """CPU time (user and system) a process used between two `os.times()`, that of its
+    child processes ended and waited for meanwhile (the extraction workers) included."""
+    return (after.user + after.system + after.children_user + after.children_system) - (
+        before.user + before.system + before.children_user + before.children_system
+    )
 
 
 def step_command(name: str, corpus: Path, warehouse: Path) -> list[str]:
@@ -196,8 +208,11 @@ def step_command(name: str, corpus: Path, warehouse: Path) -> list[str]:
             "--warehouse", str(warehouse)]  # fmt: skip
 
 
-def run_step(name: str, corpus: Path, warehouse: Path, env: dict[str, str]) -> dict[str, Any]:
-    """Run one step in a fresh process; return its time, peak RSS and details.
+def run_step(
+    name: str, corpus: Path, warehouse: Path, env: dict[str, str], server: frozenset[int]
+) -> dict[str, Any]:
+    """Run one step in a fresh process; return its time, peak RSS and details, and the CPU
+    time the Prefect server (processes `server`) used meanwhile.
 
     The writes of the steps before reach the disk first, untimed: a step that follows one which
     wrote a release (at 100k records, 1.5 GB of parts, Parquet and DuckDB) would pay for its
@@ -205,6 +220,7 @@ def run_step(name: str, corpus: Path, warehouse: Path, env: dict[str, str]) -> d
     round by round; run always right after the plain run, without the sync, +11.8/+12.4/+10.5%.
     """
     os.sync()
+    server_before = process_cpu_seconds(server)
     started = time.perf_counter()
     timeline: list[tuple[float, int]] = []
     with subprocess.Popen(
@@ -217,6 +233,7 @@ def run_step(name: str, corpus: Path, warehouse: Path, env: dict[str, str]) -> d
         with sampled_peak_rss(process.pid, timeline) as peak:
             stdout, stderr = process.communicate()
         seconds = time.perf_counter() - started
+    server_seconds = process_cpu_seconds(server) - server_before
     if process.returncode != 0:
         raise SystemExit(f"step {name} failed: {stderr.strip().splitlines()[-1:]}")
     if name == "cli-run":
@@ -226,7 +243,12 @@ def run_step(name: str, corpus: Path, warehouse: Path, env: dict[str, str]) -> d
     spans = details.pop("spans", [])
     if spans:
         details["stage_peaks"] = peaks_by_stage(spans, timeline)
-    return {**details, "process_seconds": seconds, "peak_rss_mb": peak[0]}
+    return {
+        **details,
+        "process_seconds": seconds,
+        "peak_rss_mb": peak[0],
+        "server_cpu_seconds": server_seconds,
+    }
 
 
 def peaks_by_stage(
@@ -270,26 +292,44 @@ def sampled_peak_rss(
 
 def tree_rss_mb(root: int) -> int:
     """Summed resident memory of a process and its descendants, from /proc (Linux)."""
-    parents: dict[int, int] = {}
-    rss: dict[int, int] = {}
+    stats = read_process_stats()
+    tree = descendants(root, {pid: stat[1] for pid, stat in stats.items()})
+    page = os.sysconf("SC_PAGE_SIZE")
+    return round(sum(int(stats[pid][21]) * page for pid in tree if pid in stats) / 2**20)
+
+
+def read_process_stats() -> dict[int, list[str]]:
+    """Every process's /proc/PID/stat fields after the command name (field 3 onwards, so the
+    parent's pid is [1], utime [11], stime [12], rss [21])."""
+    stats: dict[int, list[str]] = {}
     for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat", encoding="ascii", errors="replace") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # the process ended while we looked
-        pid = int(entry.name)
-        parents[pid] = int(fields[1])
-        rss[pid] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/stat", encoding="ascii", errors="replace") as stat:
+                    stats[int(entry.name)] = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # the process ended while we looked
+    return stats
+
+
+def descendants(root: int, parents: dict[int, str] | None = None) -> set[int]:
+    """A process and all its descendants (`parents`: pid -> parent pid, read now if None)."""
+    if parents is None:
+        parents = {pid: stat[1] for pid, stat in read_process_stats().items()}
     tree, frontier = {root}, [root]
     while frontier:
-        parent = frontier.pop()
+        parent = str(frontier.pop())
         children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
         tree.update(children)
         frontier.extend(children)
-    return round(sum(rss.get(pid, 0) for pid in tree) / 2**20)
+    return tree
+
+
+def process_cpu_seconds(pids: frozenset[int]) -> float:
+    """CPU time (user and system) the running processes `pids` have used so far."""
+    stats = read_process_stats()
+    ticks = sum(int(stats[pid][11]) + int(stats[pid][12]) for pid in pids if pid in stats)
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def make_corpus(records: int, workdir: Path) -> Path:
@@ -315,9 +355,10 @@ def warm_page_cache(corpus: Path) -> None:
 
 
 @contextlib.contextmanager
-def prefect_server(workdir: Path, needed: bool) -> Iterator[dict[str, str]]:
+def prefect_server(workdir: Path, needed: bool) -> Iterator[tuple[dict[str, str], frozenset[int]]]:
     """A Prefect API server for the flow step (its own PREFECT_HOME under the workdir); yields
-    the environment the steps run with. The `cli-run` step gets none, so it starts its own."""
+    the environment the steps run with and the server's processes. The `cli-run` step gets
+    none, so it starts its own."""
     saved = dict(os.environ)
     os.environ["PREFECT_HOME"] = str(workdir / "prefect")
     try:
@@ -325,11 +366,12 @@ def prefect_server(workdir: Path, needed: bool) -> Iterator[dict[str, str]]:
 
         configure_prefect()
         if not needed:
-            yield dict(os.environ)
+            yield dict(os.environ), frozenset()
             return
         with local_api_server(timeout=120) as url:
             wait_for_server(url, timeout=120)
-            yield dict(os.environ)
+            # the benchmark's only child processes so far are the server's
+            yield dict(os.environ), frozenset(descendants(os.getpid()) - {os.getpid()})
     finally:
         os.environ.clear()
         os.environ.update(saved)
@@ -343,13 +385,13 @@ def benchmark(records: int, workdir: Path, skip: set[str], repeat: int = 1) -> l
     warehouse = workdir / f"warehouse-{records}"
     shutil.rmtree(warehouse, ignore_errors=True)
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in STEPS if name not in skip}
-    with prefect_server(workdir, needed="full-run-flow" not in skip) as env:
+    with prefect_server(workdir, needed="full-run-flow" not in skip) as (env, server):
         for round_number in range(repeat):
             for name in step_order(list(runs), round_number):
                 step_env = env
                 if name == "cli-run":
                     step_env = {k: v for k, v in env.items() if k != "PREFECT_API_URL"}
-                runs[name].append(run_step(name, corpus, warehouse, step_env))
+                runs[name].append(run_step(name, corpus, warehouse, step_env, server))
     return [{"step": name, **summarize_runs(measured)} for name, measured in runs.items()]
 
 
@@ -365,13 +407,16 @@ def step_order(names: list[str], round_number: int) -> list[str]:
 
 
 def summarize_runs(measured: list[dict[str, Any]]) -> dict[str, Any]:
-    """The median run of a step (by time), with the largest peak RSS of all its runs."""
+    """The median run of a step (by time), with the largest peak RSS of all its runs, and
+    every run's time and CPU time (the step's processes; the Prefect server's apart)."""
     ordered = sorted(measured, key=lambda run: float(run["seconds"]))
     median = ordered[(len(ordered) - 1) // 2]
     return {
         **median,
         "peak_rss_mb": max(run["peak_rss_mb"] for run in measured),
         "runs": [round(float(run["seconds"]), 3) for run in measured],
+        "cpu_runs": [round(float(run.get("cpu_seconds", 0.0)), 3) for run in measured],
+        "server_cpu_runs": [round(float(run["server_cpu_seconds"]), 3) for run in measured],
     }
 
 
@@ -411,6 +456,8 @@ def print_report(records: int, rows: list[dict[str, Any]]) -> None:
             if repeats > 1
             else ""
         )
+    if "full-run" in by_step and "full-run-flow" in by_step:
+        print(describe_cpu_overhead(by_step["full-run"], by_step["full-run-flow"]))
     if "full-run" in by_step and "no-change-rerun" in by_step:
         share = float(by_step["no-change-rerun"]["seconds"]) / float(by_step["full-run"]["seconds"])
         print(f"no-change re-run: {share:.1%} of the full run")
@@ -423,6 +470,25 @@ def print_report(records: int, rows: list[dict[str, Any]]) -> None:
         print(f"full-run peak RSS by stage (MB, median run): {listed}")
     if by_step.get("full-run", {}).get("models"):
         print(f"slowest models in full-run (s): {describe_slowest(by_step['full-run']['models'])}")
+
+
+def describe_cpu_overhead(plain: dict[str, Any], flow: dict[str, Any]) -> str:
+    """Prefect's overhead in CPU time, round by round: the flow's processes and the Prefect
+    server's work while the flow ran, against the plain run's processes (the server idles
+    beside those, but is not theirs)."""
+    plain_cpu = plain["cpu_runs"]
+    flow_cpu = [
+        own + server for own, server in zip(flow["cpu_runs"], flow["server_cpu_runs"], strict=True)
+    ]
+    pairs = [f / p - 1 for p, f in zip(plain_cpu, flow_cpu, strict=True)]
+    listed = ", ".join(f"{pair:+.1%}" for pair in pairs)
+    server = statistics.median(flow["server_cpu_runs"])
+    return (
+        f"CPU seconds, median of runs: full-run {statistics.median(plain_cpu):.1f}, "
+        f"full-run-flow {statistics.median(flow_cpu):.1f} (the Prefect server {server:.1f}); "
+        f"Prefect overhead in CPU time, round by round: {listed}; "
+        f"median {statistics.median(pairs):+.1%}"
+    )
 
 
 def describe_stages(stages: dict[str, float]) -> str:

@@ -10,7 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.run import benchmark, peaks_by_stage, print_report, tree_rss_mb
+from benchmarks.run import (
+    benchmark,
+    descendants,
+    describe_cpu_overhead,
+    peaks_by_stage,
+    print_report,
+    process_cpu_seconds,
+    tree_rss_mb,
+)
 
 
 @pytest.mark.e2e
@@ -25,6 +33,9 @@ def test_the_benchmark_measures_every_step_on_one_corpus(tmp_path: Path) -> None
     peaks = by_step["full-run"]["stage_peaks"]
     assert {"discover", "extract", "load-warehouse", "build-models", "data-tests"} <= set(peaks)
     assert max(peaks.values()) <= by_step["full-run"]["peak_rss_mb"]
+    # the run's own processes used CPU; the Prefect server worked for the flow
+    assert by_step["full-run"]["cpu_seconds"] > 0
+    assert by_step["full-run-flow"]["server_cpu_seconds"] > 0
 
 
 def test_a_stage_peak_is_the_largest_sample_taken_while_it_ran() -> None:
@@ -48,6 +59,20 @@ def test_tree_rss_counts_a_child_process() -> None:
             child.kill()
 
 
+def test_a_child_process_is_a_descendant_and_its_cpu_time_is_counted() -> None:
+    burn = "import time\nend = time.process_time() + 0.3\nwhile time.process_time() < end: pass"
+    with subprocess.Popen([sys.executable, "-c", burn + "\ntime.sleep(5)"]) as child:
+        try:
+            assert child.pid in descendants(os.getpid())
+            deadline = time.monotonic() + 5
+            while process_cpu_seconds(frozenset({child.pid})) < 0.3:
+                assert time.monotonic() < deadline, "the child's CPU time was never counted"
+                time.sleep(0.05)
+        finally:
+            child.kill()
+    assert process_cpu_seconds(frozenset({child.pid})) == 0  # ended: nothing to read
+
+
 def tree_rss_mb_of_self() -> int:
     with open(f"/proc/{os.getpid()}/statm", encoding="ascii") as statm:
         return round(int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20)
@@ -58,7 +83,15 @@ def test_the_report_gives_ratios_and_overheads_round_by_round(
 ) -> None:
     def row(step: str, runs: list[float], **details: object) -> dict[str, object]:
         median = sorted(runs)[(len(runs) - 1) // 2]
-        return {"step": step, "seconds": median, "runs": runs, "peak_rss_mb": 100, **details}
+        return {
+            "step": step,
+            "seconds": median,
+            "runs": runs,
+            "peak_rss_mb": 100,
+            "cpu_runs": [2 * run for run in runs],
+            "server_cpu_runs": [0.0 for _ in runs],
+            **details,
+        }
 
     stages = {"extract": 1.0}
     models = {f"m{n}": float(n) for n in range(7)} | {"z": 6.0}
@@ -73,7 +106,8 @@ def test_the_report_gives_ratios_and_overheads_round_by_round(
                 models=models,
                 stage_peaks={"extract": 700, "load": 500},
             ),
-            row("full-run-flow", [4.4, 10.0, 4.5], stages=stages),
+            row("full-run-flow", [4.4, 10.0, 4.5], stages=stages)
+            | {"server_cpu_runs": [0.4, 0.0, 0.0]},
             row("no-change-rerun", [0.1, 0.1, 0.1]),
         ],
     )
@@ -82,6 +116,19 @@ def test_the_report_gives_ratios_and_overheads_round_by_round(
     assert "full run against parse-only, round by round: 4.0x, 5.0x, 5.0x; median 5.0x" in out
     assert "Prefect overhead (flow against plain run): -10.0%" in out  # 4.5 against 5.0
     assert "(round by round: +10.0%, +0.0%, -10.0%; median +0.0%)" in out
+    assert "Prefect overhead in CPU time, round by round: +15.0%, +0.0%, -10.0%" in out
     assert "no-change re-run: 2.0% of the full run" in out
     assert "slowest models in full-run (s): m6 6.0, z 6.0, m5 5.0, m4 4.0, m3 3.0\n" in out
     assert "full-run peak RSS by stage (MB, median run): extract 700, load 500\n" in out
+
+
+def test_the_cpu_overhead_counts_the_prefect_servers_work_with_the_flows() -> None:
+    plain = {"cpu_runs": [10.0, 12.0, 11.0], "server_cpu_runs": [0.1, 0.1, 0.1]}
+    flow = {"cpu_runs": [10.5, 12.0, 11.0], "server_cpu_runs": [0.5, 0.6, 0.0]}
+    line = describe_cpu_overhead(plain, flow)
+    # the server's CPU time during the plain runs is not the plain run's
+    assert line == (
+        "CPU seconds, median of runs: full-run 11.0, full-run-flow 11.0 (the Prefect server"
+        " 0.5); Prefect overhead in CPU time, round by round: +10.0%, +5.0%, +0.0%;"
+        " median +5.0%"
+    )
