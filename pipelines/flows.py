@@ -13,9 +13,13 @@ from pipelines.prefect_setup import configure_prefect
 
 configure_prefect()
 
-# imported now, not lazily by the first flow call (0.5 s): `occupipe run` imports this module
-# while Prefect's server boots, so the import costs nothing there
+# imported now, not lazily by the first flow call (0.5 s for fastapi's encoders, 0.1 s for the
+# engines and the visualization module that pulls in graphviz): `occupipe run` imports this
+# module while Prefect's server boots, so the imports cost nothing there
 import fastapi.encoders  # noqa: E402, F401
+import prefect.flow_engine  # noqa: E402
+import prefect.task_engine  # noqa: E402
+import prefect.utilities.visualization  # noqa: E402, F401
 from prefect import Task, flow, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.context import SettingsContext, get_settings_context  # noqa: E402
