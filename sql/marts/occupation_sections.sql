@@ -13,31 +13,44 @@ canonical_sections as (
     select * from stg_canonical_sections
 ),
 
-section_words as (
-    -- a heading written twice counts once, with its longest occurrence
+record_numbers as (
+    -- records numbered once, so the steps below group and join on integers, not slugs
+    -- (at 300k records, grouping 6M sections by slug and heading spilled to disk)
     select
         slug,
-        heading,
-        max(word_count) as word_count
+        row_number() over () as record_number
+    from occupations
+),
+
+canonical_words as (
+    -- a heading written twice counts once, with its longest occurrence
+    select
+        record_numbers.record_number,
+        canonical_sections.canonical_position,
+        max(sections.word_count) as word_count
     from sections
-    group by slug, heading
+    inner join canonical_sections
+        on canonical_sections.canonical_heading = sections.heading
+    inner join record_numbers
+        on record_numbers.slug = sections.slug
+    group by record_numbers.record_number, canonical_sections.canonical_position
 ),
 
 final as (
     select
-        occupations.slug,
+        record_numbers.slug,
         canonical_sections.canonical_position,
         canonical_sections.canonical_heading,
         canonical_sections.is_required,
         canonical_sections.min_words,
-        section_words.heading is not null as is_present,
-        coalesce(section_words.word_count, 0) as word_count,
-        coalesce(section_words.word_count >= canonical_sections.min_words, false) as meets_minimum
-    from occupations
+        canonical_words.record_number is not null as is_present,
+        coalesce(canonical_words.word_count, 0) as word_count,
+        coalesce(canonical_words.word_count >= canonical_sections.min_words, false) as meets_minimum
+    from record_numbers
     cross join canonical_sections
-    left join section_words
-        on section_words.slug = occupations.slug
-        and section_words.heading = canonical_sections.canonical_heading
+    left join canonical_words
+        on canonical_words.record_number = record_numbers.record_number
+        and canonical_words.canonical_position = canonical_sections.canonical_position
 )
 
 select * from final
