@@ -39,6 +39,11 @@ def test_importing_the_flows_imports_what_a_first_flow_call_would_import_lazily(
         "'fastapi.encoders') if m not in sys.modules))"
     )
     done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=PROJECT_DIR
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        cwd=PROJECT_DIR,
     )
     assert done.stdout.strip() == ""
