@@ -362,30 +362,7 @@ def extract_source(
 
     Batches whose files and code are unchanged since the last run reuse their cached parts.
     """
-    started = time.perf_counter()
-    fetched: list[BatchResult] = []
-    paths: Sequence[StrPath]
-    if is_http_source(options.source):
-        mirror = options.warehouse_dir / HTTP_CACHE / mirror_name(str(options.source))
-        paths, failed = stage(
-            "fetch",
-            mirror_source,
-            str(options.source),
-            mirror,
-            options.http,
-            not options.full_refresh,  # a full refresh downloads every record again
-        )
-        root = mirror
-        fetched = [BatchResult(documents=len(failed), rejections=failed)]
-        _timed(summary, "fetch", started)
-    else:
-        inputs = stage("discover", discover, Path(options.source), options.warehouse_dir)
-        paths, root = inputs.records, inputs.root
-        summary.ignored = len(inputs.ignored)
-        _timed(summary, "discover", started)
-    summary.files = len(paths) + summary.ignored
-    if not paths and not any(result.rejections for result in fetched):
-        raise SourceError(describe_empty_source(options.source, summary.ignored))
+    paths, root, fetched = find_source_files(options, stage, summary)
     headings = read_canonical_headings(options.sections_spec)
     cache = ExtractCache(
         options.warehouse_dir, code_fingerprint(options.sections_spec, options.with_html)
@@ -429,6 +406,38 @@ def extract_source(
     cache.prune(set(keys))
     summary.input_fingerprint = fingerprint_build(options, keys, fetched, summary.ignored)
     return fetched + [outcome.result for outcome in done]
+
+
+def find_source_files(
+    options: RunOptions, stage: StageRunner, summary: RunSummary
+) -> tuple[Sequence[StrPath], Path, list[BatchResult]]:
+    """The source's record files and the folder they are under: a local folder's found
+    files, or an http source's records mirrored into the warehouse (with the records that
+    could not be fetched, as a result of their own). Raises SourceError when there are none."""
+    started = time.perf_counter()
+    paths: Sequence[StrPath]
+    if is_http_source(options.source):
+        mirror = options.warehouse_dir / HTTP_CACHE / mirror_name(str(options.source))
+        paths, failed = stage(
+            "fetch",
+            mirror_source,
+            str(options.source),
+            mirror,
+            options.http,
+            not options.full_refresh,  # a full refresh downloads every record again
+        )
+        _timed(summary, "fetch", started)
+        fetched = [BatchResult(documents=len(failed), rejections=failed)]
+        root = mirror
+    else:
+        inputs = stage("discover", discover, Path(options.source), options.warehouse_dir)
+        _timed(summary, "discover", started)
+        paths, root, fetched = inputs.records, inputs.root, []
+        summary.ignored = len(inputs.ignored)
+    summary.files = len(paths) + summary.ignored
+    if not paths and not any(result.rejections for result in fetched):
+        raise SourceError(describe_empty_source(options.source, summary.ignored))
+    return paths, root, fetched
 
 
 def describe_empty_source(source: Path | str, ignored: int) -> str:
