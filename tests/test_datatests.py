@@ -19,6 +19,7 @@ from pipelines.datatests import (
 )
 from pipelines.models import discover_models
 from pipelines.settings import find_sql_dir
+from pipelines.tables import TABLES
 
 
 @pytest.fixture
@@ -138,3 +139,23 @@ def test_a_failing_test_stops_the_tests_not_yet_started(
     with pytest.raises(DataTestSpecError, match="t0 cannot run"):
         run_data_tests(con, tests)
     assert 1 <= len(started) < 10  # of 40: the two running finish, the rest never start
+
+
+LIST_TABLES = [t.name for t in TABLES if t.name != "occupations"]
+
+
+@pytest.mark.parametrize("repeated_in", ["sections", "git_authors", "stated_backlinks"])
+def test_the_list_keys_test_names_a_key_repeated_in_any_list_table(repeated_in: str) -> None:
+    (test,) = [t for t in load_data_tests(find_sql_dir() / "tests") if t.name == "list_keys_unique"]
+    con = duckdb.connect()
+    for name in LIST_TABLES:
+        con.execute(
+            f"create table stg_{name} as"
+            " select * from (values ('a', 0), ('a', 1), ('b', 0)) t(slug, position)"
+        )
+    assert test.models == {f"stg_{name}" for name in LIST_TABLES}
+    assert run_data_tests(con, [test])[0].failures == 0
+    con.execute(f"insert into stg_{repeated_in} values ('a', 1)")
+    (result,) = run_data_tests(con, [test])
+    assert result.failures == 1
+    assert result.sample == [(repeated_in, "a", 1, 2)]

@@ -1,26 +1,68 @@
 -- severity: error
--- every list table is keyed by (slug, position)
+-- every list table is keyed by (slug, position); each table is grouped on its own (one
+-- grouping over all of them, keyed by the table's name as well, took twice as long: 1.3-1.5 s
+-- against 0.66 s at 100k records)
 with
 
-keys as (
-    select 'sections' as table_name, slug, position from stg_sections
-    union all select 'tags', slug, position from stg_tags
-    union all select 'aliases', slug, position from stg_aliases
-    union all select 'relationships', slug, position from stg_relationships
-    union all select 'specializations', slug, position from stg_specializations
-    union all select 'reference_sources', slug, position from stg_reference_sources
-    union all select 'reviewers', slug, position from stg_reviewers
-    union all select 'contributors', slug, position from stg_contributors
-    union all select 'git_authors', slug, position from stg_git_authors
-    union all select 'country_variants', slug, position from stg_country_variants
-    union all select 'stated_backlinks', slug, position from stg_stated_backlinks
+duplicated_keys as (
+    select 'sections' as table_name, slug, position, count(*) as occurrences
+    from stg_sections
+    group by slug, position
+    having count(*) > 1
+    union all
+    select 'tags', slug, position, count(*)
+    from stg_tags
+    group by slug, position
+    having count(*) > 1
+    union all
+    select 'aliases', slug, position, count(*)
+    from stg_aliases
+    group by slug, position
+    having count(*) > 1
+    union all
+    select 'relationships', slug, position, count(*)
+    from stg_relationships
+    group by slug, position
+    having count(*) > 1
+    union all
+    select 'specializations', slug, position, count(*)
+    from stg_specializations
+    group by slug, position
+    having count(*) > 1
+    union all
+    select 'reference_sources', slug, position, count(*)
+    from stg_reference_sources
+    group by slug, position
+    having count(*) > 1
+    union all
+    select 'reviewers', slug, position, count(*)
+    from stg_reviewers
+    group by slug, position
+    having count(*) > 1
+    union all
+    select 'contributors', slug, position, count(*)
+    from stg_contributors
+    group by slug, position
+    having count(*) > 1
+    union all
+    select 'git_authors', slug, position, count(*)
+    from stg_git_authors
+    group by slug, position
+    having count(*) > 1
+    union all
+    select 'country_variants', slug, position, count(*)
+    from stg_country_variants
+    group by slug, position
+    having count(*) > 1
+    union all
+    select 'stated_backlinks', slug, position, count(*)
+    from stg_stated_backlinks
+    group by slug, position
+    having count(*) > 1
 ),
 
 final as (
-    select table_name, slug, position, count(*) as occurrences
-    from keys
-    group by table_name, slug, position
-    having count(*) > 1
+    select * from duplicated_keys
 )
 
 select * from final
