@@ -691,11 +691,17 @@ def export(
 @app.command()
 def schedule(
     cron: Annotated[str, typer.Option("--cron", help='Cron schedule, e.g. "0 6 * * *" (UTC).')],
-    source: Annotated[str, typer.Option(help="Folder, file or API URL.")] = "data/raw",
-    warehouse: Annotated[str, typer.Option(help="Warehouse folder.")] = "data/warehouse",
+    source: Annotated[
+        str | None,
+        typer.Option(help="Folder, file or API URL (default data/raw, or $OCCUPIPE_SOURCE)."),
+    ] = None,
+    warehouse: WarehouseOption = None,
     name: Annotated[str, typer.Option(help="Deployment name.")] = "occupipe-build",
 ) -> None:
     """Serve the build as a Prefect deployment on a cron schedule (needs a Prefect server)."""
+    defaults = settings()
+    source = source or defaults.source
+    folder = warehouse if warehouse is not None else defaults.warehouse
     if len(cron.split()) != 5:  # croniter would also take seconds and years, read otherwise
         raise fail(
             f"invalid schedule {cron!r}: a cron schedule has 5 fields"
@@ -705,7 +711,7 @@ def schedule(
     if not is_http_source(source) and not Path(source).exists():
         raise fail(f"source {source} does not exist; every scheduled run would fail", EXIT_USAGE)
     scheduling = import_prefect_module("pipelines.schedule")
-    parameters = {"source": source, "warehouse": warehouse}
+    parameters = {"source": source, "warehouse": str(folder)}
 
     def warn_takeover(previous: dict[str, Any]) -> None:
         err.print(
@@ -736,7 +742,7 @@ def synth(
     """Write a deterministic corpus of realistic synthetic records (marked `synthetic: true`)."""
     from pipelines.synth import write_corpus
 
-    if out.is_dir() and any(out.glob("*.json")):
+    if out.is_dir() and count_until_a_record(out)[0]:  # .json, .jsonl or .ndjson, at any depth
         # new records beside old ones would make a corpus nobody generated (and overwrite some)
         raise fail(f"{out} already holds records; choose an empty folder or remove them first.")
     try:

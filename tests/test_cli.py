@@ -308,11 +308,13 @@ def test_command_line_errors_are_one_sentence_with_the_documented_exit_code(
     assert not (tmp_path / "typo").exists()  # a mistyped warehouse is not created
 
 
-def test_synth_refuses_a_folder_that_already_holds_records(tmp_path: Path) -> None:
-    (tmp_path / "keep.json").write_text("{}")
+@pytest.mark.parametrize("held", ["keep.json", "lines.jsonl", "nested/deeper/x.ndjson"])
+def test_synth_refuses_a_folder_that_already_holds_records(tmp_path: Path, held: str) -> None:
+    (tmp_path / held).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / held).write_text("{}")
     code, _, err = invoke("synth", "--records", "2", "--out", str(tmp_path))
     assert code == 1 and "already holds records" in err
-    assert [p.name for p in tmp_path.iterdir()] == ["keep.json"]
+    assert [p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.*")] == [held]
 
 
 def test_a_source_url_from_the_environment_keeps_its_double_slash(

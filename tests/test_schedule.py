@@ -105,6 +105,22 @@ def test_stopping_a_schedule_says_so_and_exits_as_interrupted(
     assert err == ""  # no run was under way: nothing to say about one
 
 
+def test_a_schedule_takes_its_default_source_and_warehouse_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipelines import schedule
+    from pipelines.cli import main
+
+    served: list[dict[str, str]] = []
+    monkeypatch.setattr(schedule, "serve_schedule", lambda cron, params, *_: served.append(params))
+    monkeypatch.setenv("OCCUPIPE_SOURCE", str(tmp_path))
+    monkeypatch.setenv("OCCUPIPE_WAREHOUSE", str(tmp_path / "wh"))
+    monkeypatch.setattr(sys, "argv", ["occupipe", "schedule", "--cron", "0 6 * * *"])
+    with pytest.raises(SystemExit):
+        main()
+    assert served == [{"source": str(tmp_path), "warehouse": str(tmp_path / "wh")}]
+
+
 def test_serving_a_name_registered_with_other_parameters_warns_of_the_takeover(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
