@@ -36,7 +36,7 @@ from pipelines.warehouse import list_parts
 if TYPE_CHECKING:
     from pipelines.pipeline import RunOptions, RunSummary
 
-DEPENDENCIES = ("duckdb", "polars", "pyarrow", "pydantic", "prefect", "orjson")
+DEPENDENCIES = ("duckdb", "pyarrow", "pydantic", "prefect", "orjson")
 
 
 LEDGER_SCHEMA = pa.schema(
