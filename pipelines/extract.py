@@ -200,6 +200,7 @@ def extract_lines(raw: bytes, source_file: str) -> Iterator[Extracted | Rejectio
 
 
 LINE_NAME = re.compile(r"\.(?:json|jsonl|ndjson):\d+$", re.IGNORECASE)  # `file.jsonl:3`
+ITEM_NAME = re.compile(r"\.(?:json|jsonl|ndjson)\[\d+\]$", re.IGNORECASE)  # `file.json[2]`
 
 
 def extract_array(raw: bytes, source_file: str) -> Iterator[Extracted | Rejection]:
@@ -213,10 +214,37 @@ def extract_array(raw: bytes, source_file: str) -> Iterator[Extracted | Rejectio
         name = f"{source_file}[{index}]"
         item_raw = orjson.dumps(item)
         if not isinstance(item, dict):
-            reason = f"array item is {describe_json_type(item)}, expected an object"
-            yield Rejection(name, "parse", reason, hash_bytes(item_raw), item_raw)
+            yield reject_array_item(item, item_raw, name)
             continue
         yield validate_record(item, item_raw, name)
+
+
+def reject_array_item(item: object, raw: bytes, name: str) -> Rejection:
+    """An array element that is not an object."""
+    reason = f"array item is {describe_json_type(item)}, expected an object"
+    return Rejection(name, "parse", reason, hash_bytes(raw), raw)
+
+
+def extract_kept_document(raw: bytes, source_file: str) -> Iterator[Extracted | Rejection]:
+    """A quarantined document's kept bytes, extracted again as what it was: one line of an
+    NDJSON file or one element of an array (named `file.jsonl:3`, `file.json[2]`) is one
+    document, never split again; a whole file is read as any file is."""
+    if ITEM_NAME.search(source_file):
+        try:
+            item = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            yield reject_unparsable(raw, source_file, str(exc))
+            return
+        is_record = isinstance(item, dict)
+        yield (
+            validate_record(item, raw, source_file)
+            if is_record
+            else reject_array_item(item, raw, source_file)
+        )
+    elif LINE_NAME.search(source_file):
+        yield extract_record(raw.removeprefix(BOM), source_file)
+    else:
+        yield from extract_documents(raw, source_file)
 
 
 def extract_record(
@@ -263,7 +291,12 @@ def reject_unparsable(raw: bytes, source_file: str, message: str) -> Rejection:
             # document, always 1, and the name already has the file's line number
             message = message.replace(" at line 1 column ", " at column ")
         return Rejection(source_file, "parse", f"not valid JSON: {message}", content_hash, raw)
-    reason = f"top-level value is {describe_json_type(value)}, expected an object or an array"
+    if isinstance(value, dict):  # orjson took what pydantic's parser refused (nesting depth)
+        reason = f"cannot parse: {message.removeprefix('Invalid JSON: ')}"
+        return Rejection(source_file, "parse", reason, content_hash, raw)
+    # one NDJSON line holds one record; a whole file may also hold an array of them
+    expected = "an object" if LINE_NAME.search(source_file) else "an object or an array"
+    reason = f"top-level value is {describe_json_type(value)}, expected {expected}"
     return Rejection(source_file, "parse", reason, content_hash, raw)
 
 

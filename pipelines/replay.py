@@ -10,7 +10,7 @@ import duckdb
 
 from pipelines.batch import BatchResult, BatchRows, document_index
 from pipelines.build import RunFailed
-from pipelines.extract import Rejection, extract_documents
+from pipelines.extract import Rejection, extract_kept_document
 from pipelines.pipeline import (
     RunOptions,
     RunSummary,
@@ -117,7 +117,7 @@ def revalidate_quarantine(
     for source_file, stage, reason, content_hash in quarantined:
         kept = warehouse_dir / QUARANTINE_DIR / f"{content_hash}.raw"
         outcomes = (
-            list(extract_documents(kept.read_bytes(), source_file))
+            list(extract_kept_document(kept.read_bytes(), source_file))
             if content_hash and kept.exists()
             else [Rejection(source_file, stage, reason, content_hash)]
         )

@@ -52,6 +52,11 @@ def outcomes(raw: bytes, name: str = "in.json") -> list[Extracted | Rejection]:
         (b"null", "parse", "top-level value is null"),
         (b"[" * 100_000 + b"]" * 100_000, "parse", "not valid JSON: depth limit exceeded"),
         (b'{"a":' * 50_000 + b"1" + b"}" * 50_000, "parse", "not valid JSON: recursion limit"),
+        (
+            json.dumps(variant("x") | {"extra": json.loads("[" * 300 + "]" * 300)}).encode(),
+            "parse",
+            "cannot parse: recursion limit exceeded",  # deeper than pydantic's parser goes
+        ),
         (json.dumps(variant("x") | {"sections": "text"}).encode(), "validate", "sections: Input"),
         (json.dumps(variant("x") | {"sections": None}).encode(), "validate", "sections: Input"),
         (
@@ -346,21 +351,57 @@ def test_replay_loads_kept_inputs_that_pass_after_the_contract_is_fixed(
     assert current_release(warehouse) == summary.run_id
 
 
-def test_a_replay_that_recovers_no_ndjson_line_publishes_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [
+        (b'{"slug": "cut', " at column "),  # broken, and stays so
+        (b"[1, 2]", "top-level value is an array, expected an object"),  # never split on replay
+        (b"7", "top-level value is a number, expected an object"),
+    ],
+)
+def test_a_replay_that_recovers_no_ndjson_line_publishes_nothing(
+    tmp_path: Path, bad: bytes, reason: str
+) -> None:
     from pipelines.replay import replay_quarantine
     from tests.conftest import options_for
     from tests.test_contract import minimal_record
 
     lines = [json.dumps(minimal_record(slug=f"line-{n}")).encode() for n in range(3)]
-    lines.insert(1, b'{"slug": "cut')  # line 2 is broken, and stays so
+    lines.insert(1, bad)  # line 2
     source = write(copy_sample(tmp_path / "in", 30), {"batch.jsonl": b"\n".join(lines)})
     warehouse = tmp_path / "wh"
     first = build(source, warehouse, max_reject_rate=0.1)
-    (reason,) = [r.reason for r in first.rejections if r.source_file == "batch.jsonl:2"]
-    assert " at column " in reason
-    again = replay_quarantine(options_for(source, warehouse))
-    assert again.unchanged_since == first.run_id
+    (found,) = [r.reason for r in first.rejections if r.source_file == "batch.jsonl:2"]
+    assert reason in found
+    for _ in range(2):
+        again = replay_quarantine(options_for(source, warehouse))
+        assert (again.unchanged_since, again.rejected) == (first.run_id, first.rejected)
     assert current_release(warehouse) == first.run_id
+
+
+def test_kept_bytes_extract_again_as_the_document_they_were() -> None:
+    from pipelines.extract import extract_kept_document
+
+    files = {
+        "lines.jsonl": b"\n".join(
+            [b"[1, 2]", b"7", b'{"slug": "cut', json.dumps(variant("a")).encode()]
+        ),
+        "dump.json": json.dumps([[1, 2], variant("b"), 7, variant("c", status="final")]).encode(),
+        "list.json": b"[1, 2",
+        "empty.json": b"",
+    }
+    rejected = [o for name, raw in files.items() for o in outcomes(raw, name)]
+    rejected = [o for o in rejected if isinstance(o, Rejection)]
+    assert len(rejected) == 8
+    for first in rejected:
+        assert first.raw is not None
+        (again,) = extract_kept_document(first.raw, first.source_file)
+        assert isinstance(again, Rejection)
+        assert (again.source_file, again.stage, again.reason) == (
+            first.source_file,
+            first.stage,
+            first.reason,
+        )
 
 
 @pytest.mark.parametrize(
