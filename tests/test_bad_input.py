@@ -390,8 +390,8 @@ def test_kept_bytes_extract_again_as_the_document_they_were() -> None:
         "list.json": b"[1, 2",
         "empty.json": b"",
     }
-    rejected = [o for name, raw in files.items() for o in outcomes(raw, name)]
-    rejected = [o for o in rejected if isinstance(o, Rejection)]
+    found = [o for name, raw in files.items() for o in outcomes(raw, name)]
+    rejected = [o for o in found if isinstance(o, Rejection)]
     assert len(rejected) == 8
     for first in rejected:
         assert first.raw is not None
