@@ -27,7 +27,12 @@ from typer._click.exceptions import NoArgsIsHelpError, UsageError  # typer's own
 
 from pipelines.build import RunFailed, failed_tests, load_past_runs
 from pipelines.datatests import DataTestSpecError
-from pipelines.extract import SourceError, count_until_a_record
+from pipelines.extract import (
+    SourceError,
+    count_until_a_record,
+    describe_source_in_warehouse,
+    is_within,
+)
 from pipelines.gates import DEFAULT_MAX_REJECT_RATE, DEFAULT_MAX_SHRINK
 from pipelines.http_source import is_http_source
 from pipelines.lock import RunLocked, check_unlocked, run_lock
@@ -243,6 +248,9 @@ def run(
         full_refresh=full_refresh,
     )
     if isinstance(options.source, Path):
+        if options.source.is_dir() and is_within(options.source, options.warehouse_dir):
+            problem = describe_source_in_warehouse(options.source, options.warehouse_dir)
+            raise fail(f"{problem}.", EXIT_USAGE)
         check_source(options.source, options.warehouse_dir)
     if options.warehouse_dir.exists() and not options.warehouse_dir.is_dir():
         raise fail(f"the warehouse {options.warehouse_dir} is a file, not a folder.")

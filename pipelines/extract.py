@@ -62,6 +62,8 @@ def discover_inputs(source: Path, skip: Path | None = None) -> tuple[list[str], 
     if source.is_file():
         found = [str(source)]
         return (found, []) if source.suffix.lower() in RECORD_SUFFIXES else ([], found)
+    if skip is not None and is_within(source, skip):
+        raise SourceError(describe_source_in_warehouse(source, skip))
     # anything that is not a folder counts, so a broken link fails loudly instead of vanishing
     records: list[str] = []
     ignored: list[str] = []
@@ -69,6 +71,22 @@ def discover_inputs(source: Path, skip: Path | None = None) -> tuple[list[str], 
     for path in walk_files(str(source), skipped):
         (records if path.lower().endswith(RECORD_SUFFIXES) else ignored).append(path)
     return records, ignored
+
+
+def is_within(path: Path, folder: Path) -> bool:
+    """Whether `path` is `folder` or lies inside it (links resolved)."""
+    inner, outer = os.path.realpath(path), os.path.realpath(folder)
+    return inner == outer or inner.startswith(outer.rstrip("/") + "/")
+
+
+def describe_source_in_warehouse(source: Path, warehouse: Path) -> str:
+    """Why a source folder inside the warehouse is refused: its releases, manifests and
+    history would be read as records."""
+    where = "is" if os.path.realpath(source) == os.path.realpath(warehouse) else "lies inside"
+    return (
+        f"the source {source} {where} the warehouse {warehouse}, whose own files would be read"
+        " as records: keep the source outside the warehouse"
+    )
 
 
 def count_until_a_record(source: Path, skip: Path | None = None) -> tuple[bool, int]:

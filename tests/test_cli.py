@@ -593,3 +593,24 @@ def test_a_replay_with_nothing_quarantined_says_so_at_once(
     code, out, err = invoke("replay", "--warehouse", str(warehouse))
     assert (code, err) == (0, "")
     assert out == "nothing is quarantined in the published warehouse: nothing to replay\n"
+
+
+@pytest.mark.parametrize("warehouse", [".", "in"])
+def test_a_source_inside_the_warehouse_is_a_usage_error_before_any_server_starts(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    warehouse: str,
+) -> None:
+    from pipelines import cli
+
+    def no_server() -> None:
+        raise AssertionError("a Prefect server was started for a source inside the warehouse")
+
+    monkeypatch.setattr(cli, "own_api_server", no_server)
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "r.json").write_text("{}")
+    args = ["run", "--source", str(tmp_path / "in"), "--warehouse", str(tmp_path / warehouse)]
+    code, out, err = run_main(monkeypatch, capsys, *args)
+    assert (code, out) == (2, "")
+    assert "keep the source outside the warehouse." in err and err.count("\n") == 1

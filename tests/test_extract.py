@@ -96,6 +96,18 @@ def test_a_warehouse_inside_the_source_is_not_read_as_input(tmp_path: Path) -> N
     assert (records, ignored) == ([f"{tmp_path}/r.json"], [])
 
 
+@pytest.mark.parametrize("source", [".", "wh", "wh/sub"])
+def test_a_source_that_is_the_warehouse_or_lies_inside_it_is_refused(
+    tmp_path: Path, source: str
+) -> None:
+    (tmp_path / "wh" / "sub").mkdir(parents=True)
+    (tmp_path / "wh" / "history.jsonl").write_text("{}")
+    (tmp_path / "wh" / "sub" / "r.json").write_text("{}")
+    warehouse = tmp_path / "wh" if source != "." else tmp_path
+    with pytest.raises(SourceError, match="keep the source outside the warehouse"):
+        discover_inputs(tmp_path / source, skip=warehouse)
+
+
 @pytest.mark.parametrize(
     ("folder", "history", "read"),
     [
