@@ -619,6 +619,7 @@ def query(
             relation = con.sql(sql)
             if relation is None:
                 raise fail(empty, EXIT_USAGE)
+            check_distinct_names(relation.columns, fmt)
             write_parquet_result(relation.to_arrow_table(), output)
             say(f"wrote {output}")
             return
@@ -626,6 +627,8 @@ def query(
         if cursor is None:  # only whitespace or comments
             raise fail(empty, EXIT_USAGE)
         columns = [d[0] for d in cursor.description or []]
+        if fmt is Format.json:
+            check_distinct_names(columns, fmt)
         rows = cursor.fetchmany(limit) if fmt is Format.table else cursor.fetchall()
     except (duckdb.Error, pa.ArrowException) as exc:
         raise fail(f"the query failed: {str(exc).splitlines()[0]}") from None
@@ -637,6 +640,19 @@ def query(
     if fmt is Format.table and len(rows) == limit and cursor.fetchone() is not None:
         shown = f"{limit} rows" if limit > 1 else "row"
         err.print(f"(showing the first {shown}; use --limit or --format csv for more)")
+
+
+def check_distinct_names(columns: list[str], fmt: Format) -> None:
+    """JSON objects and Parquet schemas keep one column per name: a result naming two columns
+    alike would lose one (JSON) or make a file readers refuse (Parquet)."""
+    repeated = sorted({name for name in columns if columns.count(name) > 1})
+    if repeated:
+        names = ", ".join(repeated)
+        raise fail(
+            f"the result has more than one column named {names}: give each its own name"
+            f" (`as`) for --format {fmt.value}.",
+            EXIT_USAGE,
+        )
 
 
 def write_parquet_result(table: Any, output: Path) -> None:

@@ -125,6 +125,21 @@ def test_json_query_output_is_plain_json(warehouse: str) -> None:
     assert json.loads(out) == [{"slug": "absurdist", "created_on": "2026-06-28"}]
 
 
+@pytest.mark.parametrize("fmt", ["json", "parquet"])
+def test_a_result_naming_two_columns_alike_is_refused_where_one_would_be_lost(
+    warehouse: str, tmp_path: Path, fmt: str
+) -> None:
+    sql = "select o.slug, r.slug from occupations o join occupations r using (slug) limit 1"
+    out_file = tmp_path / "result.parquet"
+    extra = ["--out", str(out_file)] if fmt == "parquet" else []
+    code, out, err = invoke("query", sql, "-f", fmt, *extra, "--warehouse", warehouse)
+    assert (code, out) == (2, "")
+    assert "more than one column named slug" in err and err.count("\n") == 1
+    assert not out_file.exists()
+    code, out, _ = invoke("query", sql, "-f", "csv", "--warehouse", warehouse)
+    assert code == 0 and out.splitlines()[0] == "slug,slug"  # csv keeps both
+
+
 def test_synth_writes_the_same_corpus_for_the_same_seed(tmp_path: Path) -> None:
     for run in ("a", "b"):
         code, out, _ = invoke("synth", "--records", "25", "--out", str(tmp_path / run))
