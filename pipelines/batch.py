@@ -7,6 +7,7 @@ import functools
 import gc
 import hashlib
 import os
+import stat
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -146,10 +147,21 @@ def readable_name(name: str) -> str:
     return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
+def open_without_blocking(path: str, flags: int) -> int:
+    """`open`'s opener for input files: a named pipe opens at once instead of waiting."""
+    return os.open(path, flags | os.O_NONBLOCK)
+
+
 def read_input(path: StrPath) -> bytes:
-    """A file's bytes; a file that cannot be read is a fault of the source, not bad data."""
+    """A file's bytes; a file that cannot be read is a fault of the source, not bad data.
+
+    Opened without blocking and checked to be a regular file: a named pipe called `x.json`
+    waited for a writer forever, and the run with it.
+    """
     try:
-        with open(path, "rb") as handle:
+        with open(path, "rb", opener=open_without_blocking) as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise SourceError(f"cannot read {path}: not a regular file")
             return handle.read()
     except OSError as exc:
         raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from None

@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import stat
+import threading
 from pathlib import Path
 from typing import IO, Any
 
@@ -17,7 +18,7 @@ import pytest
 from pipelines import build as build_module
 from pipelines import cache as cache_module
 from pipelines import pipeline as pipeline_module
-from pipelines.batch import store_rejected_bytes
+from pipelines.batch import read_input, store_rejected_bytes
 from pipelines.build import RunFailed
 from pipelines.extract import Extracted, Rejection, SourceError, extract_documents
 from pipelines.releases import current_release
@@ -261,10 +262,10 @@ def test_an_unreadable_file_fails_the_run_with_its_name(
 ) -> None:
     source = copy_sample(tmp_path / "in", 5)
 
-    def refuse_one(path: str, mode: str = "r") -> IO[Any]:
+    def refuse_one(path: str, mode: str = "r", **options: Any) -> IO[Any]:
         if Path(path).name == "absurdist.json":
             raise PermissionError(errno.EACCES, "Permission denied", str(path))
-        return open(path, mode)
+        return open(path, mode, **options)
 
     # as root, file permissions do not stop a read: the reading module's `open` refuses instead
     monkeypatch.setattr("pipelines.batch.open", refuse_one, raising=False)
@@ -426,4 +427,24 @@ def test_a_broken_link_fails_the_run_instead_of_vanishing(tmp_path: Path) -> Non
     source = copy_sample(tmp_path / "in", 3)
     (source / "gone.json").symlink_to(tmp_path / "nowhere.json")
     with pytest.raises(SourceError, match=r"cannot read .*gone.json"):
+        build(source, tmp_path / "wh")
+
+
+def test_a_named_pipe_called_like_a_record_fails_the_run_at_once(tmp_path: Path) -> None:
+    source = copy_sample(tmp_path / "in", 3)
+    os.mkfifo(source / "pipe.json")
+    outcome: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            read_input(source / "pipe.json")
+        except SourceError as exc:
+            outcome.append(exc)
+
+    reader = threading.Thread(target=read, daemon=True)  # a hang would not stall the suite
+    reader.start()
+    reader.join(timeout=10)
+    assert not reader.is_alive(), "reading a named pipe waited for a writer"
+    assert [str(e) for e in outcome] == [f"cannot read {source / 'pipe.json'}: not a regular file"]
+    with pytest.raises(SourceError, match=r"cannot read .*pipe.json: not a regular file"):
         build(source, tmp_path / "wh")
