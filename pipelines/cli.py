@@ -63,7 +63,7 @@ from pipelines.releases import (
 from pipelines.replay import read_quarantine
 from pipelines.sectionspec import DEFAULT_SECTIONS_SPEC
 from pipelines.settings import Settings, find_sql_dir
-from pipelines.warehouse import check_memory_limit, memory_limit
+from pipelines.warehouse import check_memory_limit, describe_duckdb_error, memory_limit
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -310,9 +310,8 @@ def run_safely(
     except OSError as exc:
         raise fail(f"{describe_os_error(exc)}; {kept}") from None
     except duckdb.Error as exc:
-        raise fail(
-            f"the warehouse could not be built: {str(exc).splitlines()[0]}; {kept}"
-        ) from None
+        reason = describe_duckdb_error(exc)
+        raise fail(f"the warehouse could not be built: {reason}; {kept}") from None
     except RuntimeError as exc:
         if str(exc) != QUERY_INTERRUPTED:
             raise

@@ -14,7 +14,7 @@ from typing import Any
 import duckdb
 
 from pipelines.models import find_references
-from pipelines.warehouse import describe_table, insert_rows
+from pipelines.warehouse import describe_duckdb_error, describe_table, insert_rows
 
 RESULTS_TABLE = "data_test_results"
 SEVERITIES = ("error", "warn")
@@ -114,8 +114,8 @@ def run_data_test(
             rows = cursor.fetchall()
             columns = [d[0] for d in cursor.description or []]
     except duckdb.Error as exc:
-        first_line = str(exc).splitlines()[0]
-        raise DataTestSpecError(f"data test {test.name} cannot run: {first_line}") from exc
+        reason = describe_duckdb_error(exc)
+        raise DataTestSpecError(f"data test {test.name} cannot run: {reason}") from exc
     return DataTestResult(test.name, test.severity, failures, rows, columns)
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.warehouse import describe_column
+from pipelines.warehouse import describe_column, describe_duckdb_error
 
 LAYERS = ("staging", "marts", "reports")
 MATERIALIZATION = {"staging": "view", "marts": "table", "reports": "view"}
@@ -118,8 +118,8 @@ def build_model(con: duckdb.DuckDBPyConnection, model: Model) -> float:
             comment = model.description.replace("'", "''")
             con.execute(f"comment on {model.materialization} {model.name} is '{comment}'")
     except duckdb.Error as exc:
-        first_line = str(exc).splitlines()[0]
-        raise ModelError(f"model {model.name} ({model.path.name}) failed: {first_line}") from exc
+        reason = describe_duckdb_error(exc)
+        raise ModelError(f"model {model.name} ({model.path.name}) failed: {reason}") from exc
     return round(time.perf_counter() - started, 3)
 
 

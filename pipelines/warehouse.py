@@ -37,6 +37,17 @@ def memory_limit() -> str:
     return os.environ.get(MEMORY_ENV) or DEFAULT_MEMORY_LIMIT
 
 
+def describe_duckdb_error(exc: duckdb.Error) -> str:
+    """A DuckDB error's first line; running out of the build's budget says how to raise it
+    (at the default budget, a record with a title of megabytes filled it in a report)."""
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        return (
+            f"DuckDB needed more than its memory budget of {memory_limit()}; set {MEMORY_ENV}"
+            " higher (e.g. 1GB) and run again"
+        )
+    return str(exc).splitlines()[0]
+
+
 def check_memory_limit(value: str) -> None:
     """Raise ValueError unless DuckDB reads `value` as a budget of at least 64 MiB (a typo is
     caught before a run starts, not after its extraction)."""

@@ -159,3 +159,18 @@ def test_the_list_keys_test_names_a_key_repeated_in_any_list_table(repeated_in: 
     (result,) = run_data_tests(con, [test])
     assert result.failures == 1
     assert result.sample == [(repeated_in, "a", 1, 2)]
+
+
+def test_a_test_that_runs_out_of_memory_says_how_to_raise_the_budget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OCCUPIPE_DUCKDB_MEMORY", "16MB")  # what the run would have set
+    con = duckdb.connect()
+    con.execute("set memory_limit = '16MB'")
+    big = "select string_agg(range::varchar, ',') as s from range(20000000)"
+    with pytest.raises(DataTestSpecError) as raised:
+        run_data_tests(con, [DataTest("big", "error", big)])
+    assert str(raised.value) == (
+        "data test big cannot run: DuckDB needed more than its memory budget of 16MB;"
+        " set OCCUPIPE_DUCKDB_MEMORY higher (e.g. 1GB) and run again"
+    )
