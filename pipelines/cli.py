@@ -7,6 +7,7 @@ import importlib
 import os
 import shlex
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from enum import StrEnum
@@ -346,15 +347,19 @@ def describe_locked(exc: RunLocked, waited: float) -> str:
     return f"{exc}; try again later, or pass --wait SECONDS to wait for it."
 
 
-def check_not_running(options: RunOptions) -> None:
-    """Before starting a Prefect server: a warehouse another run holds (and no --wait) fails
-    now, in one sentence."""
-    if options.lock_wait:
-        return
-    try:
-        check_unlocked(options.warehouse_dir)
-    except RunLocked as exc:
-        raise fail(describe_locked(exc, 0)) from None
+def check_not_running(options: RunOptions, poll: float = 0.2) -> None:
+    """Before starting a Prefect server: a warehouse another run holds fails now, in one
+    sentence, or once --wait has passed with the warehouse still held (the run itself then
+    takes the lock, waiting again should another run take it first)."""
+    deadline = time.monotonic() + options.lock_wait
+    while True:
+        try:
+            check_unlocked(options.warehouse_dir)
+            return
+        except RunLocked as exc:
+            if time.monotonic() >= deadline:
+                raise fail(describe_locked(exc, options.lock_wait)) from None
+        time.sleep(poll)
 
 
 def describe_what_was_kept(warehouse: Path) -> str:

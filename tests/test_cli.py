@@ -7,6 +7,7 @@ import io
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -515,6 +516,27 @@ def test_a_run_on_a_held_warehouse_fails_at_once_in_one_sentence(
     assert err.endswith("; try again later, or pass --wait SECONDS to wait for it.\n")
     assert err.count("\n") == 1
     check_unlocked(warehouse)  # released: a run may start
+
+
+def test_a_run_that_waits_for_a_held_warehouse_gives_up_before_any_server_starts(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from pipelines import cli
+    from pipelines.lock import run_lock
+    from tests.conftest import DEMO
+
+    def no_server() -> None:
+        raise AssertionError("a Prefect server was started for a run that cannot take the lock")
+
+    monkeypatch.setattr(cli, "own_api_server", no_server)
+    warehouse = tmp_path / "wh"
+    with run_lock(warehouse):
+        args = ["run", "--source", str(DEMO), "--warehouse", str(warehouse), "--wait", "0.5"]
+        started = time.monotonic()
+        code, _, err = run_main(monkeypatch, capsys, *args)
+        waited = time.monotonic() - started
+    assert code == 1 and err.startswith("error: another run is in progress")
+    assert err.endswith("; still held after 0.5 s, try again later.\n") and waited >= 0.5
 
 
 @pytest.mark.parametrize(
