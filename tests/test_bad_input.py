@@ -226,6 +226,23 @@ def test_unknown_enum_values_are_loaded_and_flagged_by_a_warn_test(tmp_path: Pat
     assert flagged.get("accepted_values_occupations_kind") == 1
 
 
+def test_texts_longer_than_the_upstream_schema_allows_are_loaded_and_flagged(
+    tmp_path: Path,
+) -> None:
+    wordy = variant("wordy", title="T" * 81, summary="S" * 321)
+    wordy["metadata"]["related"] = [{"slug": "absurdist", "type": "related", "note": "N" * 161}]
+    source = write(copy_sample(tmp_path / "in", 30), {"wordy.json": wordy})
+    summary = build(source, tmp_path / "wh")
+    assert summary.rejected == 0
+    flagged = {r.name: r.failures for r in summary.test_results if not r.passed}
+    assert {name: n for name, n in flagged.items() if "max_length" in name} == {
+        "expression_stg_occupations_metadata_title_within_upstream_max_length": 1,
+        "expression_stg_occupations_summary_within_upstream_max_length": 1,
+        "expression_stg_relationships_note_within_upstream_max_length": 1,
+    }
+    assert all(r.severity == "warn" for r in summary.test_results if "max_length" in r.name)
+
+
 def test_unknown_fields_are_recorded_in_schema_drift_with_first_seen(tmp_path: Path) -> None:
     drifting = variant("drifting")
     drifting["metadata"]["audience"] = "analysts"
