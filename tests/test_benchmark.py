@@ -8,8 +8,10 @@ import sys
 import time
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
+from benchmarks.batch_paths import arrow_tables, measure
 from benchmarks.run import (
     benchmark,
     descendants,
@@ -19,6 +21,11 @@ from benchmarks.run import (
     process_cpu_seconds,
     tree_rss_mb,
 )
+from pipelines.batch import process_batch
+from pipelines.sectionspec import DEFAULT_SECTIONS_SPEC, read_canonical_headings
+from pipelines.synth import write_corpus
+
+SECTION_COLUMNS = ("slug", "position", "heading", "markdown", "word_count")
 
 
 @pytest.mark.e2e
@@ -132,3 +139,24 @@ def test_the_cpu_overhead_counts_the_prefect_servers_work_with_the_flows() -> No
         " 0.5); Prefect overhead in CPU time, round by round: +10.0%, +5.0%, +0.0%;"
         " median +5.0%"
     )
+
+
+def test_the_arrow_prototype_cuts_the_same_sections_as_our_extraction(tmp_path: Path) -> None:
+    files = write_corpus(tmp_path / "corpus", 12)
+    headings = read_canonical_headings(DEFAULT_SECTIONS_SPEC)
+    process_batch(files, tmp_path / "corpus", tmp_path / "parts", 0, headings)
+    ours = pq.read_table(tmp_path / "parts" / "sections").select(list(SECTION_COLUMNS))
+    raws = [path.read_bytes().replace(b"{", b"{\n", 1) for path in files]  # one pretty line
+    prototype = arrow_tables(raws)["sections"].select(list(SECTION_COLUMNS))
+    assert prototype.num_rows == ours.num_rows > 12
+    order = [("slug", "ascending"), ("position", "ascending")]
+    assert prototype.sort_by(order).to_pylist() == ours.sort_by(order).to_pylist()
+
+
+def test_the_batch_benchmark_measures_every_path_phase_by_phase(tmp_path: Path) -> None:
+    files = write_corpus(tmp_path / "corpus", 6)
+    result = measure(files, tmp_path, repeat=1)
+    assert list(result) == ["parse-only", "ours", "ours by phase", "prototype"]
+    assert {"validate", "gather columns", "part files"} <= set(result["ours by phase"])
+    assert {"pyarrow.json", "word counts", "part files"} <= set(result["prototype"])
+    assert all(seconds >= 0 for phases in result.values() for seconds in phases.values())
