@@ -8,10 +8,10 @@ BIN := $(VENV)/bin
 SOURCE ?= data/raw
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help setup run test test-fast lint format demo-data bench browser clean
+.PHONY: help setup run test test-fast lint format demo-data bench bench-batch browser clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
 
 setup: $(BIN)/.synced ## install the locked environment (installs uv with pip if missing)
 
@@ -51,6 +51,9 @@ R ?= 1
 SKIP ?=
 bench: setup ## benchmark at N records (default 1000; R=3 for medians, SKIP="naive-duckdb ...")
 	@$(BIN)/python -m benchmarks.run --records $(N) --repeat $(R) $(foreach s,$(SKIP),--skip $(s))
+
+bench-batch: setup ## one extraction batch of N records phase by phase: ours against a JSON-to-Arrow prototype
+	@$(BIN)/python -m benchmarks.batch_paths --records $(N) --repeat 3
 
 demo-data: setup ## regenerate the synthetic demo corpus in data/raw
 	@rm -f data/raw/*.json
