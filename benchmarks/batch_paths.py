@@ -35,7 +35,6 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
-import pyarrow.parquet as pq
 
 from benchmarks.run import make_corpus
 from pipelines.batch import document_id, paused_garbage_collection, process_batch, write_part
@@ -83,8 +82,7 @@ def our_phases(files: Sequence[Path], workdir: Path) -> Phases:
     """Our batch's work again, phase by phase (outside `process_batch`, which interleaves them)."""
     clock = Clock()
     headings = read_canonical_headings(DEFAULT_SECTIONS_SPEC)
-    raws = clock.time("read", lambda: [path.read_bytes() for path in files])
-    digests = clock.time("sha256", lambda: [hashlib.sha256(raw).hexdigest() for raw in raws])
+    raws, digests = read_and_hash(files, clock)
     records = clock.time("validate", lambda: [Record.model_validate_json(raw) for raw in raws])
     unknown = clock.time("unknown fields", lambda: [collect_unknown_fields(r) for r in records])
     batch = new_batch()
@@ -101,6 +99,13 @@ def our_phases(files: Sequence[Path], workdir: Path) -> Phases:
         clock.time("part files", lambda: [write_part(folder / n, 0, t) for n, t in tables.items()])
     clock.time("free", partial(clear_all, records, batch, tables))
     return clock.phases
+
+
+def read_and_hash(files: Sequence[Path], clock: Clock) -> tuple[list[bytes], list[str]]:
+    """Every file's bytes and SHA-256, each step on the clock (both paths begin so)."""
+    raws = clock.time("read", lambda: [path.read_bytes() for path in files])
+    digests = clock.time("sha256", lambda: [hashlib.sha256(raw).hexdigest() for raw in raws])
+    return raws, digests
 
 
 def ndjson_buffer(raws: Sequence[bytes]) -> bytes:
@@ -147,26 +152,23 @@ def add_word_counts(sections: pa.Table) -> pa.Table:
     return sections.append_column("word_count", pa.array(map(count_words, texts), pa.int32()))
 
 
-def arrow_tables(raws: Sequence[bytes]) -> dict[str, pa.Table]:
-    """The prototype's tables from the files' bytes."""
-    tables = cut_tables(parse_buffer(ndjson_buffer(raws)))
-    tables["sections"] = add_word_counts(tables["sections"])
+def arrow_tables(raws: Sequence[bytes], clock: Clock) -> dict[str, pa.Table]:
+    """The prototype's tables from the files' bytes, each step on the clock."""
+    buffer = clock.time("one NDJSON buffer", partial(ndjson_buffer, raws))
+    parsed = clock.time("pyarrow.json", partial(parse_buffer, buffer))
+    tables: dict[str, pa.Table] = clock.time("cut tables", partial(cut_tables, parsed))
+    tables["sections"] = clock.time("word counts", partial(add_word_counts, tables["sections"]))
     return tables
 
 
 def arrow_phases(files: Sequence[Path], workdir: Path) -> Phases:
     """The prototype, phase by phase."""
     clock = Clock()
-    raws = clock.time("read", lambda: [path.read_bytes() for path in files])
-    clock.time("sha256", lambda: [hashlib.sha256(raw).hexdigest() for raw in raws])
-    buffer = clock.time("one NDJSON buffer", lambda: ndjson_buffer(raws))
-    parsed = clock.time("pyarrow.json", partial(parse_buffer, buffer))
-    tables = clock.time("cut tables", partial(cut_tables, parsed))
-    sections = tables["sections"]
-    tables["sections"] = clock.time("word counts", partial(add_word_counts, sections))
+    raws, _ = read_and_hash(files, clock)
+    tables = arrow_tables(raws, clock)
     with tempfile.TemporaryDirectory(dir=workdir) as parts:
-        clock.time("part files", lambda: write_tables(tables, Path(parts)))
-    del parsed, sections, buffer
+        folder = Path(parts)
+        clock.time("part files", lambda: [write_part(folder / n, 0, t) for n, t in tables.items()])
     clock.time("free", partial(clear_all, tables, raws))
     return clock.phases
 
@@ -175,12 +177,6 @@ def clear_all(*held: list[Any] | dict[str, Any]) -> None:
     """Drop what a batch holds (its objects are freed now, on the clock)."""
     for collection in held:
         collection.clear()
-
-
-def write_tables(tables: dict[str, pa.Table], directory: Path) -> None:
-    """Each table as an lz4 Parquet file, as our part files are."""
-    for name, table in tables.items():
-        pq.write_table(table, directory / f"{name}.parquet", compression="lz4")
 
 
 def measure(files: Sequence[Path], workdir: Path, repeat: int) -> dict[str, Phases]:
@@ -204,6 +200,7 @@ def measure(files: Sequence[Path], workdir: Path, repeat: int) -> dict[str, Phas
 
 
 def median_phases(rounds: list[Phases]) -> Phases:
+    """Each phase's median over the rounds."""
     return {name: statistics.median(r[name] for r in rounds) for name in rounds[0]}
 
 

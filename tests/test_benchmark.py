@@ -12,7 +12,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from benchmarks.batch_paths import arrow_tables, measure
+from benchmarks.batch_paths import Clock, arrow_tables, measure
 from benchmarks.run import (
     benchmark,
     descendants,
@@ -150,7 +150,7 @@ def test_the_arrow_prototype_cuts_the_same_sections_as_our_extraction(tmp_path: 
     process_batch(files, tmp_path / "corpus", tmp_path / "parts", 0, headings)
     ours = pq.read_table(tmp_path / "parts" / "sections").select(list(SECTION_COLUMNS))
     raws = [path.read_bytes().replace(b"{", b"{\n", 1) for path in files]  # one pretty line
-    prototype = arrow_tables(raws)["sections"].select(list(SECTION_COLUMNS))
+    prototype = arrow_tables(raws, Clock())["sections"].select(list(SECTION_COLUMNS))
     assert prototype.num_rows == ours.num_rows > 12
     order = [("slug", "ascending"), ("position", "ascending")]
     assert prototype.sort_by(order).to_pylist() == ours.sort_by(order).to_pylist()
