@@ -7,8 +7,8 @@ median of R rounds after one warm-up round. Three paths:
 
 * the floor: `orjson.loads` of every file's bytes;
 * ours: `process_batch`, the code a run uses, as one figure; then the same work again phase
-  by phase (read, hash, validate, unknown-field walk, gather the columns, Arrow arrays, part
-  files, freeing) to show where it goes;
+  by phase (read, hash, validate and find unknown fields, gather the columns, Arrow arrays,
+  part files, freeing) to show where it goes;
 * a prototype of what issue 6 would need for 4x on a fast host: the batch parsed by pyarrow's
   JSON reader into Arrow and cut into tables with Arrow compute, without a Python object per
   record. It checks nothing of the contract and builds three tables (`sections`, `tags` and
@@ -38,8 +38,7 @@ import pyarrow.json as pj
 
 from benchmarks.run import make_corpus
 from pipelines.batch import document_id, paused_garbage_collection, process_batch, write_part
-from pipelines.contract import Record, collect_unknown_fields
-from pipelines.extract import Extracted
+from pipelines.extract import Extracted, validate_json
 from pipelines.normalize import add_record_rows, build_tables, new_batch
 from pipelines.sectionspec import DEFAULT_SECTIONS_SPEC, read_canonical_headings
 from pipelines.wordcount import count_words
@@ -83,13 +82,12 @@ def our_phases(files: Sequence[Path], workdir: Path) -> Phases:
     clock = Clock()
     headings = read_canonical_headings(DEFAULT_SECTIONS_SPEC)
     raws, digests = read_and_hash(files, clock)
-    records = clock.time("validate", lambda: [Record.model_validate_json(raw) for raw in raws])
-    unknown = clock.time("unknown fields", lambda: [collect_unknown_fields(r) for r in records])
+    validated = clock.time("validate", lambda: [validate_json(raw) for raw in raws])
     batch = new_batch()
 
     def gather() -> None:
-        for path, record, digest, fields in zip(files, records, digests, unknown, strict=True):
-            item = Extracted(record, path.name, digest, tuple(fields))
+        for path, (record, fields), digest in zip(files, validated, digests, strict=True):
+            item = Extracted(record, path.name, digest, fields)
             add_record_rows(batch, document_id(path.name), item, headings, False)
 
     clock.time("gather columns", gather)
@@ -97,7 +95,7 @@ def our_phases(files: Sequence[Path], workdir: Path) -> Phases:
     with tempfile.TemporaryDirectory(dir=workdir) as parts:
         folder = Path(parts)
         clock.time("part files", lambda: [write_part(folder / n, 0, t) for n, t in tables.items()])
-    clock.time("free", partial(clear_all, records, batch, tables))
+    clock.time("free", partial(clear_all, validated, batch, tables))
     return clock.phases
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
+from pipelines import fastdecode
 from pipelines.contract import Record, collect_unknown_fields
 from pipelines.releases import HISTORY, RELEASES_DIR
 
@@ -26,6 +27,8 @@ LINE_SUFFIXES = (".jsonl", ".ndjson")
 RECORD_SUFFIXES = JSON_SUFFIXES + LINE_SUFFIXES
 BOM = b"\xef\xbb\xbf"
 StrPath = str | os.PathLike[str]  # a found file: a string from discovery, a Path elsewhere
+# a validated record: decoded by the fast path, or by pydantic when the fast path refused it
+AnyRecord = Record | fastdecode.Record
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,7 @@ class Rejection:
 class Extracted:
     """A validated record and where it came from."""
 
-    record: Record
+    record: AnyRecord
     source_file: str
     content_hash: str
     unknown_fields: tuple[str, ...] = ()
@@ -273,23 +276,34 @@ def extract_record(
     if not raw.strip():
         return Rejection(source_file, "read", "file is empty", content_hash, raw)
     try:
-        record = Record.model_validate_json(raw)
+        record, unknown_fields = validate_json(raw)
     except ValidationError as exc:
         if _is_json_error(exc) or exc.errors()[0]["loc"] == ():
             return reject_unparsable(raw, source_file, exc.errors()[0]["msg"])
         return Rejection(source_file, "validate", describe_validation_error(exc), content_hash, raw)
-    return Extracted(record, source_file, content_hash, tuple(collect_unknown_fields(record)))
+    return Extracted(record, source_file, content_hash, unknown_fields)
 
 
 def validate_record(item: dict[str, Any], raw: bytes, source_file: str) -> Extracted | Rejection:
     """Validate an array element (`raw`: its JSON) by the same JSON rules as a whole file's
     document (strict Python validation would take no date as text)."""
     try:
-        record = Record.model_validate_json(raw)
+        record, unknown_fields = validate_json(raw)
     except ValidationError as exc:
         reason = describe_validation_error(exc)
         return Rejection(source_file, "validate", reason, hash_bytes(raw), raw)
-    return Extracted(record, source_file, hash_bytes(raw), tuple(collect_unknown_fields(record)))
+    return Extracted(record, source_file, hash_bytes(raw), unknown_fields)
+
+
+def validate_json(raw: bytes) -> tuple[AnyRecord, tuple[str, ...]]:
+    """A JSON document validated against the contract, with its unknown fields' paths: by
+    the fast path if it accepts the document, else by pydantic (which raises
+    `ValidationError` for a document the contract refuses)."""
+    decoded = fastdecode.decode_record(raw)
+    if decoded is not None:
+        return decoded
+    record = Record.model_validate_json(raw)
+    return record, tuple(collect_unknown_fields(record))
 
 
 def reject_unparsable(raw: bytes, source_file: str, message: str) -> Rejection:
