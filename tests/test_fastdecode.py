@@ -19,7 +19,7 @@ from pipelines.normalize import add_record_rows, build_tables, new_batch
 from pipelines.sectionspec import DEFAULT_SECTIONS_SPEC, read_canonical_headings
 from pipelines.synth import generate_records
 from tests.conftest import DEMO, SEED, SOULS
-from tests.test_properties import json_values, mutated_documents, paths_of
+from tests.test_properties import json_values, mutated_documents, parent_of, paths_of
 
 HEADINGS = read_canonical_headings(DEFAULT_SECTIONS_SPEC)
 REAL = [*sorted(SOULS.glob("*.json")), SEED]
@@ -112,10 +112,7 @@ def is_fast(raw: bytes) -> bool:
 def changed(raw: bytes, path: tuple[Any, ...], value: Any) -> bytes:
     """A record with the value at `path` replaced (added, if the last step is a new key)."""
     data = json.loads(raw)
-    parent = data
-    for step in path[:-1]:
-        parent = parent[step]
-    parent[path[-1]] = value
+    parent_of(data, path)[path[-1]] = value
     return json.dumps(data).encode()
 
 
@@ -168,9 +165,7 @@ def records_with_tricky_values(draw: st.DrawFn) -> bytes:
     data = json.loads(draw(st.sampled_from(SAMPLES)))
     for _ in range(draw(st.integers(1, 2))):
         path = draw(st.sampled_from(paths_of(data)))
-        parent = data
-        for step in path[:-1]:
-            parent = parent[step]
+        parent = parent_of(data, path)
         action = draw(st.sampled_from(["replace", "replace", "remove", "add"]))
         if action == "remove" and isinstance(parent, dict):
             del parent[path[-1]]

@@ -41,15 +41,20 @@ def paths_of(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     return found
 
 
+def parent_of(data: Any, path: tuple[Any, ...]) -> Any:
+    """The list or object that holds the value at `path` in a JSON document."""
+    for step in path[:-1]:
+        data = data[step]
+    return data
+
+
 @st.composite
 def mutated_documents(draw: st.DrawFn) -> bytes:
     """A real record, changed at random in its structure and then in its bytes."""
     data = json.loads(draw(st.sampled_from(SAMPLES)))
     for _ in range(draw(st.integers(0, 3))):
         path = draw(st.sampled_from(paths_of(data)))
-        parent = data
-        for step in path[:-1]:
-            parent = parent[step]
+        parent = parent_of(data, path)
         if draw(st.booleans()) and isinstance(parent, dict):
             del parent[path[-1]]
         else:
