@@ -52,7 +52,8 @@ CATEGORIES = (
     "Life Roles",
 )
 # counts are stored as 32-bit integers: anything larger is not a real count
-Count = Annotated[int, Field(ge=0, le=2**31 - 1)]
+COUNT_MAX = 2**31 - 1
+Count = Annotated[int, Field(ge=0, le=COUNT_MAX)]
 # a date is text in JSON: checked as a calendar date, however the record was parsed
 Day = Annotated[dt.date, Field(strict=False)]
 SOURCE_KINDS = ("book", "standard", "article", "interview", "course", "documentation", "other")

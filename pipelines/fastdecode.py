@@ -17,12 +17,12 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, Meta, Raw, Struct, UnsetType, field
 
-from pipelines.contract import SLUG_PATTERN
+from pipelines.contract import COUNT_MAX, SLUG_PATTERN
 
 # re.search's `$` also matches before a final newline; the contract's (Rust) `$` does not
 Slug = Annotated[str, Meta(pattern=SLUG_PATTERN.removesuffix("$") + r"\Z")]
 NonEmpty = Annotated[str, Meta(min_length=1)]
-Count = Annotated[int, Meta(ge=0, le=2**31 - 1)]
+Count = Annotated[int, Meta(ge=0, le=COUNT_MAX)]
 Status = Literal["stub", "draft", "review", "stable"]
 # the one field of upstream drift that every real record carries: kept as raw JSON, so that
 # records holding it stay on the fast path, and counted as an unknown field as pydantic does

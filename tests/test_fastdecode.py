@@ -76,8 +76,8 @@ def test_every_part_of_the_contract_has_a_struct_with_the_same_fields(
         mirror = fields[name]
         assert mirror.required == info.is_required(), name
         if not info.is_required():
-            default = mirror.default_factory() if mirror.default is msgspec.NODEFAULT else None
-            default = mirror.default if default is None else default
+            factory = mirror.default is msgspec.NODEFAULT
+            default = mirror.default_factory() if factory else mirror.default
             expected = info.get_default(call_default_factory=True)
             assert type(default).__name__ == type(expected).__name__, name
             if not isinstance(expected, BaseModel):
