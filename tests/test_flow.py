@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -23,7 +24,9 @@ def invoke(*args: str) -> tuple[int, str, str]:
 def test_the_flow_records_a_completed_run_with_every_stage(tmp_path: Path) -> None:
     from prefect import get_client
 
-    from pipelines.flows import run_build_flow
+    from pipelines.build import discover
+    from pipelines.cache import plan_stable_batches
+    from pipelines.flows import MAX_BATCH_TASKS, run_build_flow, split_evenly
     from pipelines.pipeline import RunOptions
     from pipelines.sectionspec import DEFAULT_SECTIONS_SPEC
     from pipelines.settings import find_sql_dir
@@ -39,8 +42,19 @@ def test_the_flow_records_a_completed_run_with_every_stage(tmp_path: Path) -> No
         workers=2,
         parallel_min_files=0,
     )
-    summary = run_build_flow(options)
+    from pipelines.progress import listen
+
+    progress: list[int] = []
+    stop = listen(lambda done, total: progress.append(done))
+    try:
+        summary = run_build_flow(options)
+    finally:
+        stop()
     assert (summary.loaded, summary.rejected) == (182, 0)
+    # the batches run in two tasks, but progress is reported batch by batch
+    batches = plan_stable_batches(discover(SOULS).records, options.batch_size)
+    assert len(batches) > MAX_BATCH_TASKS
+    assert progress == list(itertools.accumulate(len(batch) for batch in batches))
     assert list(summary.stage_seconds) == [
         "discover",
         "extract",
@@ -76,7 +90,12 @@ def test_the_flow_records_a_completed_run_with_every_stage(tmp_path: Path) -> No
         "publish",
         "write-parquet",
     ]
-    assert {"extract-batch-0", "extract-batch-1"} <= set(task_names)
+    first, *_, last = range(len(batches))
+    middle = split_evenly(len(batches), MAX_BATCH_TASKS)[0][-1]
+    assert [n for n in task_names if n.startswith("extract-batch-")] == [
+        f"extract-batch-{first}-{middle}",
+        f"extract-batch-{middle + 1}-{last}",
+    ]
 
 
 def test_occupipe_run_builds_the_demo_corpus_and_prints_a_summary(tmp_path: Path) -> None:
@@ -141,3 +160,18 @@ def test_a_quiet_flow_call_runs_without_the_heartbeat_and_restores_the_settings(
     result: object = run_flow_quietly(probe, "options")  # type: ignore[arg-type]
     assert result == ("options", None)
     assert get_current_settings().flows.heartbeat_frequency == before
+
+
+def test_batches_in_a_flow_come_back_in_order_and_a_failed_one_fails_the_flow() -> None:
+    from prefect import flow
+
+    from pipelines.flows import run_as_task
+
+    @flow(name="fan-out-probe", validate_parameters=False)
+    def parse_all(values: list[str]) -> list[int]:
+        names = [f"extract-batch-{n}" for n in range(len(values))]
+        return list(run_as_task.fan_out(names, int, [(v,) for v in values], 2))
+
+    assert parse_all(["1", "2", "3", "4", "5"]) == [1, 2, 3, 4, 5]
+    with pytest.raises(ValueError, match="invalid literal for int"):
+        parse_all(["1", "x", "3", "4"])
