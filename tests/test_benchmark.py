@@ -163,3 +163,17 @@ def test_the_batch_benchmark_measures_every_path_phase_by_phase(tmp_path: Path) 
     assert {"validate", "gather columns", "part files"} <= set(result["ours by phase"])
     assert {"pyarrow.json", "word counts", "part files"} <= set(result["prototype"])
     assert all(seconds >= 0 for phases in result.values() for seconds in phases.values())
+
+
+def test_the_benchmark_refuses_to_skip_its_baseline_in_one_line(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "benchmarks.run", "--records", "5", "--skip", "parse-only"]
+    done = subprocess.run(
+        [*command, "--workdir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "invalid choice: 'parse-only'" in done.stderr and "Traceback" not in done.stderr
+    assert not list(tmp_path.iterdir())  # refused before any corpus was made
