@@ -63,8 +63,10 @@ from pipelines.http_source import HttpSettings, is_http_source, mirror_name, mir
 from pipelines.lifetime import sigint_held, start_worker
 from pipelines.lock import run_lock
 from pipelines.manifest import (
+    SealedInputs,
     count_published_records,
     read_table_schemas,
+    seal_inputs,
     write_manifest,
 )
 from pipelines.progress import report_progress
@@ -521,13 +523,15 @@ def finish_build(
     # the load uses both cores, the models and tests mostly one: the published Parquet is
     # written (two writer threads, from the same part files) beside them. At 100k records the
     # stages after extraction took 18-20 s this way, 23 s with the writing beside the load.
-    writing = stage.start("write-parquet", publish_tables_timed, parts_dir, tables_dir, excluded)
+    writing = stage.start(
+        "write-parquet", write_published_files, parts_dir, tables_dir, excluded, summary.rejections
+    )
     try:
         model_and_test_warehouse_file(options, stage, summary, build_dir)
     except BaseException:
         settle(writing)  # never leave it writing into a build folder about to be removed
         raise
-    summary.table_rows, summary.stage_seconds["parquet"] = writing.result()
+    summary.table_rows, summary.stage_seconds["parquet"], sealed = writing.result()
     published = options.warehouse_dir / PARQUET_DIR
     schema = check_schema(
         read_table_schemas(published), read_table_schemas(tables_dir), options.allow_schema_change
@@ -541,7 +545,7 @@ def finish_build(
 
     started = time.perf_counter()
     summary.release_id = summary.run_id
-    write_manifest(build_dir, summary, options, "published")
+    write_manifest(build_dir, summary, options, "published", sealed)
     crash_point("before-publish")
     summary.warehouse = stage(
         "publish", publish_release, build_dir, options.warehouse_dir, summary.run_id
@@ -600,13 +604,16 @@ def model_and_test_warehouse_file(
     _timed(summary, "tests", started)
 
 
-def publish_tables_timed(
-    parts_dir: Path, tables_dir: Path, excluded: set[int]
-) -> tuple[dict[str, int], float]:
-    """`publish_tables`, and the seconds it took (it runs beside other stages)."""
+def write_published_files(
+    parts_dir: Path, tables_dir: Path, excluded: set[int], rejections: list[Rejection]
+) -> tuple[dict[str, int], float, SealedInputs]:
+    """`publish_tables` (its row counts, and the seconds it took: it runs beside other
+    stages), then the input ledger, checksummed with the tables (`seal_inputs`)."""
     started = time.perf_counter()
     rows = publish_tables(parts_dir, tables_dir, excluded)
-    return rows, round(time.perf_counter() - started, 3)
+    seconds = round(time.perf_counter() - started, 3)
+    tables = sorted(tables_dir.glob("*.parquet"))
+    return rows, seconds, seal_inputs(tables_dir.parent, parts_dir, rejections, tables)
 
 
 def settle(pending: Pending[Any]) -> None:
