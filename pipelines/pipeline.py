@@ -66,6 +66,7 @@ from pipelines.manifest import (
     SealedInputs,
     count_published_records,
     read_table_schemas,
+    seal_files,
     seal_inputs,
     write_manifest,
 )
@@ -608,12 +609,20 @@ def write_published_files(
     parts_dir: Path, tables_dir: Path, excluded: set[int], rejections: list[Rejection]
 ) -> tuple[dict[str, int], float, SealedInputs]:
     """`publish_tables` (its row counts, and the seconds it took: it runs beside other
-    stages), then the input ledger, checksummed with the tables (`seal_inputs`)."""
-    started = time.perf_counter()
-    rows = publish_tables(parts_dir, tables_dir, excluded)
-    seconds = round(time.perf_counter() - started, 3)
-    tables = sorted(tables_dir.glob("*.parquet"))
-    return rows, seconds, seal_inputs(tables_dir.parent, parts_dir, rejections, tables)
+    stages), with the input ledger written meanwhile; then both checksummed (`seal_inputs`).
+
+    The ledger has a thread of its own: after the tables it made the writing the run's
+    longest stage (100k records: 6.1 s, against 5.8 for the models and data tests).
+    """
+    build_dir = tables_dir.parent
+    with ThreadPoolExecutor(1, thread_name_prefix="ledger") as pool:
+        ledger = pool.submit(seal_inputs, build_dir, parts_dir, rejections)
+        started = time.perf_counter()
+        rows = publish_tables(parts_dir, tables_dir, excluded)
+        seconds = round(time.perf_counter() - started, 3)
+        tables = seal_files(build_dir, sorted(tables_dir.glob("*.parquet")))
+        sealed = ledger.result()
+    return rows, seconds, SealedInputs(sealed.documents, {**sealed.checksums, **tables})
 
 
 def settle(pending: Pending[Any]) -> None:
