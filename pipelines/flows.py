@@ -103,8 +103,8 @@ def wait_for_batches(batches: list[Future[Any]]) -> int:
 # A task run costs about 20 ms of client and server time (on the same two cores): at 100k
 # records, a task per batch of 500 (200 tasks) made the flow 10-25% slower than the plain run,
 # and at 10k the server spent 0.7 s of CPU on a flow's 28 task runs; eight groups instead of two
-# took 0.4 s more CPU time at 10k (median of five rounds). The batches run on every worker
-# whatever the grouping, and progress is reported batch by batch.
+# took 0.4 s more CPU time at 10k (median of five rounds; within this host's noise, never
+# less). The batches run on every worker whatever the grouping; progress comes batch by batch.
 MAX_BATCH_TASKS = 2
 
 

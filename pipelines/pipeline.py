@@ -522,8 +522,8 @@ def finish_build(
     tables_dir = build_dir / PARQUET_DIR
     # the published Parquet is written (two writer threads, from the same part files) beside
     # the load, the models and the data tests; the load runs on one DuckDB thread then. At 100k
-    # records those stages took 9.2-9.5 s this way and 9.6-11.1 s with the writing started after
-    # the load on two threads (17.1-19.8 CPU-seconds against 15.2-16.1; alternated rounds)
+    # records those stages took 9.2-9.5 s and 15.2-16.1 CPU-seconds this way, 9.6-11.1 s and
+    # 17.1-19.8 with the writing started after a load on two threads (alternated rounds)
     writing = stage.start(
         "write-parquet", write_published_files, parts_dir, tables_dir, excluded, summary.rejections
     )

@@ -23,7 +23,8 @@ RAW_SCHEMA = "raw"
 # records 512MB peaked 350 MB lower than 1GB in the same time (the stages stream). The build's
 # database gets 512MB: with 256MB its models and data tests read evicted blocks back again and
 # again (100k records, alternated: models 2.5-2.8 s against 2.7-3.7, data tests 0.9-1.0
-# against 1.1-1.4, a third of the system time), for 60-80 MB less at the peak. The in-memory
+# against 1.1-1.4, a third of the system time); 256MB peaked 0.2 GB lower there (0.58 against
+# 0.79 GB). The in-memory
 # instances that only stream (the published Parquet's, the replay's) keep 256MB.
 # OCCUPIPE_DUCKDB_MEMORY overrides both.
 DEFAULT_MEMORY_LIMIT = "512MB"
