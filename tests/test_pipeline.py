@@ -12,6 +12,7 @@ import threading
 import time
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -264,3 +265,48 @@ def test_a_stopped_run_is_recorded_with_a_reason_in_words(
     stopped_by: BaseException, reason: str
 ) -> None:
     assert describe_exception(stopped_by) == reason
+
+
+def duckdb_settings(con: duckdb.DuckDBPyConnection, names: tuple[str, ...]) -> dict[str, str]:
+    """The current values of some DuckDB settings, as text."""
+    query = "select " + ", ".join(f"current_setting('{name}')" for name in names)
+    return dict(zip(names, map(str, con.sql(query).fetchall()[0]), strict=True))
+
+
+def test_loading_the_raw_tables_leaves_the_connection_as_it_found_it(tmp_path: Path) -> None:
+    # the load runs on one thread, zstd forced and insertion order free; the models after it
+    # must get DuckDB's defaults back
+    names = ("threads", "force_compression", "preserve_insertion_order")
+    with warehouse.connect_for_build(tmp_path / "w.duckdb") as con:
+        before = duckdb_settings(con, names)
+        rows = warehouse.load_raw_tables(con, tmp_path / "no-parts", set())
+        assert duckdb_settings(con, names) == before
+    assert set(rows) == {t.name for t in TABLES} and not any(rows.values())
+
+
+@pytest.mark.parametrize(
+    ("setting", "build_budget", "streaming_budget"),
+    [(None, "512MB", "256MB"), ("1GB", "1GB", "1GB")],
+)
+def test_the_build_database_and_the_streaming_instances_get_their_own_budgets(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    setting: str | None,
+    build_budget: str,
+    streaming_budget: str,
+) -> None:
+    if setting is None:
+        monkeypatch.delenv(warehouse.MEMORY_ENV, raising=False)
+    else:
+        monkeypatch.setenv(warehouse.MEMORY_ENV, setting)
+
+    def budget_of(value: str) -> str:
+        with duckdb.connect() as reference:
+            reference.execute("set memory_limit = ?", [value])
+            return duckdb_settings(reference, ("memory_limit",))["memory_limit"]
+
+    with warehouse.connect_for_build(tmp_path / "w.duckdb") as con:
+        assert duckdb_settings(con, ("memory_limit",))["memory_limit"] == budget_of(build_budget)
+    with warehouse.connect_for_build(spill_dir=tmp_path / "spill") as con:
+        limit = duckdb_settings(con, ("memory_limit",))["memory_limit"]
+        assert limit == budget_of(streaming_budget)
