@@ -118,8 +118,14 @@ def test_the_volume_guard_stops_a_large_drop_unless_allowed(tmp_path: Path) -> N
     with pytest.raises(RunFailed, match=r"gate volume failed: records would drop from 40 to 35"):
         build(smaller, warehouse)
     assert count(warehouse) == 40
-    statuses = [r.status for r in list_releases(warehouse)]
-    assert statuses == ["published", "failed"]
+    releases = list_releases(warehouse)
+    assert [r.status for r in releases] == ["published", "failed"]
+    # the failed release keeps what it built (the Parquet is written beside the load), and its
+    # manifest checksums exactly that
+    failed = release_path(warehouse, releases[1].release_id)
+    outputs = json.loads((failed / "manifest.json").read_text())["outputs"]
+    assert "parquet/occupations.parquet" in outputs and "inputs.parquet" in outputs
+    assert all(file_sha256(failed / name) == digest for name, digest in outputs.items())
     build(smaller, warehouse, allow_shrink=True)
     assert count(warehouse) == 35
     build(source_with(tmp_path / "in", ALL[:33]), warehouse)  # 5.7% fewer: within 10%
