@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipelines.docs import render_data_dictionary
-from pipelines.manifest import file_sha256
+from pipelines.manifest import seal_files
 from pipelines.releases import (
     PARQUET_DIR,
     ReleaseError,
@@ -88,7 +88,7 @@ def write_export(
             if categories is not None
             else [write_table(table, out / f"{name}.parquet")]
         )
-        files.update({p.relative_to(out).as_posix(): file_sha256(p) for p in written})
+        files.update(seal_files(out, written))
     manifest = build_export_manifest(warehouse, release_id, names, files, partition_by, source)
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True), "utf-8")
     (out / "README.md").write_text(render_export_readme(release_id, names, partition_by), "utf-8")

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipelines.extract import Rejection
+from pipelines.extract import Rejection, relative_name
 from pipelines.releases import (
     DATABASE_NAME,
     INPUT_LEDGER,
@@ -148,12 +148,8 @@ def seal_inputs(
 
 
 def seal_files(build_dir: Path, files: Sequence[Path]) -> dict[str, str]:
-    """The sha256 of final output files, by their path in the build folder."""
-    return {relative(path, build_dir): file_sha256(path) for path in files}
-
-
-def relative(path: Path, build_dir: Path) -> str:
-    return path.relative_to(build_dir).as_posix()
+    """The sha256 of final output files, by their path under `build_dir` (with `/`)."""
+    return {relative_name(path, build_dir): file_sha256(path) for path in files}
 
 
 def write_manifest(
@@ -174,7 +170,7 @@ def write_manifest(
     outputs = [p for p in outputs if p.exists()]
     checksums = {}
     for path in outputs:
-        name = relative(path, build_dir)
+        name = relative_name(path, build_dir)
         checksums[name] = sealed.checksums.get(name) or file_sha256(path)
     manifest = {
         "release_id": summary.run_id,
