@@ -27,6 +27,7 @@ from pipelines.datatests import (
 from pipelines.dedupe import find_duplicate_losers, read_duplicate_claims
 from pipelines.extract import Rejection, discover_inputs
 from pipelines.graph import betweenness_of_csr
+from pipelines.lifetime import lower_thread_priority
 from pipelines.models import (
     build_models,
     describe_columns,
@@ -89,17 +90,29 @@ def collect_rejections(
 PUBLISH_GROUPS = (("sections",), tuple(t.name for t in TABLES if t.name != "sections"))
 
 
+# how much lower the writers' threads run than the rest of the run (nice steps): see
+# `publish_tables`
+WRITER_NICENESS = 5
+
+
 def publish_tables(parts_dir: Path, tables_dir: Path, excluded: set[int]) -> dict[str, int]:
     """Write every normalized table as one zstd Parquet file, rows in input order; row counts.
 
     The groups of `PUBLISH_GROUPS` are written on threads of their own, each table's scan on
-    one DuckDB thread (which keeps the parts' order).
+    one DuckDB thread (which keeps the parts' order). Those threads run at a lower priority
+    (`WRITER_NICENESS`): the run writes beside the load, the models and the data tests, which
+    it waits for, and the writing takes the CPU they leave idle.
     """
     spill = tables_dir.parent / "spill"  # not the working folder, DuckDB's default
     try:
         with connect_for_build(spill_dir=spill) as con:
             con.execute("set threads = 1")
-            with ThreadPoolExecutor(len(PUBLISH_GROUPS), thread_name_prefix="publish") as pool:
+            with ThreadPoolExecutor(
+                len(PUBLISH_GROUPS),
+                thread_name_prefix="publish",
+                initializer=lower_thread_priority,
+                initargs=(WRITER_NICENESS,),
+            ) as pool:
                 futures = [
                     pool.submit(write_final_tables, con, names, parts_dir, tables_dir, excluded)
                     for names in PUBLISH_GROUPS

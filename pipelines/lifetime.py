@@ -63,3 +63,15 @@ def sigint_held() -> Iterator[None]:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def lower_thread_priority(steps: int) -> None:
+    """Make the calling thread give way to the process's other threads: its nice value
+    `steps` higher (Linux, where each thread has its own; at most 19). Elsewhere, or when
+    the system refuses, nothing changes."""
+    if not sys.platform.startswith("linux"):
+        return
+    thread = threading.get_native_id()
+    with contextlib.suppress(OSError):
+        current = os.getpriority(os.PRIO_PROCESS, thread)
+        os.setpriority(os.PRIO_PROCESS, thread, min(19, current + steps))

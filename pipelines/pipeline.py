@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from pipelines.batch import BatchResult
 from pipelines.build import (
+    WRITER_NICENESS,
     RunFacts,
     RunFailed,
     build_sql_models,
@@ -60,7 +61,7 @@ from pipelines.gates import (
 )
 from pipelines.html_report import REPORT_NAME, write_report
 from pipelines.http_source import HttpSettings, is_http_source, mirror_name, mirror_source
-from pipelines.lifetime import sigint_held, start_worker
+from pipelines.lifetime import lower_thread_priority, sigint_held, start_worker
 from pipelines.lock import run_lock
 from pipelines.manifest import (
     SealedInputs,
@@ -521,9 +522,10 @@ def finish_build(
 
     tables_dir = build_dir / PARQUET_DIR
     # the published Parquet is written (two writer threads, from the same part files) beside
-    # the load, the models and the data tests; the load runs on one DuckDB thread then. At 100k
-    # records those stages took 9.2-9.5 s and 15.2-16.1 CPU-seconds this way, 9.6-11.1 s and
-    # 17.1-19.8 with the writing started after a load on two threads (alternated rounds)
+    # the load, the models and the data tests, at a lower priority (`publish_tables`): those
+    # are what the run waits for, and the writing takes the CPU they leave. At 100k records
+    # the stages after the extraction took 9.4-9.9 s this way (the load on both cores), 10.1-10.7
+    # with the load on one DuckDB thread and the writers at the same priority (alternated runs)
     writing = stage.start(
         "write-parquet", write_published_files, parts_dir, tables_dir, excluded, summary.rejections
     )
@@ -616,7 +618,12 @@ def write_published_files(
     longest stage (100k records: 6.1 s, against 5.8 for the models and data tests).
     """
     build_dir = tables_dir.parent
-    with ThreadPoolExecutor(1, thread_name_prefix="ledger") as pool:
+    with ThreadPoolExecutor(
+        1,
+        thread_name_prefix="ledger",
+        initializer=lower_thread_priority,
+        initargs=(WRITER_NICENESS,),
+    ) as pool:
         ledger = pool.submit(seal_inputs, build_dir, parts_dir, rejections)
         started = time.perf_counter()
         rows = publish_tables(parts_dir, tables_dir, excluded)

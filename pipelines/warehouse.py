@@ -176,15 +176,11 @@ def load_raw_tables(
     # (every model orders what it needs): loading on two threads was then twice as fast at 100k.
     con.execute("pragma force_compression = 'zstd'")
     con.execute("set preserve_insertion_order = false")
-    # one thread: the published Parquet's writers run beside the load, and one DuckDB thread
-    # compresses the markdown for less CPU than two (100k records: 2.9 CPU-seconds against 3.7)
-    con.execute("set threads = 1")
     try:
         return {table.name: load_raw_table(con, parts_dir, excluded, table) for table in TABLES}
     finally:
         con.execute("pragma force_compression = 'auto'")
         con.execute("reset preserve_insertion_order")
-        con.execute("reset threads")
 
 
 def load_raw_table(

@@ -17,9 +17,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from pipelines import build as build_module
 from pipelines import warehouse
 from pipelines.build import RunFailed
-from pipelines.lifetime import sigint_held
+from pipelines.lifetime import lower_thread_priority, sigint_held
 from pipelines.pipeline import (
     RunSummary,
     Stages,
@@ -274,14 +275,56 @@ def duckdb_settings(con: duckdb.DuckDBPyConnection, names: tuple[str, ...]) -> d
 
 
 def test_loading_the_raw_tables_leaves_the_connection_as_it_found_it(tmp_path: Path) -> None:
-    # the load runs on one thread, zstd forced and insertion order free; the models after it
-    # must get DuckDB's defaults back
+    # the load runs with zstd forced and insertion order free; the models after it must get
+    # DuckDB's defaults back
     names = ("threads", "force_compression", "preserve_insertion_order")
     with warehouse.connect_for_build(tmp_path / "w.duckdb") as con:
         before = duckdb_settings(con, names)
         rows = warehouse.load_raw_tables(con, tmp_path / "no-parts", set())
         assert duckdb_settings(con, names) == before
     assert set(rows) == {t.name for t in TABLES} and not any(rows.values())
+
+
+def thread_niceness() -> int:
+    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice values")
+def test_the_parquet_writers_give_way_to_the_rest_of_the_run(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # they run beside the load, the models and the data tests, which the run waits for
+    seen: list[int] = []
+    write_tables = build_module.write_final_tables
+
+    def noting_niceness(*args: object) -> dict[str, int]:
+        seen.append(thread_niceness())
+        return write_tables(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(build_module, "write_final_tables", noting_niceness)
+    own = thread_niceness()
+    rows = build_module.publish_tables(tmp_path / "no-parts", tmp_path / "parquet", set())
+    expected = min(19, own + build_module.WRITER_NICENESS)
+    assert seen == [expected] * len(build_module.PUBLISH_GROUPS)
+    assert thread_niceness() == own  # the caller's thread keeps its priority
+    assert set(rows) == {t.name for t in TABLES} and not any(rows.values())
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice values")
+@pytest.mark.parametrize("steps", [3, 40])
+def test_a_thread_lowers_its_own_priority_only_and_no_lower_than_19(steps: int) -> None:
+    own = thread_niceness()
+    seen: list[int] = []
+
+    def lowered() -> None:
+        lower_thread_priority(steps)
+        seen.append(thread_niceness())
+
+    worker = threading.Thread(target=lowered)
+    worker.start()
+    worker.join()
+    assert seen == [min(19, own + steps)]
+    assert thread_niceness() == own
 
 
 @pytest.mark.parametrize(
