@@ -10,7 +10,7 @@ import shutil
 import stat
 import threading
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
@@ -18,7 +18,7 @@ import pytest
 from pipelines import build as build_module
 from pipelines import cache as cache_module
 from pipelines import pipeline as pipeline_module
-from pipelines.batch import read_input, store_rejected_bytes
+from pipelines.batch import read_input, read_to_end, store_rejected_bytes
 from pipelines.build import RunFailed
 from pipelines.extract import Extracted, Rejection, SourceError, extract_documents
 from pipelines.releases import current_release
@@ -279,13 +279,15 @@ def test_an_unreadable_file_fails_the_run_with_its_name(
 ) -> None:
     source = copy_sample(tmp_path / "in", 5)
 
-    def refuse_one(path: str, mode: str = "r", **options: Any) -> IO[Any]:
+    os_open = os.open
+
+    def refuse_one(path: str, flags: int, *args: Any, **options: Any) -> int:
         if Path(path).name == "absurdist.json":
             raise PermissionError(errno.EACCES, "Permission denied", str(path))
-        return open(path, mode, **options)
+        return os_open(path, flags, *args, **options)
 
-    # as root, file permissions do not stop a read: the reading module's `open` refuses instead
-    monkeypatch.setattr("pipelines.batch.open", refuse_one, raising=False)
+    # as root, file permissions do not stop a read: `os.open` refuses instead
+    monkeypatch.setattr(os, "open", refuse_one)
     with pytest.raises(SourceError, match=r"cannot read .*absurdist.json: Permission denied"):
         build(source, tmp_path / "wh")
 
@@ -445,6 +447,28 @@ def test_a_broken_link_fails_the_run_instead_of_vanishing(tmp_path: Path) -> Non
     (source / "gone.json").symlink_to(tmp_path / "nowhere.json")
     with pytest.raises(SourceError, match=r"cannot read .*gone.json"):
         build(source, tmp_path / "wh")
+
+
+@pytest.mark.parametrize(
+    ("content", "stated_size"),
+    [
+        (b"", 0),
+        (b'{"slug": "a"}', 13),  # the size it was found with
+        (b'{"slug": "a"}', 5),  # grown since its size was taken
+        (b'{"slug": "a"}', 40),  # shrunk since
+        (bytes(range(256)) * 9000, 1000),  # grown past one read's worth
+    ],
+)
+def test_a_file_is_read_whole_whatever_its_size_was_when_found(
+    tmp_path: Path, content: bytes, stated_size: int
+) -> None:
+    path = tmp_path / "record.json"
+    path.write_bytes(content)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        assert read_to_end(fd, stated_size) == content
+    finally:
+        os.close(fd)
 
 
 def test_a_named_pipe_called_like_a_record_fails_the_run_at_once(tmp_path: Path) -> None:
