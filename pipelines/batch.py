@@ -156,17 +156,15 @@ def read_input(path: StrPath) -> bytes:
     """
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        try:
+            status = os.fstat(fd)
+            if not stat.S_ISREG(status.st_mode):
+                raise SourceError(f"cannot read {path}: not a regular file")
+            return read_to_end(fd, status.st_size)
+        finally:
+            os.close(fd)
     except OSError as exc:
         raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from None
-    try:
-        status = os.fstat(fd)
-        if not stat.S_ISREG(status.st_mode):
-            raise SourceError(f"cannot read {path}: not a regular file")
-        return read_to_end(fd, status.st_size)
-    except OSError as exc:
-        raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from None
-    finally:
-        os.close(fd)
 
 
 def read_to_end(fd: int, size: int) -> bytes:

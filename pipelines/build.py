@@ -95,24 +95,28 @@ PUBLISH_GROUPS = (("sections",), tuple(t.name for t in TABLES if t.name != "sect
 WRITER_NICENESS = 5
 
 
+def writer_threads(count: int, name: str) -> ThreadPoolExecutor:
+    """Threads for writing that runs beside the load, the models and the data tests: at a
+    lower priority (`WRITER_NICENESS`), they take the CPU those leave idle."""
+    return ThreadPoolExecutor(
+        count,
+        thread_name_prefix=name,
+        initializer=lower_thread_priority,
+        initargs=(WRITER_NICENESS,),
+    )
+
+
 def publish_tables(parts_dir: Path, tables_dir: Path, excluded: set[int]) -> dict[str, int]:
     """Write every normalized table as one zstd Parquet file, rows in input order; row counts.
 
     The groups of `PUBLISH_GROUPS` are written on threads of their own, each table's scan on
-    one DuckDB thread (which keeps the parts' order). Those threads run at a lower priority
-    (`WRITER_NICENESS`): the run writes beside the load, the models and the data tests, which
-    it waits for, and the writing takes the CPU they leave idle.
+    one DuckDB thread (which keeps the parts' order), at a lower priority (`writer_threads`).
     """
     spill = tables_dir.parent / "spill"  # not the working folder, DuckDB's default
     try:
         with connect_for_build(spill_dir=spill) as con:
             con.execute("set threads = 1")
-            with ThreadPoolExecutor(
-                len(PUBLISH_GROUPS),
-                thread_name_prefix="publish",
-                initializer=lower_thread_priority,
-                initargs=(WRITER_NICENESS,),
-            ) as pool:
+            with writer_threads(len(PUBLISH_GROUPS), "publish") as pool:
                 futures = [
                     pool.submit(write_final_tables, con, names, parts_dir, tables_dir, excluded)
                     for names in PUBLISH_GROUPS

@@ -21,7 +21,6 @@ import pyarrow as pa
 
 from pipelines.batch import BatchResult
 from pipelines.build import (
-    WRITER_NICENESS,
     RunFacts,
     RunFailed,
     build_sql_models,
@@ -34,6 +33,7 @@ from pipelines.build import (
     publish_tables,
     read_metrics,
     run_warehouse_tests,
+    writer_threads,
 )
 from pipelines.cache import (
     INDEX_SCHEMA,
@@ -61,7 +61,7 @@ from pipelines.gates import (
 )
 from pipelines.html_report import REPORT_NAME, write_report
 from pipelines.http_source import HttpSettings, is_http_source, mirror_name, mirror_source
-from pipelines.lifetime import lower_thread_priority, sigint_held, start_worker
+from pipelines.lifetime import sigint_held, start_worker
 from pipelines.lock import run_lock
 from pipelines.manifest import (
     SealedInputs,
@@ -618,12 +618,7 @@ def write_published_files(
     longest stage (100k records: 6.1 s, against 5.8 for the models and data tests).
     """
     build_dir = tables_dir.parent
-    with ThreadPoolExecutor(
-        1,
-        thread_name_prefix="ledger",
-        initializer=lower_thread_priority,
-        initargs=(WRITER_NICENESS,),
-    ) as pool:
+    with writer_threads(1, "ledger") as pool:
         ledger = pool.submit(seal_inputs, build_dir, parts_dir, rejections)
         started = time.perf_counter()
         rows = publish_tables(parts_dir, tables_dir, excluded)

@@ -24,9 +24,8 @@ RAW_SCHEMA = "raw"
 # database gets 512MB: with 256MB its models and data tests read evicted blocks back again and
 # again (100k records, alternated: models 2.5-2.8 s against 2.7-3.7, data tests 0.9-1.0
 # against 1.1-1.4, a third of the system time); 256MB peaked 0.2 GB lower there (0.58 against
-# 0.79 GB). The in-memory
-# instances that only stream (the published Parquet's, the replay's) keep 256MB.
-# OCCUPIPE_DUCKDB_MEMORY overrides both.
+# 0.79 GB). The in-memory instances that only stream (the published Parquet's, the replay's)
+# keep 256MB. OCCUPIPE_DUCKDB_MEMORY overrides both.
 DEFAULT_MEMORY_LIMIT = "512MB"
 STREAMING_MEMORY_LIMIT = "256MB"
 
@@ -173,7 +172,7 @@ def load_raw_tables(
     # zstd for text: DuckDB's default (dictionary or FSST, chosen per segment) takes twice as
     # long on section markdown and stores it 2.4x larger (10k records: 2.2 s and 68 MB, against
     # 1.1 s and 28 MB); queries read both about as fast. Rows may be stored out of file order
-    # (every model orders what it needs): loading on two threads was then twice as fast at 100k.
+    # (every model orders what it needs): loading then uses both cores, twice as fast at 100k.
     con.execute("pragma force_compression = 'zstd'")
     con.execute("set preserve_insertion_order = false")
     try:
