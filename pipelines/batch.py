@@ -148,7 +148,13 @@ def readable_name(name: str) -> str:
 
 
 def read_input(path: StrPath) -> bytes:
-    """A file's bytes; a file that cannot be read is a fault of the source, not bad data.
+    """A file's bytes; a file that cannot be read is a fault of the source, not bad data
+    (`read_input_and_status`)."""
+    return read_input_and_status(path)[0]
+
+
+def read_input_and_status(path: StrPath) -> tuple[bytes, os.stat_result]:
+    """A file's bytes and its status (size, mtime) as of opening it, from the same open file.
 
     Opened without blocking and checked to be a regular file: a named pipe called `x.json`
     waited for a writer forever, and the run with it. Plain `os` calls, no file object: a
@@ -160,7 +166,7 @@ def read_input(path: StrPath) -> bytes:
             status = os.fstat(fd)
             if not stat.S_ISREG(status.st_mode):
                 raise SourceError(f"cannot read {path}: not a regular file")
-            return read_to_end(fd, status.st_size)
+            return read_to_end(fd, status.st_size), status
         finally:
             os.close(fd)
     except OSError as exc:

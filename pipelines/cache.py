@@ -27,11 +27,11 @@ import pyarrow.parquet as pq
 from pipelines.batch import (
     BatchResult,
     process_batch,
-    read_input,
+    read_input_and_status,
     store_rejected_bytes,
     write_whole,
 )
-from pipelines.extract import Rejection, SourceError, StrPath, relative_name
+from pipelines.extract import Rejection, StrPath, relative_name
 from pipelines.settings import PACKAGE_DIR
 
 CACHE_DIR = Path(".cache") / "extract"
@@ -82,11 +82,7 @@ def read_fingerprint(
     path: StrPath, root: Path, contents: dict[StrPath, tuple[bytes, str]] | None
 ) -> dict[str, Any]:
     """Read and hash one file (its `INDEX_SCHEMA` row); its bytes and digest go into `contents`."""
-    try:
-        info = os.stat(path)
-    except OSError as exc:
-        raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from None
-    raw = read_input(path)
+    raw, info = read_input_and_status(path)  # the status of the file read: one open, no stat
     digest = hashlib.sha256(raw).hexdigest()
     if contents is not None:
         contents[path] = (raw, digest)
