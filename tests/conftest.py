@@ -16,8 +16,13 @@ import duckdb
 import pytest
 
 # Prefect keeps state under PREFECT_HOME: give the test session its own, before any import.
-os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="occupipe-prefect-")
-atexit.register(shutil.rmtree, os.environ["PREFECT_HOME"], True)
+# A process a test starts (and maybe kills) that imports this module shares it: a folder of
+# its own would be left in the temporary directory, its removal at exit never reached.
+SESSION_PREFECT_HOME = "OCCUPIPE_TEST_PREFECT_HOME"
+if SESSION_PREFECT_HOME not in os.environ:
+    os.environ[SESSION_PREFECT_HOME] = tempfile.mkdtemp(prefix="occupipe-prefect-")
+    atexit.register(shutil.rmtree, os.environ[SESSION_PREFECT_HOME], True)
+os.environ["PREFECT_HOME"] = os.environ[SESSION_PREFECT_HOME]
 
 from pipelines.pipeline import RunOptions, RunSummary, run_pipeline  # noqa: E402
 from pipelines.sectionspec import DEFAULT_SECTIONS_SPEC  # noqa: E402

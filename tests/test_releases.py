@@ -348,6 +348,19 @@ def test_a_run_killed_at_any_point_leaves_the_current_release_intact(
     assert len(list_releases(warehouse)) == 2
 
 
+def test_a_process_a_test_starts_shares_the_sessions_prefect_home() -> None:
+    # the killed runs above import the fixtures: a home of their own was left in /tmp each time
+    shown = subprocess.run(
+        [sys.executable, "-c", "import os, tests.conftest; print(os.environ['PREFECT_HOME'])"],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert shown.stdout.strip() == os.environ["PREFECT_HOME"]
+
+
 def test_a_rerun_after_files_were_touched_but_not_changed_keeps_the_current_release(
     tmp_path: Path,
 ) -> None:
