@@ -103,14 +103,15 @@ def load_data_tests(tests_dir: Path) -> list[DataTest]:
 def run_data_test(
     con: duckdb.DuckDBPyConnection, test: DataTest, sample: int = 5
 ) -> DataTestResult:
-    """Count a test's failing rows and keep a few to show (queried only when some fail)."""
+    """Count a test's failing rows and keep a few to show (queried only when some fail): the
+    first in sort order, so a run prints the same example however the rows were stored."""
     rows: list[Any] = []
     columns: list[str] = []
     try:
         failures_row = con.execute(f"select count(*) from ({test.sql})").fetchone()
         failures = int(failures_row[0]) if failures_row else 0
         if failures:
-            cursor = con.execute(f"select * from ({test.sql}) limit {sample}")
+            cursor = con.execute(f"select * from ({test.sql}) order by all limit {sample}")
             rows = cursor.fetchall()
             columns = [d[0] for d in cursor.description or []]
     except duckdb.Error as exc:

@@ -58,6 +58,15 @@ def test_generic_tests_count_the_failing_rows(
     assert len(results[0].sample) == min(failures, 5)
 
 
+def test_the_rows_shown_for_a_failing_test_are_the_first_in_sort_order() -> None:
+    # a build stores rows in any order (its load runs on both cores): the example printed for
+    # a warn must not change from run to run
+    con = duckdb.connect()
+    con.execute("create table t as select * from (values (3, null), (1, null), (2, null)) v(k, x)")
+    results = run_data_tests(con, [DataTest("t", "warn", compile_test("t", "not_null", "x", {}))])
+    assert results[0].sample == [(1, None), (2, None), (3, None)]
+
+
 def test_results_are_recorded_in_the_warehouse(con: duckdb.DuckDBPyConnection) -> None:
     run_data_tests(con, [DataTest("ok", "warn", "select * from parent where false")])
     rows = con.execute("select * from data_test_results").fetchall()
