@@ -25,27 +25,33 @@ relationships as (
     select * from stg_relationships
 ),
 
-final as (
-    select 'relationships stated' as measure, count(*) as value from relationships
+figures as (
+    select 1 as position, 'relationships stated' as measure, count(*) as value from relationships
     union all
-    select 'edges (target exists, distinct)', count(*) from graph_edges
+    select 2, 'edges (target exists, distinct)', count(*) from graph_edges
     union all
-    select 'graph edges (authored to authored)', count(*) filter (where is_graph_edge)
+    select 3, 'graph edges (authored to authored)', count(*) filter (where is_graph_edge)
     from graph_edges
     union all
-    select 'dangling references', count(*) from dangling_references
+    select 4, 'dangling references', count(*) from dangling_references
     union all
-    select 'distinct dangling targets', count(distinct target_slug) from dangling_references
+    select 5, 'distinct dangling targets', count(distinct target_slug) from dangling_references
     union all
-    select 'graph nodes (authored records)', count(*) from graph_nodes
+    select 6, 'graph nodes (authored records)', count(*) from graph_nodes
     union all
-    select 'orphan nodes', count(*) filter (where is_orphan) from graph_nodes
+    select 7, 'orphan nodes', count(*) filter (where is_orphan) from graph_nodes
     union all
-    select 'records whose stated backlinks match', count(*) filter (where is_consistent)
+    select 8, 'records whose stated backlinks match', count(*) filter (where is_consistent)
     from backlinks
     union all
-    select 'records whose stated backlinks differ', count(*) filter (where not is_consistent)
+    select 9, 'records whose stated backlinks differ', count(*) filter (where not is_consistent)
     from backlinks
+),
+
+final as (
+    select measure, value
+    from figures
+    order by position
 )
 
 select * from final

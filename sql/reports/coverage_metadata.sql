@@ -54,3 +54,4 @@ final as (
 )
 
 select * from final
+order by field
