@@ -167,6 +167,7 @@ AsOfOption = Annotated[
 ]
 FormatOption = Annotated[TextFormat, typer.Option("--format", "-f", help="Output format.")]
 QueryFormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+LimitOption = Annotated[int, typer.Option(min=1, help="Most rows shown in table format.")]
 
 
 MaxRejectOption = Annotated[
@@ -564,6 +565,7 @@ def report(
     html_file: Annotated[
         Path | None, typer.Option("--html", help="Write the HTML report with charts here.")
     ] = None,
+    limit: LimitOption = 100,
     warehouse: WarehouseOption = None,
 ) -> None:
     """Print a report computed by the SQL models in sql/reports (or --html FILE: charts)."""
@@ -593,18 +595,27 @@ def report(
         row = con.execute("select stats::varchar from stats").fetchone()
         sys.stdout.write((row[0] if row else "{}") + "\n")
         return
-    parts = []
+    parts, cut = [], []
     for model in models:
         cursor = con.execute(f"select * from {model}")
-        parts.append((model, [d[0] for d in cursor.description or []], cursor.fetchall()))
+        columns = [d[0] for d in cursor.description or []]
+        if fmt == "table":  # at 100k records review_queue alone has 50k rows to draw
+            rows = cursor.fetchmany(limit)
+            if len(rows) == limit and cursor.fetchone() is not None:
+                cut.append(model)
+        else:
+            rows = cursor.fetchall()
+        parts.append((model, columns, rows))
     emit(fmt, parts)
+    for model in cut:
+        err.print(describe_cut(limit, model if len(parts) > 1 else None))
 
 
 @app.command()
 def query(
     sql: Annotated[str, typer.Argument(help="A SQL query (read-only).")],
     fmt: QueryFormatOption = Format.table,
-    limit: Annotated[int, typer.Option(min=1, help="Most rows shown in table format.")] = 100,
+    limit: LimitOption = 100,
     output: Annotated[
         Path | None, typer.Option("--out", help="Write the result to this file.")
     ] = None,
@@ -642,8 +653,14 @@ def query(
         return
     emit(fmt, [("query", columns, rows)])
     if fmt is Format.table and len(rows) == limit and cursor.fetchone() is not None:
-        shown = f"{limit} rows" if limit > 1 else "row"
-        err.print(f"(showing the first {shown}; use --limit or --format csv for more)")
+        err.print(describe_cut(limit))
+
+
+def describe_cut(limit: int, part: str | None = None) -> str:
+    """The note under a table cut at `limit` rows (of one report part, if named)."""
+    shown = f"{limit} rows" if limit > 1 else "row"
+    where = f"{part}: " if part else ""
+    return f"({where}showing the first {shown}; use --limit or --format csv for more)"
 
 
 def check_distinct_names(columns: list[str], fmt: Format) -> None:

@@ -113,6 +113,18 @@ def test_table_output_is_limited_and_says_so(warehouse: str) -> None:
     assert "absurdist" in out and "showing the first 3 rows" in err
 
 
+def test_report_tables_are_limited_part_by_part_and_say_which(warehouse: str) -> None:
+    # drawn whole, 100k records' review took 26 s to print (its queue alone is 50k rows)
+    code, _, err = invoke("report", "wordcount", "--limit", "2", "--warehouse", warehouse)
+    assert code == 0
+    assert "(wordcount_by_category: showing the first 2 rows; use --limit or" in err
+    assert "wordcount_totals:" not in err  # one row: nothing left out
+    code, out, _ = invoke(
+        "report", "wordcount_by_category", "-f", "csv", "--limit", "2", "--warehouse", warehouse
+    )
+    assert code == 0 and len(list(csv.DictReader(io.StringIO(out)))) == 21  # csv: every row
+
+
 def test_json_query_output_is_plain_json(warehouse: str) -> None:
     code, out, _ = invoke(
         "query",
