@@ -422,15 +422,20 @@ def list_quarantine(
         str | None,
         typer.Option(help="A release id, a failed one included (default: the published one)."),
     ] = None,
+    limit: LimitOption = 100,
 ) -> None:
     """List the quarantined inputs of the published warehouse, with stage and reason."""
     columns = ["source_file", "stage", "reason", "content_hash"]
     if release is not None:
-        emit(fmt, [("quarantine", columns, read_release_quarantine(warehouse, release))])
-        return
-    con = connect_read_only(warehouse)
-    cursor = con.execute(f"select {', '.join(columns)} from quarantine order by source_file")
-    emit(fmt, [("quarantine", columns, cursor.fetchall())])
+        rows = read_release_quarantine(warehouse, release)
+    else:
+        con = connect_read_only(warehouse)
+        query = f"select {', '.join(columns)} from quarantine order by source_file"
+        rows = con.execute(query).fetchall()
+    cut = fmt == "table" and len(rows) > limit
+    emit(fmt, [("quarantine", columns, rows[:limit] if cut else rows)])
+    if cut:
+        err.print(describe_cut(limit))
 
 
 def read_release_quarantine(warehouse: Path | None, release: str) -> list[tuple[Any, ...]]:

@@ -174,6 +174,21 @@ def test_quarantine_lists_each_rejected_input_with_stage_and_reason(tmp_path: Pa
     assert row["reason"].startswith("not valid JSON")
 
 
+def test_a_long_quarantine_table_is_cut_at_the_limit_and_says_so(tmp_path: Path) -> None:
+    from tests.conftest import build, copy_sample
+
+    source = copy_sample(tmp_path / "in", 5)
+    for n in range(3):
+        (source / f"broken-{n}.json").write_text("{")
+    build(source, tmp_path / "wh", max_reject_rate=1.0)
+    warehouse = str(tmp_path / "wh")
+    code, out, err = invoke("quarantine", "--limit", "2", "--warehouse", warehouse)
+    assert code == 0 and "broken-1.json" in out and "broken-2.json" not in out
+    assert "showing the first 2 rows; use --limit or --format csv for more" in err
+    code, out, _ = invoke("quarantine", "-f", "csv", "--limit", "2", "--warehouse", warehouse)
+    assert len(list(csv.DictReader(io.StringIO(out)))) == 3  # csv: every row
+
+
 @pytest.mark.parametrize(
     ("error", "message"),
     [
