@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -25,8 +25,7 @@ from pipelines.releases import (
     release_path,
 )
 from pipelines.tables import TABLES_BY_NAME, Column
-
-ROW_GROUP_ROWS = 100_000
+from pipelines.warehouse import ROW_GROUP_ROWS, ROW_GROUP_ROWS_OF
 
 
 def export_release(
@@ -82,29 +81,81 @@ def write_export(
     categories = read_categories(source) if partition_by else None
     files: dict[str, str] = {}
     for name in names:
-        table = pq.read_table(source / f"{name}.parquet")
-        written = (
-            write_partitioned(table, out / name, categories)
-            if categories is not None
-            else [write_table(table, out / f"{name}.parquet")]
-        )
-        files.update(seal_files(out, written))
+        files.update(seal_files(out, export_table(source / f"{name}.parquet", out, categories)))
     manifest = build_export_manifest(warehouse, release_id, names, files, partition_by, source)
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True), "utf-8")
     (out / "README.md").write_text(render_export_readme(release_id, names, partition_by), "utf-8")
     return manifest
 
 
-def write_table(table: pa.Table, path: Path) -> Path:
-    """One zstd Parquet file; column descriptions travel in the file's key-value metadata
-    (`occupipe:columns`, JSON) and in the Arrow schema's field metadata."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptions = {
-        f.name: (f.metadata or {}).get(b"description", b"").decode() for f in table.schema
-    }
-    metadata = {**(table.schema.metadata or {}), b"occupipe:columns": json.dumps(descriptions)}
-    table = table.replace_schema_metadata(metadata)
-    pq.write_table(table, path, compression="zstd", row_group_size=ROW_GROUP_ROWS)
+def export_table(source: Path, out: Path, categories: dict[str, str] | None) -> list[Path]:
+    """Copy one published table into the export (partitioned if `categories`), streaming it row
+    group by row group: reading each table whole took 2 GB at 100k records, this 0.45 GB.
+
+    Partitioned files get groups a quarter that size: each category's writer holds up to a
+    group's rows (at 100k records 0.94 GB with whole groups over 21 categories, 0.74 GB so).
+    """
+    name = source.stem
+    parquet = pq.ParquetFile(source)
+    group_rows = ROW_GROUP_ROWS_OF.get(name, ROW_GROUP_ROWS)
+    batches = parquet.iter_batches(batch_size=group_rows)
+    schema = parquet.schema_arrow
+    if categories is None:
+        return [write_table(batches, schema, out / f"{name}.parquet", group_rows)]
+    return write_partitioned(batches, schema, out / name, categories, group_rows // 4)
+
+
+def described(schema: pa.Schema) -> pa.Schema:
+    """The schema with its columns' descriptions also in the file's key-value metadata
+    (`occupipe:columns`, JSON), beside the Arrow field metadata that carries them."""
+    descriptions = {f.name: (f.metadata or {}).get(b"description", b"").decode() for f in schema}
+    return schema.with_metadata(
+        {**(schema.metadata or {}), b"occupipe:columns": json.dumps(descriptions)}
+    )
+
+
+class GroupedWriter:
+    """A zstd Parquet file written in row groups of exactly `rows` rows (the last shorter) from
+    record batches of any size: the same bytes however its input was batched."""
+
+    def __init__(self, path: Path, schema: pa.Schema, rows: int) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path, self.schema, self.rows = path, described(schema), rows
+        self.writer = pq.ParquetWriter(path, self.schema, compression="zstd")
+        self.pending: list[pa.RecordBatch] = []
+        self.pending_rows = 0
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        """Add rows; every full group is written at once."""
+        self.pending.append(batch)
+        self.pending_rows += batch.num_rows
+        while self.pending_rows >= self.rows:
+            joined = pa.Table.from_batches(self.pending)
+            self.write_group(joined.slice(0, self.rows))
+            rest = joined.slice(self.rows)
+            self.pending, self.pending_rows = rest.to_batches(), rest.num_rows
+
+    def close(self) -> None:
+        """Write the last, shorter group and end the file."""
+        if self.pending_rows:
+            self.write_group(pa.Table.from_batches(self.pending))
+        self.writer.close()
+
+    def write_group(self, group: pa.Table) -> None:
+        whole = group.combine_chunks().replace_schema_metadata(self.schema.metadata)
+        self.writer.write_table(whole, row_group_size=self.rows)
+
+
+def write_table(
+    batches: Iterable[pa.RecordBatch], schema: pa.Schema, path: Path, group_rows: int
+) -> Path:
+    """One zstd Parquet file of the batches, in row groups of `group_rows` (`GroupedWriter`)."""
+    writer = GroupedWriter(path, schema, group_rows)
+    try:
+        for batch in batches:
+            writer.write(batch)
+    finally:
+        writer.close()
     return path
 
 
@@ -115,22 +166,35 @@ def read_categories(source: Path) -> dict[str, str]:
     )
 
 
-def write_partitioned(table: pa.Table, folder: Path, categories: dict[str, str]) -> list[Path]:
-    """Hive-style `category=<value>/part-0.parquet` files, in a fixed order.
+def write_partitioned(
+    batches: Iterable[pa.RecordBatch],
+    schema: pa.Schema,
+    folder: Path,
+    categories: dict[str, str],
+    group_rows: int,
+) -> list[Path]:
+    """Hive-style `category=<value>/part-0.parquet` files, rows in their input order, one
+    writer per category (memory bounded by the number of categories, not of rows).
 
     Values are URL-encoded as in Hive (`Arts%2FDesign`; DuckDB and pyarrow decode them): a
     category is free text, and a `/` in it would nest folders or, with `..`, leave `folder`.
     """
     shutil.rmtree(folder, ignore_errors=True)
-    category = pa.array(
-        [categories[slug] for slug in table.column("slug").to_pylist()], pa.string()
-    )
-    written = []
-    for value in sorted(set(category.to_pylist())):
-        part = table.filter(pc.equal(category, value))
-        name = f"category={quote(value, safe=' ')}"
-        written.append(write_table(part, folder / name / "part-0.parquet"))
-    return written
+    slugs = pa.array(list(categories), pa.string())
+    values = pa.array(list(categories.values()), pa.string())
+    writers: dict[str, GroupedWriter] = {}
+    try:
+        for batch in batches:
+            category = values.take(pc.index_in(batch.column("slug"), value_set=slugs))
+            for value in sorted(pc.unique(category).to_pylist()):
+                if value not in writers:
+                    path = folder / f"category={quote(value, safe=' ')}" / "part-0.parquet"
+                    writers[value] = GroupedWriter(path, schema, group_rows)
+                writers[value].write(batch.filter(pc.equal(category, value)))
+    finally:
+        for writer in writers.values():
+            writer.close()
+    return [writers[value].path for value in sorted(writers)]
 
 
 def build_export_manifest(

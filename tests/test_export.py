@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import duckdb
@@ -95,6 +96,30 @@ def test_a_partitioned_export_reads_back_as_one_table(
     assert law == [(3,)]
 
 
+@pytest.mark.parametrize("partition_by", [None, "category"])
+def test_an_export_streams_each_table_in_row_groups_of_a_fixed_size(
+    corpus_warehouse: tuple[Path, RunSummary],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    partition_by: str | None,
+) -> None:
+    # read whole, a table took 2 GB to export at 100k records: it is copied group by group
+    import pipelines.export as export
+
+    monkeypatch.setattr(export, "ROW_GROUP_ROWS_OF", {"sections": 400})
+    export_release(corpus_warehouse[0], tmp_path / "out", ["sections"], partition_by=partition_by)
+    size = 400 if partition_by is None else 100  # partitioned files: a quarter
+    files = sorted((tmp_path / "out" / "sections").rglob("*.parquet")) or [
+        tmp_path / "out" / "sections.parquet"
+    ]
+    for path in files:
+        metadata = pq.read_metadata(path)
+        groups = [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)]
+        assert groups[:-1] == [size] * (len(groups) - 1) and 0 < groups[-1] <= size
+    published = pq.read_metadata(corpus_warehouse[0] / "parquet" / "sections.parquet").num_rows
+    assert sum(pq.read_metadata(p).num_rows for p in files) == published
+
+
 def test_bad_export_requests_are_refused(
     corpus_warehouse: tuple[Path, RunSummary], tmp_path: Path
 ) -> None:
@@ -124,10 +149,12 @@ def test_an_export_that_fails_midway_leaves_no_partial_folder(
     written: list[Path] = []
     write_table = export.write_table
 
-    def fail_on_the_second(table: pa.Table, path: Path) -> Path:
+    def fail_on_the_second(
+        batches: Iterable[pa.RecordBatch], schema: pa.Schema, path: Path, rows: int
+    ) -> Path:
         if written:
             raise OSError(28, "No space left on device", str(path))
-        written.append(write_table(table, path))
+        written.append(write_table(batches, schema, path, rows))
         return written[-1]
 
     monkeypatch.setattr(export, "write_table", fail_on_the_second)
@@ -192,7 +219,8 @@ def test_partition_values_are_encoded_so_files_stay_inside_and_read_back_true(
 
     categories = {"a": "Arts/Design", "b": "x/../../../escaped", "c": "a=b", "d": "Law"}
     table = pa.table({"slug": list(categories), "n": [1, 2, 3, 4]})
-    written = write_partitioned(table, tmp_path / "out" / "occupations", categories)
+    folder = tmp_path / "out" / "occupations"
+    written = write_partitioned(table.to_batches(), table.schema, folder, categories, 2)
     assert all((tmp_path / "out" / "occupations") in p.parents for p in written)
     assert [p.parent.name for p in written][-1] == "category=x%2F..%2F..%2F..%2Fescaped"
     with duckdb.connect() as con:
