@@ -38,7 +38,14 @@ from pipelines.gates import DEFAULT_MAX_REJECT_RATE, DEFAULT_MAX_SHRINK
 from pipelines.http_source import is_http_source
 from pipelines.lock import RunLocked, check_unlocked, run_lock
 from pipelines.models import ModelError
-from pipelines.output import print_table, render_csv, render_json, rows_as_dicts
+from pipelines.output import (
+    print_table,
+    render_csv,
+    render_json,
+    rows_as_dicts,
+    write_csv,
+    write_json,
+)
 from pipelines.pipeline import RunOptions, RunSummary, WorkerLost, describe_empty_source
 from pipelines.prefect_setup import (
     ServerFailed,
@@ -640,7 +647,7 @@ def query(
             if relation is None:
                 raise fail(empty, EXIT_USAGE)
             check_distinct_names(relation.columns, fmt)
-            write_parquet_result(relation.to_arrow_table(), output)
+            write_parquet_result(relation, output)
             say(f"wrote {output}")
             return
         cursor = con.execute(sql)
@@ -649,13 +656,13 @@ def query(
         columns = [d[0] for d in cursor.description or []]
         if fmt is Format.json:
             check_distinct_names(columns, fmt)
+        if output is not None:
+            written = write_text_result(fmt, columns, cursor, output)
+            say(f"wrote {written} rows to {output}")
+            return
         rows = cursor.fetchmany(limit) if fmt is Format.table else cursor.fetchall()
     except (duckdb.Error, pa.ArrowException) as exc:
         raise fail(f"the query failed: {str(exc).splitlines()[0]}") from None
-    if output is not None:
-        write_text_result(fmt, columns, rows, output)
-        say(f"wrote {len(rows)} rows to {output}")
-        return
     emit(fmt, [("query", columns, rows)])
     if fmt is Format.table and len(rows) == limit and cursor.fetchone() is not None:
         err.print(describe_cut(limit))
@@ -681,34 +688,66 @@ def check_distinct_names(columns: list[str], fmt: Format) -> None:
         )
 
 
-def write_parquet_result(table: Any, output: Path) -> None:
-    """Write a query's result as Parquet through a temporary file: a failure leaves whatever
-    was at `output` before."""
-    partial = output.with_name(f".{output.name}.partial")
+# rows fetched at a time when a result is written to a file (at most one such batch in memory:
+# the whole of 100k records' sections took 1.7 GB as Parquet this way)
+RESULT_BATCH_ROWS = 50_000
+
+
+def write_parquet_result(relation: duckdb.DuckDBPyRelation, output: Path) -> None:
+    """Write a query's result as Parquet, batch by batch (`write_result_file`)."""
+
+    def write(path: Path) -> None:
+        reader = relation.to_arrow_reader(RESULT_BATCH_ROWS)
+        with pq.ParquetWriter(path, reader.schema, compression="zstd") as writer:
+            while batch := read_next_batch(reader):
+                writer.write_batch(batch)
+
     try:
-        pq.write_table(table, partial, compression="zstd")
-        os.replace(partial, output)
-    except OSError as exc:
-        raise fail(f"cannot write {output}: {exc.strerror or exc}") from None
+        write_result_file(output, write)
     except pa.ArrowException as exc:
         first = str(exc).splitlines()[0]
         raise fail(f"the result cannot be written as Parquet ({first}); try csv or json") from None
-    finally:
-        partial.unlink(missing_ok=True)
+
+
+def read_next_batch(reader: pa.RecordBatchReader) -> pa.RecordBatch | None:
+    """The next batch of a query's result (None at its end). The query failing midway comes
+    through Arrow as an OSError: raised here as the DuckDB error it is, not as a write fault."""
+    try:
+        return reader.read_next_batch()
+    except StopIteration:
+        return None
+    except (OSError, pa.ArrowException) as exc:
+        raise duckdb.Error(str(exc)) from None
 
 
 def write_text_result(
-    fmt: TextFormat | Format, columns: list[str], rows: list[tuple[Any, ...]], output: Path
-) -> None:
-    text = (
-        render_json(rows_as_dicts(columns, rows)) + "\n"
-        if fmt == "json"
-        else render_csv(columns, rows)
-    )
+    fmt: TextFormat | Format, columns: list[str], cursor: duckdb.DuckDBPyConnection, output: Path
+) -> int:
+    """Write a query's result as csv or json, batch by batch (`write_result_file`); rows."""
+    chunks = iter(lambda: cursor.fetchmany(RESULT_BATCH_ROWS), [])
+    render = write_json if fmt == "json" else write_csv
+    written = 0
+
+    def write(path: Path) -> None:
+        nonlocal written
+        with path.open("w", encoding="utf-8", newline="") as out:
+            written = render(out, columns, chunks)
+
+    write_result_file(output, write)
+    return written
+
+
+def write_result_file(output: Path, write: Callable[[Path], None]) -> None:
+    """Write a file through a temporary one beside it: a failure, or a query that fails
+    midway, leaves whatever was at `output` before."""
+    partial = output.with_name(f".{output.name}.partial")
     try:
-        output.write_text(text, encoding="utf-8")
+        write(partial)
+        os.replace(partial, output)
     except OSError as exc:
         raise fail(f"cannot write {output}: {exc.strerror or exc}") from None
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 @app.command()

@@ -8,8 +8,8 @@ import decimal
 import io
 import json
 import uuid
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, TextIO
 
 from rich.console import Console
 from rich.table import Table
@@ -47,16 +47,45 @@ def render_json(value: Any) -> str:
 
 def render_csv(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow(
-            [
-                json.dumps(to_jsonable(v)) if isinstance(v, list | dict) else to_jsonable(v)
-                for v in row
-            ]
-        )
+    write_csv(buffer, columns, [rows])
     return buffer.getvalue()
+
+
+def csv_values(row: Sequence[Any]) -> list[Any]:
+    """A row's CSV fields: lists and maps as JSON text, other values as `to_jsonable` gives."""
+    return [
+        json.dumps(to_jsonable(v)) if isinstance(v, list | dict) else to_jsonable(v) for v in row
+    ]
+
+
+def write_csv(
+    out: TextIO, columns: Sequence[str], chunks: Iterable[Sequence[Sequence[Any]]]
+) -> int:
+    """Write a header and the rows of every chunk as CSV; the number of rows."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    count = 0
+    for rows in chunks:
+        writer.writerows(csv_values(row) for row in rows)
+        count += len(rows)
+    return count
+
+
+def write_json(
+    out: TextIO, columns: Sequence[str], chunks: Iterable[Sequence[Sequence[Any]]]
+) -> int:
+    """Write the rows of every chunk as one JSON array of objects, chunk by chunk, exactly as
+    `render_json` renders the whole list (and a newline); the number of rows."""
+    count = 0
+    for rows in chunks:
+        if rows:
+            # the chunk rendered as a list, without its brackets: the items as the whole
+            # list's rendering has them
+            items = render_json(rows_as_dicts(columns, rows))[2:-2]
+            out.write(("[\n" if count == 0 else ",\n") + items)
+            count += len(rows)
+    out.write("\n]\n" if count else "[]\n")
+    return count
 
 
 def print_table(

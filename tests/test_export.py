@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
 from collections.abc import Iterable
@@ -17,6 +18,7 @@ from typer.testing import CliRunner
 
 from pipelines.cli import app
 from pipelines.export import count_input_documents, export_release
+from pipelines.output import render_json, rows_as_dicts, write_json
 from pipelines.pipeline import RunSummary
 from pipelines.releases import ReleaseError
 from pipelines.tables import TABLES, TABLES_BY_NAME
@@ -210,6 +212,81 @@ def test_query_results_can_be_written_as_parquet_csv_or_json(
     assert len(json.loads((tmp_path / "result.json").read_text())) == 182
     refused = runner.invoke(app, ["query", sql, "-f", "parquet", "--warehouse", warehouse])
     assert refused.exit_code == 2 and "needs --out" in refused.stderr
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_a_result_file_written_in_batches_reads_as_the_printed_result(
+    corpus_warehouse: tuple[Path, RunSummary],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fmt: str,
+) -> None:
+    # fetched whole, 100k records' sections took 1.7 GB to write: a file is written batch by batch
+    import pipelines.cli as cli
+
+    monkeypatch.setattr(cli, "RESULT_BATCH_ROWS", 7)
+    warehouse, runner = str(corpus_warehouse[0]), CliRunner()
+    sql = (
+        "select o.slug, b.recomputed_backlinks, o.created_on"
+        " from occupations as o join backlinks as b using (slug) order by o.slug"
+    )
+    out = tmp_path / f"result.{fmt}"
+    command = ["query", sql, "-f", fmt, "--warehouse", warehouse]
+    written = runner.invoke(app, [*command, "--out", str(out)])
+    printed = runner.invoke(app, command)
+    assert (written.exit_code, printed.exit_code) == (0, 0)
+    assert "wrote 182 rows" in written.stdout
+    assert out.read_text(encoding="utf-8") == printed.stdout
+
+
+ROWS = [(1, "a\nb", [1, {"k": 2}]), (2, None, "2026-01-02"), (3, "é", {"m": [1]})]
+
+
+@pytest.mark.parametrize(
+    "chunks", [[ROWS], [ROWS[:1], ROWS[1:]], [ROWS[:1], [], ROWS[1:]], [], [[]]]
+)
+def test_json_written_chunk_by_chunk_is_the_json_of_all_rows(
+    chunks: list[list[tuple[object, ...]]],
+) -> None:
+    out = io.StringIO()
+    count = write_json(out, ["n", "text", "value"], chunks)
+    rows = [row for chunk in chunks for row in chunk]
+    assert out.getvalue() == render_json(rows_as_dicts(["n", "text", "value"], rows)) + "\n"
+    assert count == len(rows)
+
+
+def test_a_parquet_result_is_written_in_batches(
+    corpus_warehouse: tuple[Path, RunSummary], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pipelines.cli as cli
+
+    monkeypatch.setattr(cli, "RESULT_BATCH_ROWS", 50)
+    out = tmp_path / "result.parquet"
+    sql = "select slug, position, markdown from stg_sections order by slug, position"
+    warehouse = str(corpus_warehouse[0])
+    result = CliRunner().invoke(
+        app, ["query", sql, "-f", "parquet", "--out", str(out), "--warehouse", warehouse]
+    )
+    assert result.exit_code == 0, result.stderr
+    metadata = pq.read_metadata(out)
+    assert metadata.num_row_groups > 1 and metadata.num_rows == len(
+        pl.read_parquet(corpus_warehouse[0] / "parquet" / "sections.parquet")
+    )
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "parquet"])
+def test_a_query_failing_midway_leaves_the_file_that_was_there(
+    corpus_warehouse: tuple[Path, RunSummary], tmp_path: Path, fmt: str
+) -> None:
+    out = tmp_path / f"result.{fmt}"
+    out.write_text("earlier")
+    sql = "select case when i > 5000 then 'x'::integer else i end as n from range(100000) t(i)"
+    result = CliRunner().invoke(
+        app, ["query", sql, "-f", fmt, "--out", str(out), "--warehouse", str(corpus_warehouse[0])]
+    )
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: the query failed: Conversion Error: Could not convert")
+    assert out.read_text() == "earlier" and sorted(tmp_path.iterdir()) == [out]
 
 
 def test_partition_values_are_encoded_so_files_stay_inside_and_read_back_true(
