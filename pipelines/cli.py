@@ -660,11 +660,15 @@ def query(
             written = write_text_result(fmt, columns, cursor, output)
             say(f"wrote {written} rows to {output}")
             return
-        rows = cursor.fetchmany(limit) if fmt is Format.table else cursor.fetchall()
+        if fmt is not Format.table:  # printed as the rows come, like a file (`write_text_result`)
+            render = write_json if fmt is Format.json else write_csv
+            render(sys.stdout, columns, chunks_of(cursor))
+            return
+        rows = cursor.fetchmany(limit)
     except (duckdb.Error, pa.ArrowException) as exc:
         raise fail(f"the query failed: {str(exc).splitlines()[0]}") from None
     emit(fmt, [("query", columns, rows)])
-    if fmt is Format.table and len(rows) == limit and cursor.fetchone() is not None:
+    if len(rows) == limit and cursor.fetchone() is not None:
         err.print(describe_cut(limit))
 
 
@@ -724,7 +728,7 @@ def write_text_result(
     fmt: TextFormat | Format, columns: list[str], cursor: duckdb.DuckDBPyConnection, output: Path
 ) -> int:
     """Write a query's result as csv or json, batch by batch (`write_result_file`); rows."""
-    chunks = iter(lambda: cursor.fetchmany(RESULT_BATCH_ROWS), [])
+    chunks = chunks_of(cursor)
     render = write_json if fmt == "json" else write_csv
     written = 0
 
@@ -735,6 +739,11 @@ def write_text_result(
 
     write_result_file(output, write)
     return written
+
+
+def chunks_of(cursor: duckdb.DuckDBPyConnection) -> Iterator[list[Any]]:
+    """A result's rows, `RESULT_BATCH_ROWS` at a time."""
+    return iter(lambda: cursor.fetchmany(RESULT_BATCH_ROWS), [])
 
 
 def write_result_file(output: Path, write: Callable[[Path], None]) -> None:
