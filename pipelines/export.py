@@ -25,7 +25,7 @@ from pipelines.releases import (
     release_path,
 )
 from pipelines.tables import TABLES_BY_NAME, Column
-from pipelines.warehouse import ROW_GROUP_ROWS, ROW_GROUP_ROWS_OF
+from pipelines.warehouse import ROW_GROUP_ROWS, ROW_GROUP_ROWS_OF, GroupCutter
 
 
 def export_release(
@@ -122,23 +122,18 @@ class GroupedWriter:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path, self.schema, self.rows = path, described(schema), rows
         self.writer = pq.ParquetWriter(path, self.schema, compression="zstd")
-        self.pending: list[pa.RecordBatch] = []
-        self.pending_rows = 0
+        self.cutter = GroupCutter(rows)
 
     def write(self, batch: pa.RecordBatch) -> None:
         """Add rows; every full group is written at once."""
-        self.pending.append(batch)
-        self.pending_rows += batch.num_rows
-        while self.pending_rows >= self.rows:
-            joined = pa.Table.from_batches(self.pending)
-            self.write_group(joined.slice(0, self.rows))
-            rest = joined.slice(self.rows)
-            self.pending, self.pending_rows = rest.to_batches(), rest.num_rows
+        for group in self.cutter.add(batch):
+            self.write_group(group)
 
     def close(self) -> None:
         """Write the last, shorter group and end the file."""
-        if self.pending_rows:
-            self.write_group(pa.Table.from_batches(self.pending))
+        last = self.cutter.rest()
+        if last is not None:
+            self.write_group(last)
         self.writer.close()
 
     def write_group(self, group: pa.Table) -> None:

@@ -144,20 +144,39 @@ def write_final_table(
     return rows
 
 
+class GroupCutter:
+    """Record batches re-cut, as they come, into tables of exactly `size` rows (`add` gives the
+    groups each batch completes, `rest` the last, shorter one): the same groups however the
+    rows were batched."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.pending: list[pa.RecordBatch] = []
+        self.pending_rows = 0
+
+    def add(self, batch: pa.RecordBatch) -> list[pa.Table]:
+        self.pending.append(batch)
+        self.pending_rows += batch.num_rows
+        groups = []
+        while self.pending_rows >= self.size:
+            joined = pa.Table.from_batches(self.pending)
+            groups.append(joined.slice(0, self.size))
+            rest = joined.slice(self.size)
+            self.pending, self.pending_rows = rest.to_batches(), rest.num_rows
+        return groups
+
+    def rest(self) -> pa.Table | None:
+        return pa.Table.from_batches(self.pending) if self.pending_rows else None
+
+
 def fixed_size_groups(batches: Iterable[pa.RecordBatch], size: int) -> Iterator[pa.Table]:
     """Re-cut a stream of record batches into tables of exactly `size` rows (the last shorter)."""
-    pending: list[pa.RecordBatch] = []
-    pending_rows = 0
+    cutter = GroupCutter(size)
     for batch in batches:
-        pending.append(batch)
-        pending_rows += batch.num_rows
-        while pending_rows >= size:
-            joined = pa.Table.from_batches(pending)
-            yield joined.slice(0, size)
-            rest = joined.slice(size)
-            pending, pending_rows = rest.to_batches(), rest.num_rows
-    if pending_rows:
-        yield pa.Table.from_batches(pending)
+        yield from cutter.add(batch)
+    last = cutter.rest()
+    if last is not None:
+        yield last
 
 
 def load_raw_tables(
