@@ -137,6 +137,10 @@ class SealedInputs:
     documents: int
     checksums: dict[str, str]  # path relative to the build folder -> sha256
 
+    def with_checksums(self, more: dict[str, str]) -> SealedInputs:
+        """The same, with more final files checksummed (`seal_files`)."""
+        return SealedInputs(self.documents, {**self.checksums, **more})
+
 
 def seal_inputs(
     build_dir: Path, parts_dir: Path | None, rejections: Sequence[Rejection]

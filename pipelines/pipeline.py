@@ -542,7 +542,7 @@ def finish_build(
     with ThreadPoolExecutor(1, thread_name_prefix="checksum") as pool:
         checksum = pool.submit(seal_files, build_dir, [database])
         gate_and_report(options, stage, summary, build_dir)
-        sealed = SealedInputs(sealed.documents, {**sealed.checksums, **checksum.result()})
+        sealed = sealed.with_checksums(checksum.result())
 
     started = time.perf_counter()
     summary.release_id = summary.run_id
@@ -637,7 +637,7 @@ def write_published_files(
         seconds = round(time.perf_counter() - started, 3)
         tables = seal_files(build_dir, sorted(tables_dir.glob("*.parquet")))
         sealed = ledger.result()
-    return rows, seconds, SealedInputs(sealed.documents, {**sealed.checksums, **tables})
+    return rows, seconds, sealed.with_checksums(tables)
 
 
 def settle(pending: Pending[Any]) -> None:
