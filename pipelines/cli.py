@@ -39,12 +39,11 @@ from pipelines.http_source import is_http_source
 from pipelines.lock import RunLocked, check_unlocked, run_lock
 from pipelines.models import ModelError
 from pipelines.output import (
+    TEXT_WRITERS,
     print_table,
     render_csv,
     render_json,
     rows_as_dicts,
-    write_csv,
-    write_json,
 )
 from pipelines.pipeline import RunOptions, RunSummary, WorkerLost, describe_empty_source
 from pipelines.prefect_setup import (
@@ -612,8 +611,8 @@ def report(
         cursor = con.execute(f"select * from {model}")
         columns = [d[0] for d in cursor.description or []]
         if fmt == "table":  # at 100k records review_queue alone has 50k rows to draw
-            rows = cursor.fetchmany(limit)
-            if len(rows) == limit and cursor.fetchone() is not None:
+            rows, more = fetch_for_table(cursor, limit)
+            if more:
                 cut.append(model)
         else:
             rows = cursor.fetchall()
@@ -661,15 +660,20 @@ def query(
             say(f"wrote {written} rows to {output}")
             return
         if fmt is not Format.table:  # printed as the rows come, like a file (`write_text_result`)
-            render = write_json if fmt is Format.json else write_csv
-            render(sys.stdout, columns, chunks_of(cursor))
+            TEXT_WRITERS[fmt](sys.stdout, columns, chunks_of(cursor))
             return
-        rows = cursor.fetchmany(limit)
+        rows, more = fetch_for_table(cursor, limit)
     except (duckdb.Error, pa.ArrowException) as exc:
         raise fail(f"the query failed: {str(exc).splitlines()[0]}") from None
     emit(fmt, [("query", columns, rows)])
-    if len(rows) == limit and cursor.fetchone() is not None:
+    if more:
         err.print(describe_cut(limit))
+
+
+def fetch_for_table(cursor: duckdb.DuckDBPyConnection, limit: int) -> tuple[list[Any], bool]:
+    """At most `limit` rows of a result, and whether it has more."""
+    rows = cursor.fetchmany(limit)
+    return rows, len(rows) == limit and cursor.fetchone() is not None
 
 
 def describe_cut(limit: int, part: str | None = None) -> str:
@@ -729,13 +733,12 @@ def write_text_result(
 ) -> int:
     """Write a query's result as csv or json, batch by batch (`write_result_file`); rows."""
     chunks = chunks_of(cursor)
-    render = write_json if fmt == "json" else write_csv
     written = 0
 
     def write(path: Path) -> None:
         nonlocal written
         with path.open("w", encoding="utf-8", newline="") as out:
-            written = render(out, columns, chunks)
+            written = TEXT_WRITERS[fmt](out, columns, chunks)
 
     write_result_file(output, write)
     return written

@@ -88,6 +88,10 @@ def write_json(
     return count
 
 
+# csv and json written chunk by chunk, by format name
+TEXT_WRITERS = {"csv": write_csv, "json": write_json}
+
+
 def print_table(
     console: Console, title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> None:
