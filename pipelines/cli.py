@@ -69,7 +69,7 @@ from pipelines.releases import (
 )
 from pipelines.replay import read_quarantine
 from pipelines.sectionspec import DEFAULT_SECTIONS_SPEC
-from pipelines.settings import Settings, find_sql_dir
+from pipelines.settings import DEFAULT_BATCH_SIZE, Settings, find_sql_dir
 from pipelines.warehouse import check_memory_limit, describe_duckdb_error, memory_limit
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -208,7 +208,11 @@ def run(
     ] = False,
     batch_size: Annotated[
         int | None,
-        typer.Option(min=1, help="Files per extract batch (default 500, or $OCCUPIPE_BATCH_SIZE)."),
+        typer.Option(
+            min=1,
+            help=f"Files per extract batch (default {DEFAULT_BATCH_SIZE}, or"
+            " $OCCUPIPE_BATCH_SIZE).",
+        ),
     ] = None,
     max_reject_rate: MaxRejectOption = DEFAULT_MAX_REJECT_RATE,
     strict: StrictOption = False,

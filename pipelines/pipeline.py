@@ -91,6 +91,7 @@ from pipelines.releases import (
     store_release,
 )
 from pipelines.sectionspec import read_canonical_headings
+from pipelines.settings import DEFAULT_BATCH_SIZE
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -184,7 +185,7 @@ class RunOptions:
     sql_dir: Path
     as_of: dt.date
     sections_spec: Path
-    batch_size: int = 500
+    batch_size: int = DEFAULT_BATCH_SIZE
     with_html: bool = False
     max_reject_rate: float = DEFAULT_MAX_REJECT_RATE
     strict: bool = False
