@@ -44,6 +44,7 @@ from pipelines.output import (
     render_csv,
     render_json,
     rows_as_dicts,
+    write_json_object,
 )
 from pipelines.pipeline import RunOptions, RunSummary, WorkerLost, describe_empty_source
 from pipelines.prefect_setup import (
@@ -610,20 +611,38 @@ def report(
         row = con.execute("select stats::varchar from stats").fetchone()
         sys.stdout.write((row[0] if row else "{}") + "\n")
         return
+    if fmt != "table":
+        print_report_parts(con, models, fmt)
+        return
     parts, cut = [], []
-    for model in models:
+    for model in models:  # at 100k records review_queue alone has 50k rows to draw
         cursor = con.execute(f"select * from {model}")
         columns = [d[0] for d in cursor.description or []]
-        if fmt == "table":  # at 100k records review_queue alone has 50k rows to draw
-            rows, more = fetch_for_table(cursor, limit)
-            if more:
-                cut.append(model)
-        else:
-            rows = cursor.fetchall()
+        rows, more = fetch_for_table(cursor, limit)
+        if more:
+            cut.append(model)
         parts.append((model, columns, rows))
     emit(fmt, parts)
     for model in cut:
         err.print(describe_cut(limit, model if len(parts) > 1 else None))
+
+
+def print_report_parts(con: duckdb.DuckDBPyConnection, models: list[str], fmt: str) -> None:
+    """Print report parts as csv or json as their rows come (`chunks_of`), the same text as
+    `emit` gives for them fetched whole: at 100k records a part holds up to 50k rows."""
+
+    def parts() -> Iterator[tuple[str, list[str], Iterator[list[Any]]]]:
+        for model in models:  # each part read to its end before the next is queried
+            cursor = con.execute(f"select * from {model}")
+            yield model, [d[0] for d in cursor.description or []], chunks_of(cursor)
+
+    if fmt == "json" and len(models) > 1:
+        write_json_object(sys.stdout, parts())
+        return
+    for index, (model, columns, chunks) in enumerate(parts()):
+        prefix = f"# {model}\n" if fmt == "csv" and len(models) > 1 else ""
+        sys.stdout.write(("\n" if index else "") + prefix)
+        TEXT_WRITERS[fmt](sys.stdout, columns, chunks)
 
 
 @app.command()

@@ -76,16 +76,43 @@ def write_json(
 ) -> int:
     """Write the rows of every chunk as one JSON array of objects, chunk by chunk, exactly as
     `render_json` renders the whole list (and a newline); the number of rows."""
+    count = write_json_array(out, columns, chunks)
+    out.write("\n")
+    return count
+
+
+def write_json_array(
+    out: TextIO, columns: Sequence[str], chunks: Iterable[Sequence[Sequence[Any]]], depth: int = 0
+) -> int:
+    """Write the rows of every chunk as the JSON array `render_json` renders for the whole list
+    at nesting `depth` (1: a value of a top-level object), without a final newline; the number
+    of rows."""
+    pad = "  " * depth
     count = 0
     for rows in chunks:
         if rows:
             # the chunk rendered as a list, without its brackets: the items as the whole
-            # list's rendering has them
-            items = render_json(rows_as_dicts(columns, rows))[2:-2]
-            out.write(("[\n" if count == 0 else ",\n") + items)
+            # list's rendering has them (json.dumps escapes every newline inside a string, so
+            # each line break is the layout's, and takes the nesting's indent)
+            items = render_json(rows_as_dicts(columns, rows))[2:-2].replace("\n", "\n" + pad)
+            out.write(("[\n" if count == 0 else ",\n") + pad + items)
             count += len(rows)
-    out.write("\n]\n" if count else "[]\n")
+    out.write(f"\n{pad}]" if count else "[]")
     return count
+
+
+def write_json_object(
+    out: TextIO, parts: Iterable[tuple[str, Sequence[str], Iterable[Sequence[Sequence[Any]]]]]
+) -> None:
+    """Write named results as one JSON object of arrays (name -> rows as objects), part by
+    part and chunk by chunk, exactly as `render_json` renders the whole object (and a
+    newline)."""
+    written = 0
+    for name, columns, chunks in parts:
+        out.write(("{\n" if written == 0 else ",\n") + f"  {render_json(name)}: ")
+        write_json_array(out, columns, chunks, depth=1)
+        written += 1
+    out.write("\n}\n" if written else "{}\n")
 
 
 # csv and json written chunk by chunk, by format name

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from pipelines.cli import app
 from pipelines.export import count_input_documents, export_release
-from pipelines.output import render_json, rows_as_dicts, write_json
+from pipelines.output import render_csv, render_json, rows_as_dicts, write_json, write_json_object
 from pipelines.pipeline import RunSummary
 from pipelines.releases import ReleaseError
 from pipelines.tables import TABLES, TABLES_BY_NAME
@@ -253,6 +253,58 @@ def test_json_written_chunk_by_chunk_is_the_json_of_all_rows(
     rows = [row for chunk in chunks for row in chunk]
     assert out.getvalue() == render_json(rows_as_dicts(["n", "text", "value"], rows)) + "\n"
     assert count == len(rows)
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [
+        [("a", [ROWS[:1], [], ROWS[1:]]), ("b", []), ('c "q"', [ROWS])],
+        [("only", [[]])],
+        [],
+    ],
+)
+def test_json_of_named_parts_written_chunk_by_chunk_is_the_json_of_the_whole_object(
+    parts: list[tuple[str, list[list[tuple[object, ...]]]]],
+) -> None:
+    columns = ["n", "text", "value"]
+    out = io.StringIO()
+    write_json_object(out, [(name, columns, chunks) for name, chunks in parts])
+    whole = {name: rows_as_dicts(columns, [r for c in chunks for r in c]) for name, chunks in parts}
+    assert out.getvalue() == render_json(whole) + "\n"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+@pytest.mark.parametrize("name", ["review", "coverage_sections"])
+def test_a_report_printed_as_its_rows_come_is_the_text_of_all_its_rows(
+    corpus_warehouse: tuple[Path, RunSummary],
+    monkeypatch: pytest.MonkeyPatch,
+    fmt: str,
+    name: str,
+) -> None:
+    # fetched whole, a report part at 100k records held up to 50k rows in memory
+    import pipelines.cli as cli
+
+    monkeypatch.setattr(cli, "RESULT_BATCH_ROWS", 7)
+    warehouse = corpus_warehouse[0]
+    printed = CliRunner().invoke(app, ["report", name, "-f", fmt, "--warehouse", str(warehouse)])
+    assert printed.exit_code == 0, printed.stderr
+    with duckdb.connect(str(warehouse / "occupations.duckdb"), read_only=True) as con:
+        parts = []
+        for model in cli.report_models(con, name):
+            cursor = con.execute(f"select * from {model}")
+            parts.append((model, [d[0] for d in cursor.description or []], cursor.fetchall()))
+    assert len(parts) > 1 or name == "coverage_sections"
+    assert max(len(rows) for _, _, rows in parts) > 7  # some part came in several batches
+    if fmt == "json":
+        whole = {model: rows_as_dicts(columns, rows) for model, columns, rows in parts}
+        expected = render_json(whole if len(parts) > 1 else whole[name]) + "\n"
+    else:
+        texts = [
+            (f"# {model}\n" if len(parts) > 1 else "") + render_csv(columns, rows)
+            for model, columns, rows in parts
+        ]
+        expected = "\n".join(texts)
+    assert printed.stdout == expected
 
 
 def test_a_parquet_result_is_written_in_batches(
