@@ -224,10 +224,14 @@ def run(
         ),
     ] = DEFAULT_MAX_SHRINK,
     allow_shrink: Annotated[
-        bool, typer.Option(help="Publish even if records dropped more.")
+        bool, typer.Option("--allow-shrink", help="Publish even if records dropped more.")
     ] = False,
     allow_schema_change: Annotated[
-        bool, typer.Option(help="Publish even if a published column is removed or retyped.")
+        bool,
+        typer.Option(
+            "--allow-schema-change",
+            help="Publish even if a published column is removed or retyped.",
+        ),
     ] = False,
     wait: WaitOption = 0.0,
     full_refresh: Annotated[

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -678,3 +679,13 @@ def test_a_source_inside_the_warehouse_is_a_usage_error_before_any_server_starts
     code, out, err = run_main(monkeypatch, capsys, *args)
     assert (code, out) == (2, "")
     assert "keep the source outside the warehouse." in err and err.count("\n") == 1
+
+
+def test_run_help_names_each_flag_once_as_the_readme_does() -> None:
+    # an option declared without a name got a `--no-` twin (`--no-allow-shrink`) no one asked for
+    result = CliRunner().invoke(app, ["run", "--help"], env={"COLUMNS": "200"})  # no name cut
+    assert result.exit_code == 0
+    flags = set(re.findall(r"--[a-z][a-z-]*", result.stdout))
+    documented = {"--allow-shrink", "--allow-schema-change", "--strict", "--with-html"}
+    assert documented <= flags
+    assert not {flag for flag in flags if flag.startswith("--no-")}
