@@ -8,7 +8,7 @@ import os
 import shlex
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -41,9 +41,6 @@ from pipelines.models import ModelError
 from pipelines.output import (
     TEXT_WRITERS,
     print_table,
-    render_csv,
-    render_json,
-    rows_as_dicts,
     write_json_object,
 )
 from pipelines.pipeline import RunOptions, RunSummary, WorkerLost, describe_empty_source
@@ -547,16 +544,25 @@ def emit(
     fmt: TextFormat | Format, parts: list[tuple[str, list[str], list[tuple[Any, ...]]]]
 ) -> None:
     """Print one or more result sets in the chosen format."""
-    if fmt == "json":
-        payload: Any = {name: rows_as_dicts(cols, rows) for name, cols, rows in parts}
-        sys.stdout.write(render_json(payload if len(parts) > 1 else payload[parts[0][0]]) + "\n")
+    if fmt != "table":
+        print_parts(fmt, [(name, columns, [rows]) for name, columns, rows in parts], len(parts))
         return
-    for index, (name, columns, rows) in enumerate(parts):
-        if fmt == "csv":
-            prefix = f"# {name}\n" if len(parts) > 1 else ""
-            sys.stdout.write(("\n" if index else "") + prefix + render_csv(columns, rows))
-        else:
-            print_table(out, name if len(parts) > 1 else None, columns, rows)
+    for name, columns, rows in parts:
+        print_table(out, name if len(parts) > 1 else None, columns, rows)
+
+
+def print_parts(
+    fmt: str, parts: Iterable[tuple[str, list[str], Iterable[Sequence[Any]]]], count: int
+) -> None:
+    """Print `count` named results as csv or json, each chunk of rows as it comes: one part as
+    it is, several as one JSON object (name -> rows) or as CSV blocks under `# name`."""
+    if fmt == "json" and count > 1:
+        write_json_object(sys.stdout, parts)
+        return
+    for index, (name, columns, chunks) in enumerate(parts):
+        prefix = f"# {name}\n" if fmt == "csv" and count > 1 else ""
+        sys.stdout.write(("\n" if index else "") + prefix)
+        TEXT_WRITERS[fmt](sys.stdout, columns, chunks)
 
 
 def report_models(con: duckdb.DuckDBPyConnection, name: str) -> list[str]:
@@ -632,21 +638,15 @@ def report(
 
 
 def print_report_parts(con: duckdb.DuckDBPyConnection, models: list[str], fmt: str) -> None:
-    """Print report parts as csv or json as their rows come (`chunks_of`), the same text as
-    `emit` gives for them fetched whole: at 100k records a part holds up to 50k rows."""
+    """Print report parts as csv or json as their rows come (`chunks_of`): at 100k records a
+    part holds up to 50k rows."""
 
     def parts() -> Iterator[tuple[str, list[str], Iterator[list[Any]]]]:
         for model in models:  # each part read to its end before the next is queried
             cursor = con.execute(f"select * from {model}")
             yield model, [d[0] for d in cursor.description or []], chunks_of(cursor)
 
-    if fmt == "json" and len(models) > 1:
-        write_json_object(sys.stdout, parts())
-        return
-    for index, (model, columns, chunks) in enumerate(parts()):
-        prefix = f"# {model}\n" if fmt == "csv" and len(models) > 1 else ""
-        sys.stdout.write(("\n" if index else "") + prefix)
-        TEXT_WRITERS[fmt](sys.stdout, columns, chunks)
+    print_parts(fmt, parts(), len(models))
 
 
 @app.command()
