@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import decimal
-import io
 import json
 import uuid
 from collections.abc import Iterable, Sequence
@@ -43,12 +42,6 @@ def rows_as_dicts(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list
 
 def render_json(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False)
-
-
-def render_csv(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    buffer = io.StringIO()
-    write_csv(buffer, columns, [rows])
-    return buffer.getvalue()
 
 
 def csv_values(row: Sequence[Any]) -> list[Any]:

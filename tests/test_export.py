@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from pipelines.cli import app
 from pipelines.export import count_input_documents, export_release
-from pipelines.output import render_csv, render_json, rows_as_dicts, write_json, write_json_object
+from pipelines.output import render_json, rows_as_dicts, write_csv, write_json, write_json_object
 from pipelines.pipeline import RunSummary
 from pipelines.releases import ReleaseError
 from pipelines.tables import TABLES, TABLES_BY_NAME
@@ -300,11 +300,18 @@ def test_a_report_printed_as_its_rows_come_is_the_text_of_all_its_rows(
         expected = render_json(whole if len(parts) > 1 else whole[name]) + "\n"
     else:
         texts = [
-            (f"# {model}\n" if len(parts) > 1 else "") + render_csv(columns, rows)
+            (f"# {model}\n" if len(parts) > 1 else "") + csv_text(columns, rows)
             for model, columns, rows in parts
         ]
         expected = "\n".join(texts)
     assert printed.stdout == expected
+
+
+def csv_text(columns: list[str], rows: list[tuple[object, ...]]) -> str:
+    """All rows as CSV, written in one piece."""
+    buffer = io.StringIO()
+    write_csv(buffer, columns, [rows])
+    return buffer.getvalue()
 
 
 def test_a_parquet_result_is_written_in_batches(
