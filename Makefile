@@ -38,13 +38,13 @@ test-fast: setup ## run the tests that need no Prefect server
 	@$(BIN)/pytest -m "not e2e"
 
 lint: setup ## ruff (lint + format check) and mypy
-	@$(BIN)/ruff check pipelines tests benchmarks
-	@$(BIN)/ruff format --check --quiet pipelines tests benchmarks
+	@$(BIN)/ruff check src pipelines tests benchmarks
+	@$(BIN)/ruff format --check --quiet src pipelines tests benchmarks
 	@$(BIN)/mypy
 
 format: setup ## apply ruff's fixes and formatting
-	@$(BIN)/ruff check --fix pipelines tests benchmarks
-	@$(BIN)/ruff format pipelines tests benchmarks
+	@$(BIN)/ruff check --fix src pipelines tests benchmarks
+	@$(BIN)/ruff format src pipelines tests benchmarks
 
 N ?= 1000
 R ?= 1

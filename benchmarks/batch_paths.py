@@ -37,11 +37,11 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from benchmarks.run import make_corpus
-from pipelines.batch import document_id, paused_garbage_collection, process_batch, write_part
-from pipelines.extract import Extracted, validate_json
-from pipelines.normalize import add_record_rows, build_tables, new_batch
-from pipelines.sectionspec import DEFAULT_SECTIONS_SPEC, read_canonical_headings
-from pipelines.wordcount import count_words
+from occupipe.contract.sections import DEFAULT_SECTIONS_SPEC, read_canonical_headings
+from occupipe.contract.wordcount import count_words
+from occupipe.ingest.batch import document_id, paused_garbage_collection, process_batch, write_part
+from occupipe.ingest.documents import Extracted, validate_json
+from occupipe.ingest.normalize import add_record_rows, build_tables, new_batch
 
 Phases = dict[str, float]
 OCCUPATION_FIELDS = ("title", "slug", "category", "kind", "status", "summary", "created")

@@ -82,9 +82,9 @@ def prepare_naive_duckdb(corpus: Path, warehouse: Path) -> Callable[[], dict[str
 
 
 def run_options(corpus: Path, warehouse: Path, full_refresh: bool) -> Any:
-    from pipelines.pipeline import RunOptions
-    from pipelines.sectionspec import DEFAULT_SECTIONS_SPEC
-    from pipelines.settings import find_sql_dir
+    from occupipe.contract.sections import DEFAULT_SECTIONS_SPEC
+    from occupipe.core.runs import RunOptions
+    from occupipe.core.settings import find_sql_dir
 
     return RunOptions(
         source=corpus,
@@ -101,7 +101,7 @@ def prepare_full_run(
     corpus: Path, warehouse: Path, full_refresh: bool = True
 ) -> Callable[[], dict[str, Any]]:
     """Our whole pipeline without Prefect: extract, Parquet, DuckDB, models, data tests."""
-    from pipelines.pipeline import run_pipeline
+    from occupipe.runner.run import run_pipeline
 
     options = run_options(corpus, warehouse, full_refresh)
 
@@ -121,7 +121,7 @@ def prepare_full_run(
 def spanned_stages() -> Any:
     """The plain stage runner, noting when each stage ran (wall-clock start and end, for the
     memory sampled meanwhile); the extraction's batches count as one stage, `extract`."""
-    from pipelines.pipeline import Stages
+    from occupipe.runner.stages import Stages
 
     class SpannedStages(Stages):
         def __init__(self) -> None:

@@ -26,49 +26,38 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.text import Text
 from typer._click.exceptions import NoArgsIsHelpError, UsageError  # typer's own click
 
-from pipelines.build import RunFailed, failed_tests, load_past_runs
-from pipelines.datatests import DataTestSpecError
-from pipelines.extract import (
-    SourceError,
-    count_until_a_record,
-    describe_source_in_warehouse,
-    is_within,
+from occupipe.contract.sections import DEFAULT_SECTIONS_SPEC
+from occupipe.core.duck import check_memory_limit, describe_duckdb_error, memory_limit
+from occupipe.core.history import describe_rollback, read_history
+from occupipe.core.layout import DATABASE_NAME, INPUT_LEDGER, QUARANTINE_DIR, RELEASES_DIR
+from occupipe.core.progress import listen
+from occupipe.core.rejection import SourceError
+from occupipe.core.runs import RunFailed, RunOptions, RunSummary
+from occupipe.core.settings import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_MAX_REJECT_RATE,
+    DEFAULT_MAX_SHRINK,
+    Settings,
+    find_sql_dir,
 )
-from pipelines.gates import DEFAULT_MAX_REJECT_RATE, DEFAULT_MAX_SHRINK
-from pipelines.http_source import is_http_source
-from pipelines.lock import RunLocked, check_unlocked, run_lock
-from pipelines.models import ModelError
-from pipelines.output import (
-    TEXT_WRITERS,
-    print_table,
-    write_json_object,
-)
-from pipelines.pipeline import RunOptions, RunSummary, WorkerLost, describe_empty_source
+from occupipe.ingest.discover import count_until_a_record, describe_source_in_warehouse, is_within
+from occupipe.ingest.http import is_http_source
+from occupipe.release.catalog import collect_garbage, find_release, list_releases, rollback
+from occupipe.release.lock import RunLocked, check_unlocked, run_lock
+from occupipe.release.store import ReleaseError, current_release
+from occupipe.runner.extract import describe_empty_source
+from occupipe.runner.replay import read_quarantine
+from occupipe.runner.stages import WorkerLost
+from occupipe.warehouse.datatests import DataTestSpecError, failed_tests
+from occupipe.warehouse.load import load_past_runs
+from occupipe.warehouse.sqlmodels import ModelError
+from pipelines.output import TEXT_WRITERS, print_table, write_json_object
 from pipelines.prefect_setup import (
     ServerFailed,
     configure_prefect,
     local_api_server,
     wait_for_server,
 )
-from pipelines.progress import listen
-from pipelines.releases import (
-    DATABASE_NAME,
-    INPUT_LEDGER,
-    QUARANTINE_DIR,
-    RELEASES_DIR,
-    ReleaseError,
-    collect_garbage,
-    current_release,
-    describe_rollback,
-    find_release,
-    list_releases,
-    read_history,
-    rollback,
-)
-from pipelines.replay import read_quarantine
-from pipelines.sectionspec import DEFAULT_SECTIONS_SPEC
-from pipelines.settings import DEFAULT_BATCH_SIZE, Settings, find_sql_dir
-from pipelines.warehouse import check_memory_limit, describe_duckdb_error, memory_limit
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -602,7 +591,7 @@ def report(
     if day:
         con.execute("set variable as_of = ?", [day])
     if html_file is not None:
-        from pipelines.html_report import render_report
+        from occupipe.reporting.html import render_report
 
         try:
             html_file.write_text(render_report(con), encoding="utf-8")
@@ -802,7 +791,7 @@ def export(
     warehouse: WarehouseOption = None,
 ) -> None:
     """Export a release's tables as Parquet with a manifest and a data dictionary."""
-    from pipelines.export import export_release
+    from occupipe.export.writer import export_release
 
     names = [t.strip() for t in tables.split(",")] if tables else None
     try:
@@ -868,7 +857,7 @@ def synth(
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same bytes.")] = 7,
 ) -> None:
     """Write a deterministic corpus of realistic synthetic records (marked `synthetic: true`)."""
-    from pipelines.synth import write_corpus
+    from occupipe.synth.corpus import write_corpus
 
     if out.is_dir() and count_until_a_record(out)[0]:  # .json, .jsonl or .ndjson, at any depth
         # new records beside old ones would make a corpus nobody generated (and overwrite some)

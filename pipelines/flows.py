@@ -29,16 +29,10 @@ from prefect.futures import PrefectFuture  # noqa: E402
 from prefect.logging.handlers import APILogWorker  # noqa: E402
 from prefect.utilities.annotations import quote  # noqa: E402
 
-from pipelines.pipeline import (  # noqa: E402
-    Pending,
-    RunOptions,
-    RunSummary,
-    Stages,
-    results_of,
-    run_pipeline,
-    worker_pool,
-)
-from pipelines.replay import replay_quarantine  # noqa: E402
+from occupipe.core.runs import RunOptions, RunSummary  # noqa: E402
+from occupipe.runner.replay import replay_quarantine  # noqa: E402
+from occupipe.runner.run import run_pipeline  # noqa: E402
+from occupipe.runner.stages import Pending, Stages, results_of, worker_pool  # noqa: E402
 
 T = TypeVar("T")
 
@@ -152,8 +146,8 @@ def scheduled_build(
 ) -> dict[str, Any]:
     """The build for deployments: plain parameters, today's reference date, and the run lock
     (an overlapping run stops with "another run is in progress" instead of colliding)."""
-    from pipelines.sectionspec import DEFAULT_SECTIONS_SPEC
-    from pipelines.settings import find_sql_dir
+    from occupipe.contract.sections import DEFAULT_SECTIONS_SPEC
+    from occupipe.core.settings import find_sql_dir
 
     options = RunOptions(
         source=source if source.startswith(("http://", "https://")) else Path(source),

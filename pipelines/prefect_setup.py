@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from pipelines.lifetime import end_with_parent
+from occupipe.core.lifetime import end_with_parent
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 

@@ -24,9 +24,10 @@ if SESSION_PREFECT_HOME not in os.environ:
     atexit.register(shutil.rmtree, os.environ[SESSION_PREFECT_HOME], True)
 os.environ["PREFECT_HOME"] = os.environ[SESSION_PREFECT_HOME]
 
-from pipelines.pipeline import RunOptions, RunSummary, run_pipeline  # noqa: E402
-from pipelines.sectionspec import DEFAULT_SECTIONS_SPEC  # noqa: E402
-from pipelines.settings import PROJECT_DIR, find_sql_dir  # noqa: E402
+from occupipe.contract.sections import DEFAULT_SECTIONS_SPEC  # noqa: E402
+from occupipe.core.runs import RunOptions, RunSummary  # noqa: E402
+from occupipe.core.settings import PROJECT_DIR, find_sql_dir  # noqa: E402
+from occupipe.runner.run import run_pipeline  # noqa: E402
 
 CORPUS = PROJECT_DIR.parent / "shared" / "corpus"
 SAMPLE = CORPUS / "soul-atlas-sample"

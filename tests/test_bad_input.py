@@ -15,14 +15,15 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines import build as build_module
-from pipelines import cache as cache_module
-from pipelines import pipeline as pipeline_module
-from pipelines.batch import read_input, read_to_end, store_rejected_bytes
-from pipelines.build import RunFailed
-from pipelines.extract import Extracted, Rejection, SourceError, extract_documents
-from pipelines.releases import current_release
-from pipelines.tables import TABLES
+from occupipe.core.rejection import Rejection, SourceError
+from occupipe.core.runs import RunFailed
+from occupipe.ingest import cache as cache_module
+from occupipe.ingest.batch import read_input, read_to_end, store_rejected_bytes
+from occupipe.ingest.documents import Extracted, extract_documents
+from occupipe.ingest.tables import TABLES
+from occupipe.release.store import current_release
+from occupipe.runner import finish as finish_module
+from occupipe.warehouse import transform as transform_module
 from tests.conftest import SOULS, build, copy_sample, query
 
 REAL = (SOULS / "absurdist.json").read_bytes()
@@ -296,9 +297,9 @@ def test_an_unreadable_file_fails_the_run_with_its_name(
     ("module", "name", "error"),
     [
         (os, "replace", OSError(errno.EROFS, "Read-only file system")),
-        (pipeline_module, "publish_tables", OSError(errno.ENOSPC, "No space left on device")),
+        (finish_module, "publish_tables", OSError(errno.ENOSPC, "No space left on device")),
         (cache_module, "store_rejected_bytes", OSError(errno.ENOSPC, "No space left")),
-        (build_module, "measure_betweenness", KeyboardInterrupt()),
+        (transform_module, "measure_betweenness", KeyboardInterrupt()),
     ],
 )
 def test_environment_faults_leave_the_previous_warehouse_untouched_and_queryable(
@@ -329,8 +330,8 @@ def test_environment_faults_leave_the_previous_warehouse_untouched_and_queryable
 def test_replay_loads_kept_inputs_that_pass_after_the_contract_is_fixed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pipelines import contract
-    from pipelines.replay import replay_quarantine
+    from occupipe.contract import record as contract
+    from occupipe.runner.replay import replay_quarantine
     from tests.conftest import options_for
 
     source = write(
@@ -382,7 +383,7 @@ def test_replay_loads_kept_inputs_that_pass_after_the_contract_is_fixed(
 def test_a_replay_that_recovers_no_ndjson_line_publishes_nothing(
     tmp_path: Path, bad: bytes, reason: str
 ) -> None:
-    from pipelines.replay import replay_quarantine
+    from occupipe.runner.replay import replay_quarantine
     from tests.conftest import options_for
     from tests.test_contract import minimal_record
 
@@ -400,7 +401,7 @@ def test_a_replay_that_recovers_no_ndjson_line_publishes_nothing(
 
 
 def test_kept_bytes_extract_again_as_the_document_they_were() -> None:
-    from pipelines.extract import extract_kept_document
+    from occupipe.ingest.documents import extract_kept_document
 
     files = {
         "lines.jsonl": b"\n".join(

@@ -22,9 +22,9 @@ from benchmarks.run import (
     process_cpu_seconds,
     tree_rss_mb,
 )
-from pipelines.batch import process_batch
-from pipelines.sectionspec import DEFAULT_SECTIONS_SPEC, read_canonical_headings
-from pipelines.synth import write_corpus
+from occupipe.contract.sections import DEFAULT_SECTIONS_SPEC, read_canonical_headings
+from occupipe.ingest.batch import process_batch
+from occupipe.synth.corpus import write_corpus
 
 SECTION_COLUMNS = ("slug", "position", "heading", "markdown", "word_count")
 

@@ -15,8 +15,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from occupipe.core.runs import RunSummary
 from pipelines.cli import Interrupted, app, main
-from pipelines.pipeline import RunSummary
 
 
 def invoke(*args: str) -> tuple[int, str, str]:
@@ -263,7 +263,7 @@ def test_releases_rollback_and_gc_from_the_command_line(tmp_path: Path) -> None:
 def test_a_read_only_warehouse_stops_rollback_and_gc_with_one_sentence(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str], function: str, message: str
 ) -> None:
-    import pipelines.cli as cli
+    from pipelines import cli
 
     (tmp_path / "wh" / "releases").mkdir(parents=True)
 
@@ -284,8 +284,8 @@ def test_the_progress_bar_follows_extraction_on_a_terminal_only(
 
     from rich.console import Console
 
+    from occupipe.core.progress import report_progress
     from pipelines import cli
-    from pipelines.progress import report_progress
 
     screen = io.StringIO()
     monkeypatch.setattr(cli, "out", Console(file=screen, force_terminal=True, width=80))
@@ -364,7 +364,7 @@ def test_synth_refuses_a_folder_that_already_holds_records(tmp_path: Path, held:
 def test_a_source_url_from_the_environment_keeps_its_double_slash(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from pipelines.settings import Settings
+    from occupipe.core.settings import Settings
 
     monkeypatch.setenv("OCCUPIPE_SOURCE", "https://atlas.example/api/")
     assert Settings().source == "https://atlas.example/api/"
@@ -486,8 +486,8 @@ def test_a_bad_setting_in_the_environment_is_a_usage_error_before_any_work(
 
 
 def test_an_empty_setting_means_its_default(monkeypatch: pytest.MonkeyPatch) -> None:
-    from pipelines.settings import Settings
-    from pipelines.warehouse import DEFAULT_MEMORY_LIMIT, memory_limit
+    from occupipe.core.duck import DEFAULT_MEMORY_LIMIT, memory_limit
+    from occupipe.core.settings import Settings
 
     for name in ("OCCUPIPE_WAREHOUSE", "OCCUPIPE_SOURCE", "OCCUPIPE_DUCKDB_MEMORY"):
         monkeypatch.setenv(name, "")
@@ -527,8 +527,8 @@ def test_replay_takes_wait_as_run_does() -> None:
 def test_a_run_on_a_held_warehouse_fails_at_once_in_one_sentence(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
+    from occupipe.release.lock import check_unlocked, run_lock
     from pipelines import cli
-    from pipelines.lock import check_unlocked, run_lock
     from tests.conftest import DEMO
 
     def no_server() -> None:
@@ -549,8 +549,8 @@ def test_a_run_on_a_held_warehouse_fails_at_once_in_one_sentence(
 def test_a_run_that_waits_for_a_held_warehouse_gives_up_before_any_server_starts(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
+    from occupipe.release.lock import run_lock
     from pipelines import cli
-    from pipelines.lock import run_lock
     from tests.conftest import DEMO
 
     def no_server() -> None:
@@ -587,7 +587,7 @@ def test_the_next_steps_name_the_warehouse_they_are_about(
 
 
 def test_the_quarantine_of_a_release_that_failed_its_gate_can_be_listed(tmp_path: Path) -> None:
-    from pipelines.build import RunFailed
+    from occupipe.core.runs import RunFailed
     from tests.conftest import build, copy_sample
 
     source = copy_sample(tmp_path / "in", 3)

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from pipelines.contract import Record, collect_unknown_fields
-from pipelines.extract import describe_validation_error
+from occupipe.contract.record import Record, collect_unknown_fields
+from occupipe.ingest.documents import describe_validation_error
 from tests.conftest import SEED, SOULS
 
 

@@ -8,18 +8,18 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines import datatests
-from pipelines.datatests import (
+from occupipe.core.runs import DataTestResult
+from occupipe.core.settings import find_sql_dir
+from occupipe.ingest.tables import TABLES
+from occupipe.warehouse import datatests
+from occupipe.warehouse.datatests import (
     DataTest,
-    DataTestResult,
     DataTestSpecError,
     compile_test,
     load_data_tests,
     run_data_tests,
 )
-from pipelines.models import discover_models
-from pipelines.settings import find_sql_dir
-from pipelines.tables import TABLES
+from occupipe.warehouse.sqlmodels import discover_models
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from pipelines.dedupe import RecordKey, find_duplicate_losers
+from occupipe.ingest.dedupe import RecordKey, find_duplicate_losers
 
 D1, D2 = dt.date(2026, 1, 1), dt.date(2026, 2, 1)
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from pipelines.docs import render_data_dictionary
-from pipelines.settings import PROJECT_DIR
+from occupipe.core.settings import PROJECT_DIR
+from occupipe.reporting.dictionary import render_data_dictionary
 
 
 def test_readme_data_dictionary_matches_the_table_definitions() -> None:
     readme = (PROJECT_DIR / "README.md").read_text(encoding="utf-8")
-    assert render_data_dictionary() in readme, "run: python -m pipelines.docs (and paste)"
+    assert render_data_dictionary() in readme, (
+        "run: python -m occupipe.reporting.dictionary (and paste)"
+    )

@@ -16,12 +16,12 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
+from occupipe.core.runs import RunSummary
+from occupipe.export.writer import count_input_documents, export_release
+from occupipe.ingest.tables import TABLES, TABLES_BY_NAME
+from occupipe.release.store import ReleaseError
 from pipelines.cli import app
-from pipelines.export import count_input_documents, export_release
 from pipelines.output import render_json, rows_as_dicts, write_csv, write_json, write_json_object
-from pipelines.pipeline import RunSummary
-from pipelines.releases import ReleaseError
-from pipelines.tables import TABLES, TABLES_BY_NAME
 
 
 def digests(folder: Path) -> dict[str, str]:
@@ -106,7 +106,7 @@ def test_an_export_streams_each_table_in_row_groups_of_a_fixed_size(
     partition_by: str | None,
 ) -> None:
     # read whole, a table took 2 GB to export at 100k records: it is copied group by group
-    import pipelines.export as export
+    from occupipe.export import writer as export
 
     monkeypatch.setattr(export, "ROW_GROUP_ROWS_OF", {"sections": 400})
     export_release(corpus_warehouse[0], tmp_path / "out", ["sections"], partition_by=partition_by)
@@ -146,7 +146,7 @@ def test_bad_export_requests_are_refused(
 def test_an_export_that_fails_midway_leaves_no_partial_folder(
     corpus_warehouse: tuple[Path, RunSummary], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import pipelines.export as export
+    from occupipe.export import writer as export
 
     written: list[Path] = []
     write_table = export.write_table
@@ -222,7 +222,7 @@ def test_a_result_file_written_in_batches_reads_as_the_printed_result(
     fmt: str,
 ) -> None:
     # fetched whole, 100k records' sections took 1.7 GB to write: a file is written batch by batch
-    import pipelines.cli as cli
+    from pipelines import cli
 
     monkeypatch.setattr(cli, "RESULT_BATCH_ROWS", 7)
     warehouse, runner = str(corpus_warehouse[0]), CliRunner()
@@ -282,7 +282,7 @@ def test_a_report_printed_as_its_rows_come_is_the_text_of_all_its_rows(
     name: str,
 ) -> None:
     # fetched whole, a report part at 100k records held up to 50k rows in memory
-    import pipelines.cli as cli
+    from pipelines import cli
 
     monkeypatch.setattr(cli, "RESULT_BATCH_ROWS", 7)
     warehouse = corpus_warehouse[0]
@@ -317,7 +317,7 @@ def csv_text(columns: list[str], rows: list[tuple[object, ...]]) -> str:
 def test_a_parquet_result_is_written_in_batches(
     corpus_warehouse: tuple[Path, RunSummary], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import pipelines.cli as cli
+    from pipelines import cli
 
     monkeypatch.setattr(cli, "RESULT_BATCH_ROWS", 50)
     out = tmp_path / "result.parquet"
@@ -351,7 +351,7 @@ def test_a_query_failing_midway_leaves_the_file_that_was_there(
 def test_partition_values_are_encoded_so_files_stay_inside_and_read_back_true(
     tmp_path: Path,
 ) -> None:
-    from pipelines.export import write_partitioned
+    from occupipe.export.writer import write_partitioned
 
     categories = {"a": "Arts/Design", "b": "x/../../../escaped", "c": "a=b", "d": "Law"}
     table = pa.table({"slug": list(categories), "n": [1, 2, 3, 4]})

@@ -7,18 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.extract import (
-    BOM,
-    Extracted,
-    Rejection,
-    SourceError,
-    discover_inputs,
-    extract_documents,
-    extract_record,
-    hash_bytes,
-    relative_name,
-    walk_files,
-)
+from occupipe.core.rejection import Rejection, SourceError
+from occupipe.ingest.discover import discover_inputs, relative_name, walk_files
+from occupipe.ingest.documents import BOM, Extracted, extract_documents, extract_record, hash_bytes
 from tests.test_contract import minimal_record
 
 

@@ -14,11 +14,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
-from pipelines import contract, fastdecode
-from pipelines.extract import AnyRecord, Extracted, extract_record
-from pipelines.normalize import add_record_rows, build_tables, new_batch
-from pipelines.sectionspec import DEFAULT_SECTIONS_SPEC, read_canonical_headings
-from pipelines.synth import generate_records
+from occupipe.contract import fastdecode
+from occupipe.contract import record as contract
+from occupipe.contract.sections import DEFAULT_SECTIONS_SPEC, read_canonical_headings
+from occupipe.ingest.documents import AnyRecord, Extracted, extract_record
+from occupipe.ingest.normalize import add_record_rows, build_tables, new_batch
+from occupipe.synth.corpus import generate_records
 from tests.conftest import DEMO, SEED, SOULS
 from tests.test_properties import json_values, mutated_documents, parent_of, paths_of
 

@@ -24,12 +24,12 @@ def invoke(*args: str) -> tuple[int, str, str]:
 def test_the_flow_records_a_completed_run_with_every_stage(tmp_path: Path) -> None:
     from prefect import get_client
 
-    from pipelines.build import discover
-    from pipelines.cache import plan_stable_batches
+    from occupipe.contract.sections import DEFAULT_SECTIONS_SPEC
+    from occupipe.core.runs import RunOptions
+    from occupipe.core.settings import find_sql_dir
+    from occupipe.ingest.discover import discover
+    from occupipe.ingest.fingerprints import plan_stable_batches
     from pipelines.flows import MAX_BATCH_TASKS, run_build_flow, split_evenly
-    from pipelines.pipeline import RunOptions
-    from pipelines.sectionspec import DEFAULT_SECTIONS_SPEC
-    from pipelines.settings import find_sql_dir
     from tests.conftest import REFERENCE_DATE
 
     options = RunOptions(
@@ -42,7 +42,7 @@ def test_the_flow_records_a_completed_run_with_every_stage(tmp_path: Path) -> No
         workers=2,
         parallel_min_files=0,
     )
-    from pipelines.progress import listen
+    from occupipe.core.progress import listen
 
     progress: list[int] = []
     stop = listen(lambda done, total: progress.append(done))

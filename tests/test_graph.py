@@ -6,8 +6,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from pipelines.build import int32_values, measure_betweenness
-from pipelines.graph import compute_betweenness
+from occupipe.warehouse.graph import compute_betweenness, int32_values, measure_betweenness
 
 
 @pytest.mark.parametrize(

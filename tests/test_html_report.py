@@ -12,8 +12,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.html_report import render_report
-from pipelines.pipeline import RunSummary
+from occupipe.core.runs import RunSummary
+from occupipe.reporting.html import render_report
 
 CHROMIUM = shutil.which("chromium")
 TEAL, DRAFT_ORANGE, DEGREE_BROWN = (1, 102, 94), (252, 141, 89), (140, 81, 10)
@@ -108,7 +108,7 @@ def test_a_real_browser_draws_the_charts(page: str, tmp_path: Path) -> None:
 
 
 def test_trends_are_drawn_once_there_are_two_runs() -> None:
-    from pipelines.html_report import line_chart
+    from occupipe.reporting.html import line_chart
 
     chart = line_chart([("r1", 30.0), ("r2", 31.0), ("r3", 29.0)], "records over runs")
     assert chart.count("<circle") == 3 and "<polyline" in chart and "29 .. 31" in chart

@@ -9,7 +9,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.models import (
+from occupipe.core.runs import RunSummary
+from occupipe.core.settings import find_sql_dir
+from occupipe.warehouse.sqlmodels import (
     ModelError,
     build_models,
     describe_columns,
@@ -19,8 +21,6 @@ from pipelines.models import (
     read_column_descriptions,
     upstream_of,
 )
-from pipelines.pipeline import RunSummary
-from pipelines.settings import find_sql_dir
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from pipelines.pipeline import RunSummary
+from occupipe.core.runs import RunSummary
 from tests.conftest import SAMPLE, build
 from tests.parity import compare_ranked, compare_stats
 

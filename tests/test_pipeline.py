@@ -17,20 +17,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines import build as build_module
-from pipelines import warehouse
-from pipelines.build import RunFailed
-from pipelines.lifetime import lower_thread_priority, sigint_held
-from pipelines.pipeline import (
-    RunSummary,
-    Stages,
-    WorkerLost,
-    describe_exception,
-    worker_pool,
-)
-from pipelines.settings import PROJECT_DIR
-from pipelines.tables import TABLES
-from pipelines.warehouse import fixed_size_groups
+from occupipe.core import duck
+from occupipe.core.lifetime import lower_thread_priority, sigint_held
+from occupipe.core.runs import RunFailed, RunSummary
+from occupipe.core.settings import PROJECT_DIR
+from occupipe.ingest.tables import TABLES
+from occupipe.runner.run import describe_exception
+from occupipe.runner.stages import Stages, WorkerLost, worker_pool
+from occupipe.warehouse import parquet as parquet_module
+from occupipe.warehouse.load import load_raw_tables
+from occupipe.warehouse.parquet import fixed_size_groups
 from tests.conftest import build, copy_sample, is_running, parquet_digests, query
 from tests.test_contract import minimal_record
 
@@ -193,7 +189,7 @@ def test_each_published_table_is_cut_into_row_groups_of_its_own_size(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # tables whose rows carry long text get smaller groups (the writers' memory stays flat)
-    monkeypatch.setattr(warehouse, "ROW_GROUP_ROWS_OF", {"occupations": 5, "sections": 40})
+    monkeypatch.setattr(parquet_module, "ROW_GROUP_ROWS_OF", {"occupations": 5, "sections": 40})
     build(copy_sample(tmp_path / "raw", count=12), tmp_path / "wh", batch_size=3)
     sizes = {}
     for name in ("occupations", "sections", "tags"):
@@ -221,7 +217,7 @@ def test_published_rows_follow_the_input_files(tmp_path: Path) -> None:
 def test_extraction_workers_end_when_their_run_is_killed() -> None:
     script = (
         "import os, signal\n"
-        "from pipelines.pipeline import worker_pool\n"
+        "from occupipe.runner.stages import worker_pool\n"
         "pool = worker_pool(2)\n"
         "futures = [pool.submit(os.getpid) for _ in range(8)]\n"
         "print(' '.join(str(pid) for pid in {f.result() for f in futures}), flush=True)\n"
@@ -292,9 +288,9 @@ def test_loading_the_raw_tables_leaves_the_connection_as_it_found_it(tmp_path: P
     # the load runs with zstd forced and insertion order free; the models after it must get
     # DuckDB's defaults back
     names = ("threads", "force_compression", "preserve_insertion_order")
-    with warehouse.connect_for_build(tmp_path / "w.duckdb") as con:
+    with duck.connect_for_build(tmp_path / "w.duckdb") as con:
         before = duckdb_settings(con, names)
-        rows = warehouse.load_raw_tables(con, tmp_path / "no-parts", set())
+        rows = load_raw_tables(con, tmp_path / "no-parts", set())
         assert duckdb_settings(con, names) == before
     assert set(rows) == {t.name for t in TABLES} and not any(rows.values())
 
@@ -309,17 +305,17 @@ def test_the_parquet_writers_give_way_to_the_rest_of_the_run(
 ) -> None:
     # they run beside the load, the models and the data tests, which the run waits for
     seen: list[int] = []
-    write_tables = build_module.write_final_tables
+    write_tables = parquet_module.write_final_tables
 
     def noting_niceness(*args: object) -> dict[str, int]:
         seen.append(thread_niceness())
         return write_tables(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(build_module, "write_final_tables", noting_niceness)
+    monkeypatch.setattr(parquet_module, "write_final_tables", noting_niceness)
     own = thread_niceness()
-    rows = build_module.publish_tables(tmp_path / "no-parts", tmp_path / "parquet", set())
-    expected = min(19, own + build_module.WRITER_NICENESS)
-    assert seen == [expected] * len(build_module.PUBLISH_GROUPS)
+    rows = parquet_module.publish_tables(tmp_path / "no-parts", tmp_path / "parquet", set())
+    expected = min(19, own + parquet_module.WRITER_NICENESS)
+    assert seen == [expected] * len(parquet_module.PUBLISH_GROUPS)
     assert thread_niceness() == own  # the caller's thread keeps its priority
     assert set(rows) == {t.name for t in TABLES} and not any(rows.values())
 
@@ -353,17 +349,17 @@ def test_the_build_database_and_the_streaming_instances_get_their_own_budgets(
     streaming_budget: str,
 ) -> None:
     if setting is None:
-        monkeypatch.delenv(warehouse.MEMORY_ENV, raising=False)
+        monkeypatch.delenv(duck.MEMORY_ENV, raising=False)
     else:
-        monkeypatch.setenv(warehouse.MEMORY_ENV, setting)
+        monkeypatch.setenv(duck.MEMORY_ENV, setting)
 
     def budget_of(value: str) -> str:
         with duckdb.connect() as reference:
             reference.execute("set memory_limit = ?", [value])
             return duckdb_settings(reference, ("memory_limit",))["memory_limit"]
 
-    with warehouse.connect_for_build(tmp_path / "w.duckdb") as con:
+    with duck.connect_for_build(tmp_path / "w.duckdb") as con:
         assert duckdb_settings(con, ("memory_limit",))["memory_limit"] == budget_of(build_budget)
-    with warehouse.connect_for_build(spill_dir=tmp_path / "spill") as con:
+    with duck.connect_for_build(spill_dir=tmp_path / "spill") as con:
         limit = duckdb_settings(con, ("memory_limit",))["memory_limit"]
         assert limit == budget_of(streaming_budget)

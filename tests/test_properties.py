@@ -13,8 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from pipelines.contract import Record
-from pipelines.extract import Extracted, Rejection, extract_documents
+from occupipe.contract.record import Record
+from occupipe.core.rejection import Rejection
+from occupipe.ingest.documents import Extracted, extract_documents
 from tests.conftest import SOULS, build
 
 SAMPLES = [p.read_bytes() for p in sorted(SOULS.glob("*.json"))[::30]]

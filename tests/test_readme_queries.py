@@ -8,8 +8,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.pipeline import RunSummary
-from pipelines.settings import PROJECT_DIR
+from occupipe.core.runs import RunSummary
+from occupipe.core.settings import PROJECT_DIR
 
 README = (PROJECT_DIR / "README.md").read_text(encoding="utf-8")
 SECTION = README.split("## Worked queries", 1)[1].split("\n## ", 1)[0]

@@ -17,21 +17,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines.build import RunFailed
-from pipelines.lock import RunLocked, run_lock
-from pipelines.manifest import dump_indented, file_sha256
-from pipelines.releases import (
-    ReleaseError,
-    append_history,
-    collect_garbage,
-    current_release,
-    list_releases,
-    read_history,
-    release_path,
-    rollback,
-    store_release,
-)
-from pipelines.settings import PROJECT_DIR
+from occupipe.core.history import append_history, read_history
+from occupipe.core.runs import RunFailed
+from occupipe.core.settings import PROJECT_DIR
+from occupipe.release.catalog import collect_garbage, list_releases, rollback
+from occupipe.release.lock import RunLocked, run_lock
+from occupipe.release.manifest import dump_indented, file_sha256
+from occupipe.release.store import ReleaseError, current_release, release_path, store_release
 from tests.conftest import SOULS, build, copy_records, query
 
 ALL = sorted(SOULS.glob("*.json"))
@@ -308,7 +300,7 @@ def test_the_lock_does_not_survive_a_killed_run(tmp_path: Path) -> None:
 HOLD_LOCK = """
 import sys, time
 from pathlib import Path
-from pipelines.lock import run_lock
+from occupipe.release.lock import run_lock
 with run_lock(Path(sys.argv[1])):
     print("locked", flush=True)
     time.sleep(60)
@@ -548,7 +540,7 @@ def test_a_damaged_current_warehouse_file_does_not_stop_its_replacement(tmp_path
 def test_a_release_that_cannot_be_made_current_is_not_left_behind(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import pipelines.releases as releases
+    from occupipe.release import store as releases
 
     warehouse = tmp_path / "wh"
     first = build(source_with(tmp_path / "in", ALL[:30]), warehouse)

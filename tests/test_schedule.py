@@ -34,7 +34,7 @@ def test_a_deployment_is_registered_with_the_cron_and_parameters() -> None:
 def test_prefect_yaml_deploys_the_same_flow() -> None:
     import yaml
 
-    from pipelines.settings import PROJECT_DIR
+    from occupipe.core.settings import PROJECT_DIR
 
     config = yaml.safe_load((PROJECT_DIR / "prefect.yaml").read_text())
     (deployment,) = config["deployments"]

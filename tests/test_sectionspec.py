@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pipelines.sectionspec import (
+from occupipe.contract.sections import (
     DEFAULT_SECTIONS_SPEC,
     CanonicalSection,
     read_canonical_headings,

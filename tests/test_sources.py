@@ -12,27 +12,28 @@ from typing import Any
 import httpx
 import pytest
 
-from pipelines import cache as cache_module
-from pipelines.batch import process_batch
-from pipelines.cache import (
-    ExtractCache,
+from occupipe.core.history import read_history
+from occupipe.core.rejection import Rejection, SourceError
+from occupipe.core.runs import HttpSettings
+from occupipe.ingest import cache as cache_module
+from occupipe.ingest.batch import process_batch
+from occupipe.ingest.cache import ExtractCache
+from occupipe.ingest.fingerprints import (
     fingerprint_files,
     index_matches,
     reuse_fingerprints,
     summarize_changes,
 )
-from pipelines.extract import Rejection, SourceError
-from pipelines.http_source import (
+from occupipe.ingest.http import (
     Fetched,
     FetchFailed,
-    HttpSettings,
     fetch_record,
     get_with_retries,
     mirror_source,
     retry_delay,
 )
-from pipelines.releases import current_release, read_history
-from pipelines.tables import TABLES
+from occupipe.ingest.tables import TABLES
+from occupipe.release.store import current_release
 from tests.conftest import SAMPLE, SOULS, build, copy_records, parquet_digests, query
 from tests.http_server import serve
 
@@ -322,7 +323,8 @@ def test_an_index_that_lists_no_records_fails_with_one_sentence(tmp_path: Path) 
 def test_a_token_an_http_header_cannot_carry_is_refused_in_one_sentence(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from pipelines.http_source import TOKEN_ENV, make_client
+    from occupipe.core.runs import TOKEN_ENV
+    from occupipe.ingest.http import make_client
 
     monkeypatch.setenv(TOKEN_ENV, "t\u00f6k")
     with pytest.raises(SourceError, match=f"^{TOKEN_ENV} holds characters"):

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 import pytest
 
-from pipelines.contract import (
+from occupipe.contract.record import (
     CATEGORIES,
     KINDS,
     PROVENANCES,
@@ -25,13 +25,15 @@ from pipelines.contract import (
     Record,
     collect_unknown_fields,
 )
-from pipelines.settings import PROJECT_DIR
-from pipelines.synth import generate_records, write_corpus
-from pipelines.wordcount import count_words
+from occupipe.contract.wordcount import count_words
+from occupipe.core.settings import PROJECT_DIR
+from occupipe.synth.corpus import generate_records, write_corpus
 
 COUNT = 120
 REFERENCE_DATE = dt.date(2026, 6, 26)
-SPEC = json.loads((PROJECT_DIR / "pipelines" / "sections.json").read_text(encoding="utf-8"))
+SPEC = json.loads(
+    (PROJECT_DIR / "src" / "occupipe" / "contract" / "sections.json").read_text(encoding="utf-8")
+)
 CANONICAL = [s["heading"] for s in SPEC["sections"]]
 REQUIRED = {s["heading"]: s["minWords"] for s in SPEC["sections"] if s["required"]}
 
@@ -73,7 +75,7 @@ def section_words(record: dict[str, Any]) -> dict[str, int]:
 
 def test_two_runs_give_the_same_bytes_even_in_another_process(records: Records) -> None:
     script = (
-        "import hashlib, sys; from pipelines.synth import generate_records, dump_record; "
+        "import hashlib, sys; from occupipe.synth.corpus import generate_records, dump_record; "
         "records = generate_records(int(sys.argv[1])); "
         "print(hashlib.sha256(b''.join(map(dump_record, records))).hexdigest())"
     )

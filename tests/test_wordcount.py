@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipelines.wordcount import count_words
+from occupipe.contract.wordcount import count_words
 from tests.conftest import SEED, SOULS
 
 

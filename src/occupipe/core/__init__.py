@@ -1,0 +1,1 @@
+"""Shared leaf modules: settings, the warehouse layout, run types, history, DuckDB helpers."""

@@ -1,0 +1,43 @@
+"""Run-time settings: defaults, environment variables (OCCUPIPE_*), and where things live."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PACKAGE_DIR = Path(__file__).resolve().parents[1]  # src/occupipe
+PROJECT_DIR = PACKAGE_DIR.parents[1]  # the checkout (in an editable install)
+
+
+def find_sql_dir() -> Path:
+    """The SQL models: shipped inside the package when installed, else the checkout's `sql/`."""
+    packaged = PACKAGE_DIR / "sql"
+    return packaged if packaged.is_dir() else PROJECT_DIR / "sql"
+
+
+# files per extraction batch: each batch is one task for a worker and one set of part files
+# (cached together). 1,000 rather than 500: at 100k records, runs alternated with each size
+# took 19.7-20.4 s against 20.5-21.8 and 1.9 CPU-seconds less, all of it in what goes with each
+# batch (the pool's round trips, the cache's links, thirteen part files written and opened
+# again), for about 150-200 MB more at the peak and twice the files re-extracted around one
+# changed file (benchmarks/HISTORY.md)
+DEFAULT_BATCH_SIZE = 1000
+
+
+class Settings(BaseSettings):
+    """Defaults for the CLI; each can be set as OCCUPIPE_<NAME> (e.g. OCCUPIPE_WAREHOUSE)."""
+
+    # an empty variable means "not set" (OCCUPIPE_WAREHOUSE= is no order to use the cwd)
+    model_config = SettingsConfigDict(env_prefix="OCCUPIPE_", env_ignore_empty=True)
+
+    warehouse: Path = Path("data/warehouse")
+    source: str = "data/raw"  # a folder, a file or an http(s) URL (text: a Path would eat "//")
+    batch_size: int = Field(default=DEFAULT_BATCH_SIZE, ge=1)
+
+
+DEFAULT_MAX_REJECT_RATE = 0.05
+
+
+DEFAULT_MAX_SHRINK = 0.10

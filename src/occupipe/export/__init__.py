@@ -1,0 +1,1 @@
+"""Export a release's tables for downstream analysts."""

@@ -1,0 +1,1 @@
+"""Source to Parquet parts: discovery, HTTP source, batches, fingerprints, cache, normalize."""

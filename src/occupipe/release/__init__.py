@@ -1,0 +1,1 @@
+"""Releases: store and publish builds, gates, manifest and ledger, run lock, rollback, gc."""

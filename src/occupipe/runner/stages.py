@@ -1,0 +1,100 @@
+"""How stages are called: plain calls, a process pool for batches; flows swap in tasks."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, Protocol, TypeVar
+
+from occupipe.core.lifetime import sigint_held, start_worker
+
+T = TypeVar("T")
+
+
+T_co = TypeVar("T_co", covariant=True)
+
+
+class Pending(Protocol[T_co]):
+    """A stage started in the background (a future)."""
+
+    def result(self) -> T_co:
+        """Wait for the stage; its return value, or its exception raised here."""
+        ...
+
+
+class Stages:
+    """How stages run: plain calls, and a process pool for the batches; flows.py overrides
+    both to run them as Prefect tasks."""
+
+    def __call__(self, name: str, fn: Callable[..., T], /, *args: Any) -> T:
+        """Run one stage."""
+        return fn(*args)
+
+    def fan_out(
+        self, names: list[str], fn: Callable[..., T], calls: list[tuple[Any, ...]], workers: int
+    ) -> Iterator[T]:
+        """Run many independent calls, on `workers` processes; results in call order."""
+        if workers <= 1 or len(calls) <= 1:
+            yield from (fn(*args) for args in calls)
+            return
+        with worker_pool(min(workers, len(calls))) as pool:
+            yield from results_of([pool.submit(fn, *args) for args in calls])
+
+    def start(self, name: str, fn: Callable[..., T], /, *args: Any) -> Pending[T]:
+        """Start one stage on a thread of its own; its `result()` waits for it."""
+        executor = ThreadPoolExecutor(1, thread_name_prefix=name)
+        future = executor.submit(fn, *args)
+        executor.shutdown(wait=False)  # the thread ends with the work
+        return future
+
+
+class WorkerLost(Exception):
+    """An extraction worker process ended in the middle of a batch (killed, out of memory)."""
+
+
+class WorkerPool(ProcessPoolExecutor):
+    """A process pool whose workers never take Ctrl-C (`start_worker`), which, left by an
+    exception, drops the calls not yet started."""
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        with sigint_held():  # a submit may start a worker
+            return super().submit(fn, *args, **kwargs)
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        # on Ctrl-C or a failed batch, waiting for every queued batch would run them all
+        self.shutdown(wait=exc_type is None, cancel_futures=exc_type is not None)
+
+
+def worker_pool(workers: int) -> WorkerPool:
+    """Worker processes for the Python-bound extraction (spawned: this process has threads).
+
+    Each worker ends once this process is gone: a run killed with `kill -9` (or by the OOM
+    killer) left its workers waiting for work forever, 200 MB each.
+    """
+    return WorkerPool(
+        workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=start_worker,
+        initargs=(os.getpid(),),
+    )
+
+
+def results_of(futures: Iterable[Future[T]]) -> Iterator[T]:
+    """The futures' results in order; a pool's lost worker as one sentence (`WorkerLost`)."""
+    try:
+        for future in futures:
+            yield future.result()
+    except BrokenProcessPool:
+        raise WorkerLost(
+            "an extraction worker process ended in the middle of a batch (killed, or out of"
+            " memory?)"
+        ) from None
+
+
+StageRunner = Stages
+
+
+call_directly = Stages()

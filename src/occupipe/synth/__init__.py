@@ -1,0 +1,1 @@
+"""A deterministic generator of realistic synthetic SOUL Atlas records for demos and tests."""

@@ -1,0 +1,1 @@
+"""The DuckDB warehouse: load parts, build SQL models, data tests, graph, published Parquet."""
