@@ -41,6 +41,7 @@ lint: setup ## ruff (lint + format check) and mypy
 	@$(BIN)/ruff check src pipelines tests benchmarks
 	@$(BIN)/ruff format --check --quiet src pipelines tests benchmarks
 	@$(BIN)/mypy
+	@$(BIN)/lint-imports --no-logo --no-cache | sed -n "/^Contracts:/p; /BROKEN/,\$$p"; exit $${PIPESTATUS[0]}
 
 format: setup ## apply ruff's fixes and formatting
 	@$(BIN)/ruff check --fix src pipelines tests benchmarks
