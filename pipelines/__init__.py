@@ -1,1 +1,1 @@
-"""The application: Prefect flows, deployments and the `occupipe` command line, on the `occupipe` library."""
+"""The application: the Prefect flows, deployments and the `occupipe` CLI on the library."""
