@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 import gc
 import hashlib
 import os
 import stat
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +16,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from occupipe.core.files import write_bytes_atomically
 from occupipe.core.rejection import Rejection, SourceError
 from occupipe.ingest.discover import StrPath, relative_name
 from occupipe.ingest.documents import Extracted, extract_documents
@@ -123,18 +123,10 @@ def store_rejected_bytes(rejections: list[Rejection], directory: Path) -> list[R
         if rejection.raw is not None and rejection.content_hash:
             directory.mkdir(parents=True, exist_ok=True)
             target = directory / f"{rejection.content_hash}.raw"
-            write_whole(target, functools.partial(Path.write_bytes, data=rejection.raw))
+            write_bytes_atomically(target, rejection.raw)
             rejection = dataclasses.replace(rejection, raw=None)
         light.append(rejection)
     return light
-
-
-def write_whole(target: Path, fill: Callable[[Path], object]) -> None:
-    """Write a file through a temporary name beside it (`fill` writes that), then rename it:
-    two workers keeping the same bytes, or a reader, only ever see whole files."""
-    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
-    fill(partial)
-    os.replace(partial, target)
 
 
 def readable_name(name: str) -> str:

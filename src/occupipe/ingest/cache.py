@@ -20,9 +20,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from occupipe.core.files import write_atomically
 from occupipe.core.layout import CACHE_DIR
 from occupipe.core.rejection import Rejection
-from occupipe.ingest.batch import BatchResult, process_batch, store_rejected_bytes, write_whole
+from occupipe.ingest.batch import BatchResult, process_batch, store_rejected_bytes
 from occupipe.ingest.discover import StrPath
 from occupipe.ingest.fingerprints import (
     INDEX_FILE,
@@ -75,9 +76,8 @@ class ExtractCache:
 
     def save_index(self, prints: pa.Table) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
-        partial = self.root / f"{INDEX_FILE}.partial"
-        pq.write_table(prints.replace_schema_metadata({"code": self.code}), partial)
-        os.replace(partial, self.root / INDEX_FILE)
+        index = prints.replace_schema_metadata({"code": self.code})
+        write_atomically(self.root / INDEX_FILE, functools.partial(pq.write_table, index))
         (self.root / "index.json").unlink(missing_ok=True)  # see load_json_index
 
     def restore(
@@ -159,7 +159,7 @@ def copy_rejected_bytes(kept: Path, quarantine_dir: Path) -> None:
     if target.exists():
         return
     quarantine_dir.mkdir(parents=True, exist_ok=True)
-    write_whole(target, functools.partial(shutil.copyfile, kept))
+    write_atomically(target, functools.partial(shutil.copyfile, kept))
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import re
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +25,7 @@ import httpx
 import orjson
 
 from occupipe.contract.record import SLUG_PATTERN
+from occupipe.core.files import write_bytes_atomically
 from occupipe.core.rejection import Rejection, SourceError
 from occupipe.core.runs import TOKEN_ENV, HttpSettings
 
@@ -212,9 +212,10 @@ def fetch_record(
         return target
     if response.status_code != 200:
         return Rejection(name, "fetch", f"GET {url} answered HTTP {response.status_code}", None)
-    write_atomically(target, response.content)
+    meta_path.parent.mkdir(parents=True, exist_ok=True)  # the mirror's folder too
+    write_bytes_atomically(target, response.content)
     kept = response_validators(response) if is_json_object(response.content) else {}
-    write_atomically(meta_path, json.dumps(kept).encode())
+    write_bytes_atomically(meta_path, json.dumps(kept).encode())
     return target
 
 
@@ -244,14 +245,6 @@ def read_validators(meta_path: Path) -> dict[str, str]:
     except (OSError, ValueError):
         return {}
     return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
-
-
-def write_atomically(path: Path, content: bytes) -> None:
-    """Write a file through a temporary name of this thread's own, then rename it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.partial")
-    partial.write_bytes(content)
-    os.replace(partial, path)
 
 
 def mirror_source(

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import duckdb
 
+from occupipe.core.files import write_bytes_atomically
+
 REPORT_NAME = "report.html"
 
 
@@ -219,5 +221,5 @@ def write_report(database: Path, out: Path) -> Path:
     with duckdb.connect(str(database), read_only=True) as con:
         page = render_report(con)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(page, encoding="utf-8")
+    write_bytes_atomically(out, page.encode("utf-8"))
     return out
