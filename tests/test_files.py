@@ -1,4 +1,4 @@
-"""Atomic writes: a reader sees the old file or the new one whole, and a failed write changes nothing."""
+"""Atomic writes: readers see the old file or the new one whole; a failed write changes nothing."""
 
 from __future__ import annotations
 
