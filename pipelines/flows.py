@@ -10,6 +10,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+from occupipe.core.settings import (
+    DEFAULT_MAX_REJECT_RATE,
+    DEFAULT_MAX_SHRINK,
+    DEFAULT_SOURCE,
+    DEFAULT_WAREHOUSE,
+)
 from pipelines.prefect_setup import configure_prefect
 
 configure_prefect()
@@ -139,10 +145,10 @@ def replay_warehouse(options: RunOptions) -> quote:
 
 @flow(name="scheduled-build", validate_parameters=True)
 def scheduled_build(
-    source: str = "data/raw",
-    warehouse: str = "data/warehouse",
-    max_reject_rate: float = 0.05,
-    max_shrink: float = 0.10,
+    source: str = DEFAULT_SOURCE,
+    warehouse: str = str(DEFAULT_WAREHOUSE),
+    max_reject_rate: float = DEFAULT_MAX_REJECT_RATE,
+    max_shrink: float = DEFAULT_MAX_SHRINK,
 ) -> dict[str, Any]:
     """The build for deployments: plain parameters, today's reference date, and the run lock
     (an overlapping run stops with "another run is in progress" instead of colliding)."""

@@ -31,18 +31,27 @@ def test_a_deployment_is_registered_with_the_cron_and_parameters() -> None:
     assert (crons, stored, name) == (["0 6 * * *"], parameters, "morning")
 
 
-def test_prefect_yaml_deploys_the_same_flow() -> None:
+def test_prefect_yaml_deploys_the_scheduled_flow_with_the_settings_defaults() -> None:
     import yaml
 
-    from occupipe.core.settings import PROJECT_DIR
-
-    config = yaml.safe_load((PROJECT_DIR / "prefect.yaml").read_text())
-    (deployment,) = config["deployments"]
-    assert deployment["entrypoint"] == "pipelines/flows.py:scheduled_build"
-    assert deployment["schedules"][0]["cron"] == "0 6 * * *"
+    from occupipe.core import settings
     from pipelines.flows import scheduled_build
+    from pipelines.schedule import DEPLOYMENT_NAME
 
-    assert set(deployment["parameters"]) <= set(scheduled_build.parameters.properties)
+    config = yaml.safe_load((settings.PROJECT_DIR / "prefect.yaml").read_text())
+    (deployment,) = config["deployments"]
+    assert deployment["name"] == DEPLOYMENT_NAME
+    assert deployment["entrypoint"] == "pipelines/flows.py:scheduled_build"
+    assert deployment["schedules"][0]["cron"] == settings.DEFAULT_CRON
+    defaults = {
+        "source": settings.DEFAULT_SOURCE,
+        "warehouse": str(settings.DEFAULT_WAREHOUSE),
+        "max_reject_rate": settings.DEFAULT_MAX_REJECT_RATE,
+        "max_shrink": settings.DEFAULT_MAX_SHRINK,
+    }
+    assert deployment["parameters"] == defaults
+    flow_defaults = {k: v["default"] for k, v in scheduled_build.parameters.properties.items()}
+    assert flow_defaults == defaults
 
 
 def test_the_scheduled_flow_builds_and_publishes(tmp_path: Path) -> None:

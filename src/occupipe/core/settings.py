@@ -26,18 +26,22 @@ def find_sql_dir() -> Path:
 DEFAULT_BATCH_SIZE = 1000
 
 
+# where a checkout keeps its data: the CLI's defaults, the scheduled flow's and prefect.yaml's
+DEFAULT_SOURCE = "data/raw"
+DEFAULT_WAREHOUSE = Path("data/warehouse")
+DEFAULT_CRON = "0 6 * * *"  # the deployment in prefect.yaml: every morning, UTC
+
+
 class Settings(BaseSettings):
     """Defaults for the CLI; each can be set as OCCUPIPE_<NAME> (e.g. OCCUPIPE_WAREHOUSE)."""
 
     # an empty variable means "not set" (OCCUPIPE_WAREHOUSE= is no order to use the cwd)
     model_config = SettingsConfigDict(env_prefix="OCCUPIPE_", env_ignore_empty=True)
 
-    warehouse: Path = Path("data/warehouse")
-    source: str = "data/raw"  # a folder, a file or an http(s) URL (text: a Path would eat "//")
+    warehouse: Path = DEFAULT_WAREHOUSE
+    source: str = DEFAULT_SOURCE  # a folder, a file or an http(s) URL (text: a Path would eat "//")
     batch_size: int = Field(default=DEFAULT_BATCH_SIZE, ge=1)
 
 
-DEFAULT_MAX_REJECT_RATE = 0.05
-
-
-DEFAULT_MAX_SHRINK = 0.10
+DEFAULT_MAX_REJECT_RATE = 0.05  # the share of quarantined inputs a run may publish with
+DEFAULT_MAX_SHRINK = 0.10  # the share of records a run may lose against the current release
