@@ -308,7 +308,7 @@ def test_a_folder_without_record_files_fails_and_keeps_the_current_release(
         build(source, warehouse, allow_shrink=True)
     assert current_release(warehouse) == first.run_id
     assert read_history(warehouse)[-1]["status"] == "failed"
-    assert message in read_history(warehouse)[-1]["reason"]
+    assert message in str(read_history(warehouse)[-1]["reason"])
 
 
 def test_an_index_that_lists_no_records_fails_with_one_sentence(tmp_path: Path) -> None:

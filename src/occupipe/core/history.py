@@ -7,16 +7,42 @@ import json
 import os
 import types
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypedDict
 
 from occupipe.core.layout import HISTORY
 
 
+class HistoryEvent(TypedDict, total=False):
+    """One line of `history.jsonl`: a run (`event` "run") or a rollback (`event` "rollback").
+
+    A run has `run_id`, `status` (published, failed, unchanged), its times, counts, gates and
+    headline metrics; a rollback has `at`, `from_release` and `to_release`. Lines written by
+    older versions may lack fields, so every reader uses `.get`.
+    """
+
+    event: Literal["run", "rollback"]
+    run_id: str
+    started_at: str | None
+    finished_at: str | None
+    status: str
+    reason: str | None
+    release_id: str | None
+    records: int | None
+    quarantined: int | None
+    ignored: int
+    gates: dict[str, dict[str, Any]]
+    metrics: dict[str, Any] | None
+    at: str
+    from_release: str | None
+    to_release: str
+
+
 def now_utc() -> str:
+    """The time now, UTC, as ISO 8601 with microseconds (the history's and manifests' times)."""
     return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
 
 
-def append_history(warehouse: Path, event: dict[str, Any]) -> None:
+def append_history(warehouse: Path, event: HistoryEvent) -> None:
     """Add one line to the run history (append-only JSON lines)."""
     warehouse.mkdir(parents=True, exist_ok=True)
     with (warehouse / HISTORY).open("a+b") as history:  # appends, wherever it has read
@@ -32,13 +58,13 @@ def append_history(warehouse: Path, event: dict[str, Any]) -> None:
         os.fsync(history.fileno())
 
 
-def read_history(warehouse: Path) -> list[dict[str, Any]]:
+def read_history(warehouse: Path) -> list[HistoryEvent]:
     """Every recorded run and rollback, oldest first. A line that is not one is skipped: the
     partial line a crash mid-write leaves, or a hand edit (every command reads the history)."""
     path = warehouse / HISTORY
     if not path.exists():
         return []
-    events = []
+    events: list[HistoryEvent] = []
     for line in path.read_bytes().decode("utf-8", "replace").splitlines():
         try:
             event = json.loads(line)
@@ -88,7 +114,7 @@ def _is_time(value: object) -> bool:
     return True
 
 
-def rolled_back_releases(history: list[dict[str, Any]]) -> set[str]:
+def rolled_back_releases(history: list[HistoryEvent]) -> set[str]:
     """Releases rolled back away from: left for an older one, and not made current since
     (leaving a release for a newer one, undoing a rollback, says nothing against it)."""
     rolled_back: set[str] = set()

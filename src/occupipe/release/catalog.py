@@ -6,7 +6,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from occupipe.core.history import append_history, now_utc, read_history, rolled_back_releases
+from occupipe.core.history import (
+    HistoryEvent,
+    append_history,
+    now_utc,
+    read_history,
+    rolled_back_releases,
+)
 from occupipe.release.store import (
     ReleaseError,
     current_release,
@@ -61,7 +67,7 @@ def list_releases(warehouse: Path) -> list[ReleaseInfo]:
     return infos
 
 
-def recorded_records(manifest: dict[str, Any], run: dict[str, Any]) -> int | None:
+def recorded_records(manifest: dict[str, Any], run: HistoryEvent) -> int | None:
     """Records a release loaded: its manifest's count, else its run's."""
     counts = manifest.get("row_counts")
     records = counts.get("occupations") if isinstance(counts, dict) else None

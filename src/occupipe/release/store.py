@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from occupipe.core.history import append_history, is_history_event, read_history
+from occupipe.core.history import HistoryEvent, append_history, is_history_event, read_history
 from occupipe.core.layout import (
     BUILD_DIR,
     CURRENT,
@@ -143,7 +143,7 @@ def record_unrecorded_releases(warehouse: Path) -> list[str]:
         counts = manifest.get("counts")
         counts = counts if isinstance(counts, dict) else {}
         published = path.name == current
-        event = {
+        event: HistoryEvent = {
             "event": "run",
             "run_id": path.name,
             "started_at": manifest.get("started_at"),
@@ -160,10 +160,15 @@ def record_unrecorded_releases(warehouse: Path) -> list[str]:
     return found
 
 
-def _bare(event: dict[str, Any]) -> dict[str, Any]:
+def _bare(event: HistoryEvent) -> HistoryEvent:
     """A recovered history line without what a damaged manifest made unusable."""
-    keep = ("event", "run_id", "status", "reason", "release_id")
-    return {key: event[key] for key in keep}
+    return {
+        "event": event["event"],
+        "run_id": event["run_id"],
+        "status": event["status"],
+        "reason": event.get("reason"),
+        "release_id": event.get("release_id"),
+    }
 
 
 def clean_partial_builds(warehouse: Path) -> list[str]:

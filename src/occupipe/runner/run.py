@@ -6,12 +6,11 @@ import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 
 from occupipe.core.faults import crash_point
-from occupipe.core.history import append_history, now_utc
+from occupipe.core.history import HistoryEvent, append_history, now_utc
 from occupipe.core.layout import BUILD_DIR, PARTS_DIR
 from occupipe.core.runs import RunFailed, RunOptions, RunSummary, new_run_id
 from occupipe.ingest.batch import BatchResult
@@ -101,7 +100,7 @@ def record_failure(
     append_history(options.warehouse_dir, history_event(summary, "failed"))
 
 
-def history_event(summary: RunSummary, status: str) -> dict[str, Any]:
+def history_event(summary: RunSummary, status: str) -> HistoryEvent:
     """The history line of one run."""
     return {
         "event": "run",

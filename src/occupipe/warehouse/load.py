@@ -8,7 +8,6 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import duckdb
 
@@ -20,7 +19,12 @@ from occupipe.core.duck import (
     insert_rows,
     sql_literal,
 )
-from occupipe.core.history import describe_rollback, read_history, rolled_back_releases
+from occupipe.core.history import (
+    HistoryEvent,
+    describe_rollback,
+    read_history,
+    rolled_back_releases,
+)
 from occupipe.core.layout import DATABASE_NAME, PARQUET_DIR, PARTS_DIR, QUARANTINE_DIR
 from occupipe.core.rejection import Rejection
 from occupipe.ingest.batch import BatchResult, list_parts, store_rejected_bytes
@@ -250,7 +254,7 @@ def carry_entity_changes(con: duckdb.DuckDBPyConnection, database: Path) -> None
 
 
 def load_past_runs(
-    con: duckdb.DuckDBPyConnection, events: Sequence[dict[str, Any]], table: str = "raw.run_history"
+    con: duckdb.DuckDBPyConnection, events: Sequence[HistoryEvent], table: str = "raw.run_history"
 ) -> None:
     """The run history so far (runs and rollbacks) as a table (`raw.run_history`).
 
