@@ -34,8 +34,8 @@ browser: ## headless Chromium for the HTML report's browser test (Debian package
 			apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 		else echo "note: chromium is missing and cannot be installed here: the browser test will be skipped"; fi; }
 
-test-fast: setup ## run the tests that need no Prefect server
-	@$(BIN)/pytest -m "not e2e"
+test-fast: setup ## the fast loop: every test but full builds and flow runs (marked slow)
+	@$(BIN)/pytest -m "not slow"
 
 lint: setup ## ruff (lint + format check) and mypy
 	@$(BIN)/ruff check src pipelines tests benchmarks

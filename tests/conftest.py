@@ -119,3 +119,16 @@ def prefect_server() -> Iterator[None]:
         prefect_test_harness(server_startup_timeout=60),
     ):
         yield
+
+
+# Tests that build the whole real sample or start a Prefect server: `pytest -m "not slow"`
+# leaves them out for a fast loop (`make test-fast`); `make test` and CI run everything.
+SLOW_FIXTURES = {"corpus_warehouse", "prefect_server"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark as slow every test that uses a slow fixture or runs a flow end to end."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & SLOW_FIXTURES or item.get_closest_marker("e2e"):
+            item.add_marker(pytest.mark.slow)

@@ -51,6 +51,7 @@ def small_api(tmp_path: Path, count: int = 30) -> Path:
     return root
 
 
+@pytest.mark.slow  # two full builds of the real sample
 def test_the_warehouse_built_over_http_equals_the_one_built_from_the_folder(tmp_path: Path) -> None:
     with serve(SAMPLE) as server:
         summary = build(server.base_url, tmp_path / "http", http=FAST)
