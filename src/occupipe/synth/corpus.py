@@ -18,6 +18,42 @@ import orjson
 from occupipe.contract.record import CATEGORIES, RELATIONSHIP_TYPES, SOURCE_KINDS
 from occupipe.contract.sections import read_sections_spec
 from occupipe.contract.wordcount import count_words
+from occupipe.synth.words import (
+    ADJECTIVES,
+    CODE_STEP,
+    CONTRIBUTORS,
+    FILE_SUFFIXES,
+    HANDLES,
+    IMPERATIVES,
+    INITIALS,
+    LEADS,
+    LEXICONS,
+    LICENSES,
+    NOUNS,
+    PERCENTAGES,
+    PERSONA_HEADINGS_FREE,
+    PERSONA_HEADINGS_NUMBERED,
+    PERSONA_SENTENCES,
+    PERSONA_TAGS,
+    PERSONAS,
+    QUESTIONS,
+    REGIONS,
+    RELATED_NOTE,
+    RENAMED_HEADINGS,
+    SCENARIO_LEADS,
+    SENTENCES,
+    SHORT_SENTENCES,
+    SOURCE_TITLE,
+    SUMMARY,
+    SURNAMES,
+    TABLE_CELLS,
+    TABLE_HEADER,
+    TERMS,
+    TOOL_KINDS,
+    TRADEOFF_LEADS,
+    VERBS,
+    Lexicon,
+)
 
 REFERENCE_DATE = dt.date(2026, 6, 26)  # the staleness reference date of metrics.md
 
@@ -35,265 +71,6 @@ CANONICAL = read_sections_spec()
 
 
 REQUIRED_COUNT = sum(1 for s in CANONICAL if s.required)
-
-
-class Lexicon(NamedTuple):
-    domains: tuple[str, ...]  # title prefixes
-    roles: tuple[str, ...]  # title nouns
-    objects: tuple[str, ...]  # what the work is about
-    people: tuple[str, ...]  # who the practitioner deals with
-
-
-def split_list(text: str) -> tuple[str, ...]:
-    """ "a, b, c" -> ("a", "b", "c"): keeps the long word lists readable."""
-    return tuple(part.strip() for part in text.split(","))
-
-
-def _lex(domains: str, roles: str, objects: str, people: str) -> Lexicon:
-    return Lexicon(split_list(domains), split_list(roles), split_list(objects), split_list(people))
-
-
-LEXICONS: dict[str, Lexicon] = {
-    "Technology": _lex(
-        "Platform, Data, Security, Mobile, Embedded, Site Reliability",
-        "Engineer, Analyst, Architect, Administrator, Developer",
-        "deployment, schema, service, pipeline, release, dependency",
-        "product owner, on-call engineer, user, maintainer",
-    ),
-    "Healthcare": _lex(
-        "Pediatric, Cardiac, Hospice, Dialysis, Rural, Surgical",
-        "Nurse, Technician, Therapist, Coordinator, Physician",
-        "chart, dosage, care plan, triage note, discharge summary, vital sign",
-        "patient, family member, attending physician, charge nurse",
-    ),
-    "Skilled Trades": _lex(
-        "Pipe, Timber Frame, Sheet Metal, Stone, Electrical, Roofing",
-        "Fitter, Carpenter, Mason, Installer, Welder",
-        "joint, load path, fitting, layout, fastener, weld",
-        "foreman, inspector, homeowner, apprentice",
-    ),
-    "Engineering": _lex(
-        "Structural, Water Systems, Acoustic, Reliability, Process, Geotechnical",
-        "Engineer, Designer, Planner, Specialist",
-        "tolerance, load case, drawing, specification, prototype, safety factor",
-        "client, design reviewer, contractor, plant manager",
-    ),
-    "Science": _lex(
-        "Field, Marine, Soil, Atmospheric, Lab, Population",
-        "Ecologist, Chemist, Researcher, Biologist, Technician",
-        "sample, control group, instrument, dataset, hypothesis, protocol",
-        "principal investigator, peer reviewer, funder, lab partner",
-    ),
-    "Education": _lex(
-        "Early Years, Adult Literacy, Special Needs, Outdoor, Music, Vocational",
-        "Teacher, Tutor, Instructor, Curriculum Designer, Coach",
-        "lesson plan, assessment, rubric, reading list, misconception, learning goal",
-        "student, parent, head teacher, teaching assistant",
-    ),
-    "Business": _lex(
-        "Supply Chain, Retail, Operations, Procurement, Small Business, Customer Success",
-        "Manager, Analyst, Consultant, Buyer, Owner",
-        "forecast, margin, contract, inventory, quarterly plan, customer account",
-        "customer, supplier, director, shareholder",
-    ),
-    "Government": _lex(
-        "Municipal, Census, Zoning, Customs, Policy, Elections",
-        "Clerk, Officer, Analyst, Administrator, Inspector",
-        "permit, ordinance, public record, budget line, application, hearing",
-        "resident, council member, auditor, applicant",
-    ),
-    "Military": _lex(
-        "Logistics, Signals, Field Medical, Combat Engineering, Air Traffic, Intelligence",
-        "Officer, Specialist, Sergeant, Planner, Technician",
-        "order, supply route, briefing, readiness report, checkpoint, manifest",
-        "commander, unit, civilian liaison, recruit",
-    ),
-    "Law": _lex(
-        "Family, Maritime, Employment, Immigration, Contract, Appellate",
-        "Attorney, Paralegal, Mediator, Clerk, Advocate",
-        "brief, deposition, precedent, filing, clause, court date",
-        "client, opposing counsel, judge, witness",
-    ),
-    "Transportation": _lex(
-        "Freight, Rail, Harbor, Transit, Long Haul, Aviation Ground",
-        "Dispatcher, Operator, Pilot, Driver, Planner",
-        "route, manifest, timetable, cargo, vehicle inspection, load plan",
-        "passenger, dispatcher, shipper, depot supervisor",
-    ),
-    "Agriculture": _lex(
-        "Orchard, Dairy, Greenhouse, Irrigation, Seed, Livestock",
-        "Farmer, Manager, Technician, Grower, Agronomist",
-        "harvest, soil test, herd record, planting window, yield estimate, water allocation",
-        "buyer, veterinarian, seasonal worker, co-op member",
-    ),
-    "Hospitality": _lex(
-        "Hotel, Banquet, Pastry, Front Office, Wine, Catering",
-        "Chef, Manager, Sommelier, Concierge, Host",
-        "booking, menu, service, guest complaint, prep list, reservation",
-        "guest, line cook, event planner, owner",
-    ),
-    "Creative": _lex(
-        "Documentary, Type, Set, Sound, Costume, Editorial",
-        "Designer, Photographer, Illustrator, Editor, Writer",
-        "draft, brief, mood board, proof, storyboard, revision",
-        "client, art director, audience, collaborator",
-    ),
-    "Sports": _lex(
-        "Youth, Strength, Match, Performance, Endurance, Aquatics",
-        "Coach, Analyst, Official, Scout, Trainer",
-        "training block, match plan, injury report, scouting note, fixture list, session plan",
-        "athlete, team captain, physio, parent",
-    ),
-    "Entertainment": _lex(
-        "Stage, Broadcast, Stunt, Festival, Podcast, Lighting",
-        "Manager, Producer, Performer, Technician, Director",
-        "cue sheet, rehearsal, run of show, booking, set list, rider",
-        "audience, promoter, cast member, venue manager",
-    ),
-    "Finance": _lex(
-        "Treasury, Credit, Insurance, Payroll, Tax, Risk",
-        "Analyst, Underwriter, Controller, Adviser, Accountant",
-        "ledger, reconciliation, forecast, exposure, policy, cash position",
-        "client, auditor, regulator, board member",
-    ),
-    "Public Service": _lex(
-        "Emergency, Library, Social Care, Parks, Fire, Water Utility",
-        "Dispatcher, Worker, Officer, Coordinator, Ranger",
-        "call log, case file, shift roster, incident report, service request, resource map",
-        "caller, resident, volunteer, duty officer",
-    ),
-    "Historical": _lex(
-        "Medieval, Victorian, Guild, Clipper Ship, Colonial, Bronze Age",
-        "Scribe, Cooper, Navigator, Apothecary, Smith",
-        "ledger, charter, cargo, remedy, commission, apprenticeship",
-        "patron, guild master, merchant, apprentice",
-    ),
-    "Emerging": _lex(
-        "Prompt, Drone, Carbon, Synthetic Biology, Quantum, Circular Economy",
-        "Specialist, Pilot, Auditor, Designer, Engineer",
-        "model output, flight log, offset claim, experiment, benchmark, material passport",
-        "early adopter, regulator, investor, partner lab",
-    ),
-    "Life Roles": _lex(
-        "Family, Neighborhood, Grief, Kinship, Home, Community Garden",
-        "Caregiver, Organizer, Mentor, Volunteer, Companion",
-        "routine, household budget, appointment, promise, shared calendar, care rota",
-        "child, neighbor, elder, friend",
-    ),
-}
-
-
-NOUNS = split_list(
-    "handoff, baseline, checklist, constraint, exception, deadline, tradeoff, margin, signal, "
-    "backlog, standard, incident, estimate, record, sign-off, failure, budget, schedule, queue, "
-    "protocol, assumption, workaround, escalation, shortcut, habit"
-)
-
-
-ADJECTIVES = split_list(
-    "reversible, visible, costly, fragile, well-understood, hidden, shared, local, urgent, "
-    "routine, ambiguous, long-term, load-bearing, hard-won, first-hand, quiet, predictable, "
-    "boring, explicit, documented"
-)
-
-
-VERBS = split_list(
-    "checks, weighs, protects, documents, sequences, questions, negotiates, verifies, tracks, "
-    "simplifies, escalates, inspects, measures, prioritizes, rehearses, audits, reconciles, maps"
-)
-
-
-IMPERATIVES = split_list(
-    "Intake, Assess, Scope, Plan, Prepare, Stage, Execute, Verify, Record, Hand off, Review"
-)
-
-
-PERCENTAGES = ("3.5 percent", "about 40 percent", "one in five", "nine times out of ten", "80%")
-
-
-SENTENCES = (
-    "The {role} {verb} the {obj} before anyone else touches it.",
-    "A {adj} {noun} is worth more than a clever one.",
-    "When the {obj} and the {noun} disagree, trust the {obj} and find out why.",
-    "Most problems with the {obj} start as a small {noun} that nobody wrote down.",
-    "The {person} rarely sees the {noun}; the {role} sees it every day.",
-    "Good practice means the {noun} is {adj} and the {obj} is never a surprise.",
-    "Experience says {pct} of rework traces back to an unclear {noun}.",
-    "It\u2019s tempting to skip the {noun} when the {obj} looks fine; that\u2019s when it matters.",
-    "Nothing replaces a first-hand look at the {obj}.",
-    "The {role} keeps a running list of every {noun} that touched the {obj}, "
-    "because memory is not a record.",
-    "Under pressure the order is the {obj}, then the {noun}, then everything else.",
-    "If the {person} can\u2019t explain the {noun} back, the {role} isn\u2019t done explaining.",
-    "Speed comes from a {adj} {noun}, not from skipping steps.",
-    "Each {obj} gets the same {noun}, whether it is the first of the day or the fortieth.",
-    "A {adj} {noun} is treated as information rather than as an insult.",
-    "A {noun} that cannot be checked is only a hope.",
-    "Cost, time and quality compete over the {obj}; the {role} says out loud which one gives way.",
-    "Write the {noun} down, date it, and tell the {person}.",
-    "The best practitioners ask what would have to be true for the {obj} to fail.",
-    "Small, {adj} steps beat one heroic fix to the {obj}.",
-    "The {person} is owed a straight answer about the {obj}, even when it is unwelcome.",
-    "A {noun2} that looks {adj} on paper can still sink the {obj2}.",
-    "Over a season, the {noun} compounds: each skipped check makes the next {obj} riskier.",
-    "The {role} {verb} the {obj2} twice when the {person} is in a hurry.",
-)
-
-
-QUESTIONS = (
-    "What happens to the {obj} if the {noun} slips by a week?",
-    "Who owns the {noun} once the {person} has gone home?",
-    "Is this {noun} really {adj}, or does it only look that way?",
-    "What would I check first if the {obj} failed tonight?",
-    "Which {noun} am I assuming without having tested it?",
-    "How will the {person} know the {obj} is done?",
-    "What\u2019s the cheapest way to find out whether the {obj2} is sound?",
-    "If I am wrong about the {obj}, how soon will I know, and who pays?",
-    "What changed since the last {noun}, and who changed it?",
-)
-
-
-LEADS = (
-    "{Adj} {noun}s over clever ones.",
-    "The {obj} is the ground truth.",
-    "Protect the {noun}.",
-    "Make the {obj} legible.",
-    "The {noun} budget.",
-    "Trust, then verify the {obj}.",
-    "Know who holds the {noun}.",
-    "The second look.",
-)
-
-
-TRADEOFF_LEADS = ("{Noun} vs. {noun2}.", "Speed vs. the {obj}.", "{Adj} vs. thorough.")
-
-
-SCENARIO_LEADS = (
-    "A {person} asks for the {obj} a day early.",
-    "The {obj} fails a routine check on a Friday afternoon.",
-    "Two {person}s give conflicting instructions about the {obj2}.",
-    "A new colleague skips the {noun} and nothing goes wrong, yet.",
-)
-
-
-SHORT_SENTENCES = (
-    "Outline only.",
-    "Notes on the {obj} to follow.",
-    "See the {noun} draft.",
-    "To be expanded.",
-)
-
-
-PERSONA_SENTENCES = (
-    "You answer the question first and explain second.",
-    "You keep the {noun} {adj} and say so when it is not.",
-    "You never pretend to know the {obj}; you say what you would check.",
-    "You speak plainly, in short sentences, without filler.",
-    "When the {person} is stuck, you offer one next step, not ten.",
-    "You push back, kindly, when a request would damage the {obj}.",
-    "You remember that the {person} owns the decision; you own the advice.",
-    "You flag a risky {noun} before anyone walks into it.",
-)
 
 
 class TextWriter:
@@ -516,29 +293,26 @@ def write_short_blocks(writer: TextWriter, min_words: int) -> list[Block]:
 
 
 def write_table(writer: TextWriter) -> Block:
-    header = "Situation|Default|Escalate when"
     rows = [
-        f"{writer.fill('The {obj} is late')}|{writer.fill('{verb} the {noun}')}|"
-        f"{writer.fill('the {person} is affected')}"
-        for _ in range(writer.rng.randint(2, 4))
+        "|".join(writer.fill(cell) for cell in TABLE_CELLS) for _ in range(writer.rng.randint(2, 4))
     ]
-    return Block("table", (header, *rows))
+    return Block("table", (TABLE_HEADER, *rows))
 
 
 def write_code_block(writer: TextWriter) -> Block:
-    steps = [writer.fill("[ ] {verb} {obj}") for _ in range(writer.rng.randint(2, 5))]
+    steps = [writer.fill(CODE_STEP) for _ in range(writer.rng.randint(2, 5))]
     return Block("code", ("text", *steps))
 
 
 def write_tool_item(writer: TextWriter) -> str:
     obj = writer.rng.choice(writer.lexicon.objects)
-    file_name = re.sub(r"[^a-z0-9]+", "-", obj) + writer.rng.choice(("-log.csv", ".md", ".xlsx"))
-    tool = writer.rng.choice(("checklist", "log", "template", "tracker", "gauge", "kit"))
+    file_name = re.sub(r"[^a-z0-9]+", "-", obj) + writer.rng.choice(FILE_SUFFIXES)
+    tool = writer.rng.choice(TOOL_KINDS)
     return f"**The {obj} {tool}** (`{file_name}`) \u2014 {writer.sentence()}"
 
 
 def write_term_item(writer: TextWriter) -> str:
-    term = writer.fill(writer.rng.choice(("{adj} {noun}", "{obj}", "{noun} {obj}")))
+    term = writer.fill(writer.rng.choice(TERMS))
     return f"**{term}** \u2014 {writer.sentences(1, 2)}"
 
 
@@ -602,14 +376,6 @@ SECTION_STYLES = {
     "Collaboration": "people",
     "Ethics": "prose",
     "Scenarios": "scenarios",
-}
-
-
-RENAMED_HEADINGS = {  # near-misses of canonical headings: present, but not matched exactly
-    "Anti-patterns": "Anti-Patterns",
-    "Rules of Thumb": "Rules Of Thumb",
-    "Tools": "Tools & Equipment",
-    "Questions Experts Constantly Ask": "Questions Experts Ask",
 }
 
 
@@ -708,12 +474,6 @@ def plan_profile(index: int) -> Profile:
     )
 
 
-HANDLES = ("quietfox", "mossbyte", "tidewright", "nullharbor", "emberlane", "kestrelworks")
-
-
-PERSONAS = ("mentor", "ledger", "harbor", "sage", "compass", "tinker", "rook", "lantern", "warden")
-
-
 def category_for(index: int) -> str:
     """Category of record `index`: every window of 21 records covers all 21 categories."""
     return CATEGORIES[(index * 8) % len(CATEGORIES)]
@@ -778,24 +538,11 @@ def plan_dates(index: int, rng: random.Random, profile: Profile) -> dict[str, dt
     }
 
 
-REGIONS = ("United Kingdom", "Germany", "Japan", "Brazil", "Canada", "Kenya", "India", "Australia")
-
-
-SURNAMES = ("Alvarez", "Okafor", "Lindqvist", "Nakamura", "Brennan", "Haddad", "Moreau", "Petrov")
-
-
-CONTRIBUTORS = ("mhollis", "rokafor", "tpark", "lvance", "sbenali", "jkowal")
-
-
 RELATIONSHIP_WEIGHTS = (40, 6, 8, 20, 20, 6)  # in the order of contract.RELATIONSHIP_TYPES
 
 
 def write_summary(writer: TextWriter) -> str:
-    template = (
-        "Reasons from the {obj} toward a {adj} {noun}, weighing the {obj2} against the "
-        "{noun2} so that the {person} can rely on the result."
-    )
-    return writer.fill(template)
+    return writer.fill(SUMMARY)
 
 
 def write_tags(rng: random.Random, lexicon: Lexicon) -> list[str]:
@@ -812,7 +559,7 @@ def write_aliases(rng: random.Random, lexicon: Lexicon, title: str) -> list[str]
 def write_reviewers(rng: random.Random, last_reviewed: dt.date, role: str) -> list[dict[str, Any]]:
     reviewers: list[dict[str, Any]] = []
     for _ in range(rng.randint(1, 2)):
-        name = f"{rng.choice('ABCDEFGHJKLMNPRST')}. {rng.choice(SURNAMES)}"
+        name = f"{rng.choice(INITIALS)}. {rng.choice(SURNAMES)}"
         reviewer: dict[str, Any] = {"name": name}
         if rng.random() < 0.8:
             reviewer["credential"] = fix_articles(f"{rng.randint(3, 30)} years as a {role.lower()}")
@@ -825,7 +572,7 @@ def write_sources(rng: random.Random, writer: TextWriter, slug: str) -> list[dic
     sources: list[dict[str, Any]] = []
     for n in range(rng.randint(1, 4)):
         source: dict[str, Any] = {
-            "title": writer.fill("The {adj} {obj}: a field guide"),
+            "title": writer.fill(SOURCE_TITLE),
             "kind": rng.choice(SOURCE_KINDS),
         }
         if rng.random() < 0.2:
@@ -898,7 +645,7 @@ def plan_related(
         entry: dict[str, Any] = {"slug": target}
         entry["type"] = rng.choices(RELATIONSHIP_TYPES, RELATIONSHIP_WEIGHTS)[0]
         if rng.random() < 0.8:
-            entry["note"] = writer.fill("shares the {noun} but answers to the {person}")
+            entry["note"] = writer.fill(RELATED_NOTE)
         related.append(entry)
     if index % 15 == 4 and authored:
         related.append({"slug": rng.choice(authored), "type": NONSTANDARD_TYPE})
@@ -972,9 +719,7 @@ def build_federated_metadata(index: int, rng: random.Random, slug: str) -> dict[
         "slug": slug,
         "kind": "agent-persona",
         "category": category_for(index),
-        "tags": [rng.choice(("communication", "coding", "teaching", "writing"))]
-        if profile.has_tags
-        else [],
+        "tags": [rng.choice(PERSONA_TAGS)] if profile.has_tags else [],
         "summary": fix_articles(
             f"a {rng.choice(ADJECTIVES)} {persona} for people who want answers."
         ),
@@ -983,7 +728,7 @@ def build_federated_metadata(index: int, rng: random.Random, slug: str) -> dict[
             "origin": FEDERATED_ORIGIN,
             "url": f"https://{FEDERATED_ORIGIN}.example/p/{handle}/{persona}",
             "repo": f"https://github.com/{FEDERATED_ORIGIN}/personas",
-            "license": rng.choice(("MIT", "CC-BY-4.0")),
+            "license": rng.choice(LICENSES),
             "attribution": handle,
             "fetched": fetched.isoformat(),
         },
@@ -1052,33 +797,6 @@ def build_authored_sections(
             section = build_section(plan.heading, blocks)
         sections.append(section)
     return sections
-
-
-PERSONA_HEADINGS_NUMBERED = (
-    "1. Voice & Tone",
-    "2. Core Principles",
-    "3. Decision Framework",
-    "4. Boundaries",
-    "5. Domain Knowledge",
-    "6. Example Responses",
-)
-
-
-PERSONA_HEADINGS_FREE = (
-    "Identity",
-    "Core Truths",
-    "Communication Style",
-    "Values",
-    "Boundaries",
-    "Vibe",
-    "How I Work (decision heuristics)",
-    "Example Interaction",
-    "Operator Context",
-    "`SOUL.md`",
-    "WHAT YOU OPTIMIZE FOR",
-    "Collaboration",
-    "Continuity",
-)
 
 
 def build_federated_sections(
