@@ -60,10 +60,6 @@ WaitOption = Annotated[
 ]
 
 
-class Failure(Exception):
-    """A problem to report to the user as one sentence, with exit code 1."""
-
-
 def fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
     """Print one sentence on stderr; return the exit to raise with `code`."""
     err.print(Text("error: ", style="bold red") + Text(message), highlight=False, soft_wrap=True)
