@@ -16,7 +16,8 @@ import typer
 from typer.testing import CliRunner
 
 from occupipe.core.runs import RunSummary
-from pipelines.cli import Interrupted, app, main
+from pipelines.cli import app, main
+from pipelines.cli.common import Interrupted
 
 
 def invoke(*args: str) -> tuple[int, str, str]:
@@ -263,14 +264,14 @@ def test_releases_rollback_and_gc_from_the_command_line(tmp_path: Path) -> None:
 def test_a_read_only_warehouse_stops_rollback_and_gc_with_one_sentence(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str], function: str, message: str
 ) -> None:
-    from pipelines import cli
+    from pipelines.cli import releases
 
     (tmp_path / "wh" / "releases").mkdir(parents=True)
 
     def refuse(*args: object) -> None:
         raise PermissionError(1, "Operation not permitted", str(tmp_path / "wh" / "current"))
 
-    monkeypatch.setattr(cli, function, refuse)
+    monkeypatch.setattr(releases, function, refuse)
     code, _, err = invoke(*command, "--warehouse", str(tmp_path / "wh"))
     assert code == 1
     assert err.startswith(f"error: {message} {tmp_path / 'wh'}: Operation not permitted (")
@@ -285,15 +286,15 @@ def test_the_progress_bar_follows_extraction_on_a_terminal_only(
     from rich.console import Console
 
     from occupipe.core.progress import report_progress
-    from pipelines import cli
+    from pipelines.cli import run
 
     screen = io.StringIO()
-    monkeypatch.setattr(cli, "out", Console(file=screen, force_terminal=True, width=80))
-    with cli.progress_bar(enabled=True):
+    monkeypatch.setattr(run, "out", Console(file=screen, force_terminal=True, width=80))
+    with run.progress_bar(enabled=True):
         report_progress(50, 182)
     assert "extracting" in screen.getvalue() and "50/182" in screen.getvalue()
     screen.truncate(0)
-    with cli.progress_bar(enabled=False):
+    with run.progress_bar(enabled=False):
         report_progress(50, 182)
     assert screen.getvalue().strip("\x00") == ""
 
@@ -372,7 +373,7 @@ def test_a_source_url_from_the_environment_keeps_its_double_slash(
 
 def exit_code_of_a_run_raising(error: BaseException, tmp_path: Path) -> int:
     """The exit code `run_safely` gives a flow that raises `error`."""
-    from pipelines.cli import run_safely
+    from pipelines.cli.guards import run_safely
     from tests.conftest import options_for
 
     def runner(options: object) -> RunSummary:
@@ -403,15 +404,15 @@ def test_an_interrupted_run_exits_130_without_a_traceback(
 def test_ctrl_c_outside_a_run_exits_130_in_a_word(
     warehouse: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from pipelines import cli
+    from pipelines.cli import releases
 
     def interrupt(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "list_releases", interrupt)
+    monkeypatch.setattr(releases, "list_releases", interrupt)
     monkeypatch.setattr(sys, "argv", ["occupipe", "releases", "--warehouse", warehouse])
     with pytest.raises(SystemExit) as exited:
-        cli.main()
+        main()
     assert exited.value.code == 130 and capsys.readouterr().err.strip() == "interrupted."
 
 
@@ -528,13 +529,13 @@ def test_a_run_on_a_held_warehouse_fails_at_once_in_one_sentence(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     from occupipe.release.lock import check_unlocked, run_lock
-    from pipelines import cli
+    from pipelines.cli import run
     from tests.conftest import DEMO
 
     def no_server() -> None:
         raise AssertionError("a Prefect server was started for a run that cannot take the lock")
 
-    monkeypatch.setattr(cli, "own_api_server", no_server)
+    monkeypatch.setattr(run, "own_api_server", no_server)
     warehouse = tmp_path / "wh"
     check_unlocked(warehouse)  # no warehouse yet: nothing holds it
     with run_lock(warehouse):
@@ -550,13 +551,13 @@ def test_a_run_that_waits_for_a_held_warehouse_gives_up_before_any_server_starts
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     from occupipe.release.lock import run_lock
-    from pipelines import cli
+    from pipelines.cli import run
     from tests.conftest import DEMO
 
     def no_server() -> None:
         raise AssertionError("a Prefect server was started for a run that cannot take the lock")
 
-    monkeypatch.setattr(cli, "own_api_server", no_server)
+    monkeypatch.setattr(run, "own_api_server", no_server)
     warehouse = tmp_path / "wh"
     with run_lock(warehouse):
         args = ["run", "--source", str(DEMO), "--warehouse", str(warehouse), "--wait", "0.5"]
@@ -577,7 +578,7 @@ def test_a_run_that_waits_for_a_held_warehouse_gives_up_before_any_server_starts
 def test_the_next_steps_name_the_warehouse_they_are_about(
     monkeypatch: pytest.MonkeyPatch, database: Path, named: str
 ) -> None:
-    from pipelines.cli import describe_next_steps
+    from pipelines.cli.summary import describe_next_steps
 
     monkeypatch.delenv("OCCUPIPE_WAREHOUSE", raising=False)
     assert describe_next_steps(database) == (
@@ -627,12 +628,12 @@ def test_a_source_without_record_files_fails_before_any_server_starts(
     source_name: str,
     message: str,
 ) -> None:
-    from pipelines import cli
+    from pipelines.cli import run
 
     def no_server() -> None:
         raise AssertionError("a Prefect server was started for a source with nothing to build")
 
-    monkeypatch.setattr(cli, "own_api_server", no_server)
+    monkeypatch.setattr(run, "own_api_server", no_server)
     (tmp_path / "in").mkdir()
     for name in files:
         (tmp_path / "in" / name).write_text("not a record\n")
@@ -646,13 +647,13 @@ def test_a_source_without_record_files_fails_before_any_server_starts(
 def test_a_replay_with_nothing_quarantined_says_so_at_once(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from pipelines import cli
+    from pipelines.cli import run
     from tests.conftest import build, copy_sample
 
     def no_server() -> None:
         raise AssertionError("a Prefect server was started for a replay with nothing to do")
 
-    monkeypatch.setattr(cli, "own_api_server", no_server)
+    monkeypatch.setattr(run, "own_api_server", no_server)
     warehouse = tmp_path / "wh"
     build(copy_sample(tmp_path / "in", 3), warehouse)
     code, out, err = invoke("replay", "--warehouse", str(warehouse))
@@ -667,12 +668,12 @@ def test_a_source_inside_the_warehouse_is_a_usage_error_before_any_server_starts
     tmp_path: Path,
     warehouse: str,
 ) -> None:
-    from pipelines import cli
+    from pipelines.cli import run
 
     def no_server() -> None:
         raise AssertionError("a Prefect server was started for a source inside the warehouse")
 
-    monkeypatch.setattr(cli, "own_api_server", no_server)
+    monkeypatch.setattr(run, "own_api_server", no_server)
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "r.json").write_text("{}")
     args = ["run", "--source", str(tmp_path / "in"), "--warehouse", str(tmp_path / warehouse)]

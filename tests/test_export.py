@@ -21,7 +21,13 @@ from occupipe.export.writer import count_input_documents, export_release
 from occupipe.ingest.tables import TABLES, TABLES_BY_NAME
 from occupipe.release.store import ReleaseError
 from pipelines.cli import app
-from pipelines.output import render_json, rows_as_dicts, write_csv, write_json, write_json_object
+from pipelines.cli.output import (
+    render_json,
+    rows_as_dicts,
+    write_csv,
+    write_json,
+    write_json_object,
+)
 
 
 def digests(folder: Path) -> dict[str, str]:
@@ -222,9 +228,9 @@ def test_a_result_file_written_in_batches_reads_as_the_printed_result(
     fmt: str,
 ) -> None:
     # fetched whole, 100k records' sections took 1.7 GB to write: a file is written batch by batch
-    from pipelines import cli
+    from pipelines.cli import results
 
-    monkeypatch.setattr(cli, "RESULT_BATCH_ROWS", 7)
+    monkeypatch.setattr(results, "RESULT_BATCH_ROWS", 7)
     warehouse, runner = str(corpus_warehouse[0]), CliRunner()
     sql = (
         "select o.slug, b.recomputed_backlinks, o.created_on"
@@ -282,15 +288,15 @@ def test_a_report_printed_as_its_rows_come_is_the_text_of_all_its_rows(
     name: str,
 ) -> None:
     # fetched whole, a report part at 100k records held up to 50k rows in memory
-    from pipelines import cli
+    from pipelines.cli import report, results
 
-    monkeypatch.setattr(cli, "RESULT_BATCH_ROWS", 7)
+    monkeypatch.setattr(results, "RESULT_BATCH_ROWS", 7)
     warehouse = corpus_warehouse[0]
     printed = CliRunner().invoke(app, ["report", name, "-f", fmt, "--warehouse", str(warehouse)])
     assert printed.exit_code == 0, printed.stderr
     with duckdb.connect(str(warehouse / "occupations.duckdb"), read_only=True) as con:
         parts = []
-        for model in cli.report_models(con, name):
+        for model in report.report_models(con, name):
             cursor = con.execute(f"select * from {model}")
             parts.append((model, [d[0] for d in cursor.description or []], cursor.fetchall()))
     assert len(parts) > 1 or name == "coverage_sections"
@@ -317,9 +323,9 @@ def csv_text(columns: list[str], rows: list[tuple[object, ...]]) -> str:
 def test_a_parquet_result_is_written_in_batches(
     corpus_warehouse: tuple[Path, RunSummary], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pipelines import cli
+    from pipelines.cli import results
 
-    monkeypatch.setattr(cli, "RESULT_BATCH_ROWS", 50)
+    monkeypatch.setattr(results, "RESULT_BATCH_ROWS", 50)
     out = tmp_path / "result.parquet"
     sql = "select slug, position, markdown from stg_sections order by slug, position"
     warehouse = str(corpus_warehouse[0])

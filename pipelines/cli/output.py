@@ -14,8 +14,6 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-FORMATS = ("table", "json", "csv")
-
 
 def to_jsonable(value: Any) -> Any:
     """Plain JSON types for DuckDB values: dates and times as ISO strings, decimals as floats,

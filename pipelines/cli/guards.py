@@ -1,0 +1,107 @@
+"""A run's checks before its Prefect server starts, and its failures as one sentence each."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+
+from occupipe.core.duck import describe_duckdb_error
+from occupipe.core.rejection import SourceError
+from occupipe.core.runs import RunFailed, RunOptions, RunSummary
+from occupipe.ingest.discover import count_until_a_record
+from occupipe.release.lock import RunLocked, check_unlocked
+from occupipe.release.store import current_release
+from occupipe.runner.extract import describe_empty_source
+from occupipe.runner.replay import read_quarantine
+from occupipe.runner.stages import WorkerLost
+from occupipe.warehouse.datatests import DataTestSpecError
+from occupipe.warehouse.sqlmodels import ModelError
+from pipelines.cli.common import Interrupted, describe_os_error, fail
+from pipelines.prefect_setup import ServerFailed, wait_for_server
+
+# how DuckDB reports Ctrl-C that lands inside a query run from Python (not as KeyboardInterrupt)
+QUERY_INTERRUPTED = "Query interrupted"
+
+
+def run_safely(
+    runner: Callable[[RunOptions], RunSummary], options: RunOptions, api_url: str | None
+) -> RunSummary:
+    """Run a flow; every expected failure becomes one sentence and exit code 1."""
+    kept = describe_what_was_kept(options.warehouse_dir)
+    try:
+        options.warehouse_dir.mkdir(parents=True, exist_ok=True)
+        wait_for_server(api_url)
+        return runner(options)
+    except (KeyboardInterrupt, duckdb.InterruptException):
+        raise interrupted(kept) from None
+    except RunLocked as exc:
+        raise fail(describe_locked(exc, options.lock_wait)) from None
+    except (RunFailed, SourceError, ModelError, DataTestSpecError, ServerFailed, WorkerLost) as exc:
+        raise fail(f"{exc}; {kept}") from None
+    except OSError as exc:
+        raise fail(f"{describe_os_error(exc)}; {kept}") from None
+    except duckdb.Error as exc:
+        reason = describe_duckdb_error(exc)
+        raise fail(f"the warehouse could not be built: {reason}; {kept}") from None
+    except RuntimeError as exc:
+        if str(exc) != QUERY_INTERRUPTED:
+            raise
+        raise interrupted(kept) from None
+
+
+def has_quarantine(database: Path) -> bool:
+    """Whether the published warehouse quarantined anything (a damaged one: let replay say)."""
+    try:
+        return bool(read_quarantine(database))
+    except duckdb.Error:
+        return True
+
+
+def check_source(source: Path, warehouse: Path) -> None:
+    """Before starting a Prefect server: a local source that does not exist or holds no
+    record files fails now, in one sentence (the run would say the same ten seconds later)."""
+    if not source.exists():
+        raise fail(f"source {source} does not exist.")
+    try:
+        found, others = count_until_a_record(source, warehouse)
+    except SourceError as exc:
+        raise fail(f"{exc}.") from None
+    if not found:
+        raise fail(f"{describe_empty_source(source, others)}; nothing was run.")
+
+
+def describe_locked(exc: RunLocked, waited: float) -> str:
+    """One sentence for a warehouse another run holds."""
+    if waited:
+        return f"{exc}; still held after {waited:g} s, try again later."
+    return f"{exc}; try again later, or pass --wait SECONDS to wait for it."
+
+
+def check_not_running(options: RunOptions, poll: float = 0.2) -> None:
+    """Before starting a Prefect server: a warehouse another run holds fails now, in one
+    sentence, or once --wait has passed with the warehouse still held (the run itself then
+    takes the lock, waiting again should another run take it first)."""
+    deadline = time.monotonic() + options.lock_wait
+    while True:
+        try:
+            check_unlocked(options.warehouse_dir)
+            return
+        except RunLocked as exc:
+            if time.monotonic() >= deadline:
+                raise fail(describe_locked(exc, options.lock_wait)) from None
+        time.sleep(poll)
+
+
+def describe_what_was_kept(warehouse: Path) -> str:
+    """What a failed or interrupted run leaves published, as the end of its sentence."""
+    if current_release(warehouse) is None:
+        return "nothing was published."
+    return "the previous warehouse was left as it was."
+
+
+def interrupted(kept: str) -> Interrupted:
+    """A run interrupted, and what it left published."""
+    return Interrupted(f"interrupted; {kept}")
