@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -12,6 +11,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from occupipe.core.files import write_atomically
 from pipelines.cli.common import Format, TextFormat, fail, out
 from pipelines.cli.output import TEXT_WRITERS, print_table, write_json_object
 
@@ -109,11 +109,7 @@ def write_text_result(
 def write_result_file(output: Path, write: Callable[[Path], None]) -> None:
     """Write a file through a temporary one beside it: a failure, or a query that fails
     midway, leaves whatever was at `output` before."""
-    partial = output.with_name(f".{output.name}.partial")
     try:
-        write(partial)
-        os.replace(partial, output)
+        write_atomically(output, write)
     except OSError as exc:
         raise fail(f"cannot write {output}: {exc.strerror or exc}") from None
-    finally:
-        partial.unlink(missing_ok=True)
