@@ -20,7 +20,7 @@ from pipelines.prefect_setup import configure_prefect
 
 configure_prefect()
 
-# imported now, not lazily by the first flow call (0.5 s for fastapi's encoders, 0.1 s for the
+# imported now, not lazily by the first flow call (fastapi's encoders above all, then the
 # engines and the visualization module that pulls in graphviz): `occupipe run` imports this
 # module while Prefect's server boots, so the imports cost nothing there
 import fastapi.encoders  # noqa: E402, F401
@@ -100,11 +100,10 @@ def wait_for_batches(batches: list[Future[Any]]) -> int:
     return len(list(results_of(batches)))
 
 
-# A task run costs about 20 ms of client and server time (on the same two cores): at 100k
-# records, a task per batch of 500 (200 tasks) made the flow 10-25% slower than the plain run,
-# and at 10k the server spent 0.7 s of CPU on a flow's 28 task runs; eight groups instead of two
-# took 0.4 s more CPU time at 10k (median of five rounds; within this host's noise, never
-# less). The batches run on every worker whatever the grouping; progress comes batch by batch.
+# Every task run costs client and server time (on the same two cores): a task per batch made
+# the flow clearly slower than the plain run, and more groups than two cost more CPU time,
+# never less (benchmarks/HISTORY.md). The batches run on every worker whatever the grouping;
+# progress comes batch by batch.
 MAX_BATCH_TASKS = 2
 
 
@@ -132,7 +131,7 @@ def build_warehouse(options: RunOptions) -> quote:
     """Extract, validate, normalize, load, model and test: one warehouse build.
 
     The summary is returned quoted: Prefect would otherwise walk all of it (a hash per input
-    file) looking for futures, a second per 10k files.
+    file) looking for futures, which takes longer the larger the corpus.
     """
     return quote(run_pipeline(options, stage=run_as_task))
 
@@ -173,7 +172,7 @@ def heartbeat_off() -> Iterator[None]:
     """The current Prefect settings with the flow-run heartbeat off.
 
     A copy of the current settings with that one field changed: `temporary_settings` rebuilds
-    every setting from the environment, 0.2 s a flow call (2% of a 10k-record run).
+    every setting from the environment, a cost paid on every flow call.
     """
     context = get_settings_context()
     flows = context.settings.flows.model_copy(update={"heartbeat_frequency": None})

@@ -60,7 +60,7 @@ def local_api_server(timeout: float = 30.0) -> Iterator[str | None]:
     """Run Prefect's API server for the length of one command, started before Prefect is imported.
 
     This is what Prefect's ephemeral mode does, started earlier: the server boots on one core
-    while this process imports Prefect on the other, which saves several seconds per run.
+    while this process imports Prefect on the other, instead of one after the other.
     Its log goes to $PREFECT_HOME/server.log. A PREFECT_API_URL set by the user wins.
     """
     if configured_api_url():
@@ -136,8 +136,8 @@ def _free_port() -> int:
 def wait_for_server(url: str | None, timeout: float = 30.0) -> None:
     """Block until the API server answers its health check, then warm it up.
 
-    A new server's first API answer takes about 0.9 s (it sets itself up lazily); asking for
-    its version here pays that while waiting, not inside the first flow run.
+    A new server's first API answer is slow (it sets itself up lazily); asking for its version
+    here pays that while waiting, not inside the first flow run.
     """
     if url is None:
         configured = configured_api_url()

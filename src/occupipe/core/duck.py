@@ -11,13 +11,12 @@ import duckdb
 import pyarrow as pa
 
 # DuckDB takes 80% of RAM by default; a bound keeps a run's memory flat as corpora grow
-# (DuckDB spills to disk beyond it, and keeps the warehouse's blocks cached up to it). At 100k
-# records 512MB peaked 350 MB lower than 1GB in the same time (the stages stream). The build's
-# database gets 512MB: with 256MB its models and data tests read evicted blocks back again and
-# again (100k records, alternated: models 2.5-2.8 s against 2.7-3.7, data tests 0.9-1.0
-# against 1.1-1.4, a third of the system time); 256MB peaked 0.2 GB lower there (0.58 against
-# 0.79 GB). The in-memory instances that only stream (the published Parquet's, the replay's)
-# keep 256MB. OCCUPIPE_DUCKDB_MEMORY overrides both.
+# (DuckDB spills to disk beyond it, and keeps the warehouse's blocks cached up to it). 512MB
+# rather than 1GB: the stages stream, so the lower bound lowers the peak at no cost in time.
+# The build's database gets 512MB: with 256MB its models and data tests read evicted blocks
+# back again and again, slower and with more system time, for a lower peak. The in-memory
+# instances that only stream (the published Parquet's, the replay's) keep 256MB.
+# OCCUPIPE_DUCKDB_MEMORY overrides both. Figures in benchmarks/HISTORY.md.
 DEFAULT_MEMORY_LIMIT = "512MB"
 
 

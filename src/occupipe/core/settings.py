@@ -18,11 +18,10 @@ def find_sql_dir() -> Path:
 
 
 # files per extraction batch: each batch is one task for a worker and one set of part files
-# (cached together). 1,000 rather than 500: at 100k records, runs alternated with each size
-# took 19.7-20.4 s against 20.5-21.8 and 1.9 CPU-seconds less, all of it in what goes with each
-# batch (the pool's round trips, the cache's links, thirteen part files written and opened
-# again), for about 150-200 MB more at the peak and twice the files re-extracted around one
-# changed file (benchmarks/HISTORY.md)
+# (cached together). 1,000 rather than 500: faster and less CPU, all of it saved in what goes
+# with each batch (the pool's round trips, the cache's links, thirteen part files written and
+# opened again), for a little more memory at the peak and twice the files re-extracted
+# around one changed file (benchmarks/HISTORY.md)
 DEFAULT_BATCH_SIZE = 1000
 
 

@@ -85,10 +85,10 @@ def write_export(
 
 def export_table(source: Path, out: Path, categories: dict[str, str] | None) -> list[Path]:
     """Copy one published table into the export (partitioned if `categories`), streaming it row
-    group by row group: reading each table whole took 2 GB at 100k records, this 0.45 GB.
+    group by row group: reading each table whole took several times the memory.
 
     Partitioned files get groups a quarter that size: each category's writer holds up to a
-    group's rows (at 100k records 0.94 GB with whole groups over 21 categories, 0.74 GB so).
+    group's rows, so whole groups over many categories made a clearly higher peak.
     """
     name = source.stem
     parquet = pq.ParquetFile(source)

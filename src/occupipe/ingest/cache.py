@@ -52,8 +52,8 @@ class ExtractCache:
         except (OSError, KeyError, ValueError, pa.ArrowException):
             return None
         finally:
-            # reading takes about three times the table's size, which Arrow would keep for
-            # later (at 400k files 170 MB more, 90 MB of it given back here)
+            # reading takes scratch memory well beyond the table's size, which Arrow would
+            # keep for later; much of it is given back here
             pa.default_memory_pool().release_unused()
         if (saved.schema_arrow.metadata or {}).get(b"code") != self.code.encode():
             size = INDEX_SCHEMA.get_field_index("size")

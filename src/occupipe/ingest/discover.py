@@ -86,10 +86,10 @@ def walk_files(folder: str, skip: str | None = None, nested: bool = False) -> It
     order: each folder's entries sorted by name, a subfolder's files at its place.
 
     Plain strings and one `scandir` per folder: `os.walk` with a `Path` per file and a sort by
-    `Path.parts` took 1.2 s for 100k files (0.3 s now) and 400 bytes a file. Only names are
-    kept while a folder is listed (each directory entry is freed at once): sorting the entries
-    themselves left the paths scattered among their freed memory, 290 bytes a file where 140
-    hold them. Links to folders are not followed; a broken link is listed (and fails loudly
+    `Path.parts` was much slower and took more memory a file. Only names are kept while
+    a folder is listed (each directory entry is freed at once): sorting the entries themselves
+    left the paths scattered among their freed memory, far more than the paths need. Links to
+    folders are not followed; a broken link is listed (and fails loudly
     when read). The folder whose real path is `skip` is not entered, nor a subfolder that
     holds an occupipe warehouse (`releases/` beside `history.jsonl`): its manifests and
     history are not records.

@@ -19,9 +19,9 @@ from occupipe.ingest.discover import StrPath, relative_name
 INDEX_FILE = "index.parquet"
 
 
-# The last run's fingerprints, one row per input file, kept as Arrow columns: about 150 bytes a
-# file where a dict per file took 600 (a run holds them for the whole corpus). A file's name is
-# kept as bytes (`encode_name`): a name need not be valid UTF-8.
+# The last run's fingerprints, one row per input file, kept as Arrow columns: a fraction of the
+# memory a dict per file took (a run holds them for the whole corpus). A file's name is kept as
+# bytes (`encode_name`): a name need not be valid UTF-8.
 INDEX_SCHEMA = pa.schema(
     [
         pa.field("source_file", pa.binary()),
@@ -140,7 +140,7 @@ def plan_stable_batches(paths: Sequence[StrPath], batch_size: int) -> list[list[
     current: list[StrPath] = []
     for path in paths:
         current.append(path)
-        # str(path) is its POSIX form here, and 3x cheaper than as_posix()
+        # str(path) is its POSIX form here, and cheaper than as_posix()
         boundary = zlib.crc32(str(path).encode("utf-8", "surrogateescape")) % batch_size == 0
         if boundary or len(current) >= 2 * batch_size:
             batches.append(current)

@@ -76,7 +76,7 @@ def seal_inputs(
     build_dir: Path, parts_dir: Path | None, rejections: Sequence[Rejection]
 ) -> SealedInputs:
     """Write the input ledger and checksum it: part of the manifest that can be done beside
-    the data tests (at 100k records 0.2-0.5 s)."""
+    the data tests, whose time then hides its own."""
     documents = write_input_ledger(build_dir, parts_dir, rejections)
     return SealedInputs(documents, seal_files(build_dir, [build_dir / INPUT_LEDGER]))
 
@@ -140,7 +140,7 @@ def write_manifest(
 
 def dump_indented(value: Any) -> bytes:
     """JSON indented by two spaces. orjson: the standard library's indenting encoder is pure
-    Python (a 100k-input manifest: 0.65 s against 0.05 s); it still takes over for text orjson
+    Python (many times slower on a large manifest); it still takes over for text orjson
     refuses (an undecodable file name's surrogates, which it escapes)."""
     try:
         return orjson.dumps(

@@ -55,7 +55,7 @@ def extract_source(
     found = current_build(options, unchanged)
     if found is not None:
         # every file as the last run saw it, and the build would be the current release again:
-        # stop before any batch is restored (100k files: 2.5 s less)
+        # stop before any batch is restored (that would be most of such a re-run's time)
         summary.input_fingerprint = unchanged
         adopt_current_release(options, summary, *found)
         summary.changes = summarize_changes(known, concat_prints(runs))
@@ -70,7 +70,7 @@ def extract_source(
     del runs
     names = [f"extract-batch-{n}" for n in range(len(batches))]
     done: list[ExtractedBatch] = []
-    # spawning workers costs about 2 s: below a few thousand files to read, one process is
+    # spawning workers has a fixed cost: below a few thousand files to read, one process is
     # faster (a re-run that finds every file unchanged only links cached parts)
     workers = options.workers if stale >= options.parallel_min_files else 1
     for outcome in stage.fan_out(names, extract_batch, calls, workers):

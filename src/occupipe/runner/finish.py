@@ -68,9 +68,9 @@ def finish_build(
     tables_dir = build_dir / PARQUET_DIR
     # the published Parquet is written (two writer threads, from the same part files) beside
     # the load, the models and the data tests, at a lower priority (`publish_tables`): those
-    # are what the run waits for, and the writing takes the CPU they leave. At 100k records
-    # the stages after the extraction took 9.4-9.9 s this way (the load on both cores), 10.1-10.7
-    # with the load on one DuckDB thread and the writers at the same priority (alternated runs)
+    # are what the run waits for, and the writing takes the CPU they leave. The stages after
+    # the extraction end sooner this way (the load on both cores) than with the load on one
+    # DuckDB thread and the writers at the same priority (benchmarks/HISTORY.md)
     writing = stage.start(
         "write-parquet", write_published_files, parts_dir, tables_dir, excluded, summary.rejections
     )
@@ -83,7 +83,7 @@ def finish_build(
     summary.table_rows, summary.stage_seconds["parquet"], sealed = writing.result()
     database = build_dir / DATABASE_NAME
     # the database is final once its data tests ran: checksummed beside the last gates and the
-    # HTML report, not after them (at 100k records its sha256 took 0.19 s after the report)
+    # HTML report, not after them, where its sha256 added to the run's time
     with ThreadPoolExecutor(1, thread_name_prefix="checksum") as pool:
         checksum = pool.submit(seal_files, build_dir, [database])
         gate_and_report(options, stage, summary, build_dir)
@@ -172,7 +172,7 @@ def write_published_files(
     stages), with the input ledger written meanwhile; then both checksummed (`seal_inputs`).
 
     The ledger has a thread of its own: after the tables it made the writing the run's
-    longest stage (100k records: 6.1 s, against 5.8 for the models and data tests).
+    longest stage, longer than the models and data tests it runs beside.
     """
     build_dir = tables_dir.parent
     with writer_threads(1, "ledger") as pool:

@@ -59,7 +59,7 @@ def run_in_build_dir(options: RunOptions, stage: StageRunner, extractor: Extract
             summary.stage_seconds["extract"] = round(time.perf_counter() - started - fetching, 3)
             # the extraction's file lists and fingerprints are freed now, but Arrow's allocator
             # keeps freed memory for reuse unless told: handed back, the warehouse stages start
-            # from the same footprint at any corpus size (at 400k files, 336 MB became 160 MB)
+            # from the same footprint at any corpus size (left held, it grew with the corpus)
             pa.default_memory_pool().release_unused()
             crash_point("after-extract")
             if keep_current_if_unchanged(options, summary):

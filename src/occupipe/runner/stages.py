@@ -72,7 +72,7 @@ def worker_pool(workers: int) -> WorkerPool:
     """Worker processes for the Python-bound extraction (spawned: this process has threads).
 
     Each worker ends once this process is gone: a run killed with `kill -9` (or by the OOM
-    killer) left its workers waiting for work forever, 200 MB each.
+    killer) left its workers waiting for work forever, each holding its memory.
     """
     return WorkerPool(
         workers,

@@ -54,10 +54,10 @@ def load_raw_tables(
     From the parts, not the published Parquet: so loading runs while that is being written.
     """
     con.execute(f"create schema if not exists {RAW_SCHEMA}")
-    # zstd for text: DuckDB's default (dictionary or FSST, chosen per segment) takes twice as
-    # long on section markdown and stores it 2.4x larger (10k records: 2.2 s and 68 MB, against
-    # 1.1 s and 28 MB); queries read both about as fast. Rows may be stored out of file order
-    # (every model orders what it needs): loading then uses both cores, twice as fast at 100k.
+    # zstd for text: DuckDB's default (dictionary or FSST, chosen per segment) is slower on
+    # section markdown and stores it much larger; queries read both about as fast. Rows may be
+    # stored out of file order (every model orders what it needs): loading then uses both
+    # cores, and takes far less time (benchmarks/HISTORY.md).
     con.execute("pragma force_compression = 'zstd'")
     con.execute("set preserve_insertion_order = false")
     try:

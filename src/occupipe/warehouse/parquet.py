@@ -19,10 +19,9 @@ from occupipe.warehouse.load import read_parts_sql
 ROW_GROUP_ROWS = 100_000
 
 
-# rows that carry long text (a section its markdown, an occupation its summary and citations:
-# 0.7-0.9 KB a row encoded, more as Arrow) get smaller groups, which keeps each writer near 30 MB
-# a group: at 100k records the sections writer peaks 130 MB lower, and at 200k the occupations
-# writer (100k-row groups held 330 MB) about 160 MB lower, in the same time
+# rows that carry long text (a section its markdown, an occupation its summary and citations)
+# get smaller groups, so their writers hold less at a time: the sections and occupations
+# writers peak lower, in the same time (benchmarks/HISTORY.md)
 ROW_GROUP_ROWS_OF = {"sections": 20_000, "occupations": 20_000}
 
 
@@ -32,11 +31,11 @@ def write_final_table(
     """Write one table's rows (minus excluded inputs) as one zstd Parquet file.
 
     Rows keep the order of the parts, which is the order of the input files (batches are runs
-    of the sorted file list): no sort, so the stage streams in bounded memory (sorting 100k
-    records' sections by key took 10 s and spilled). `con` must run on one thread, which keeps
-    the scan in file order (and was faster than reading the parts with pyarrow: 8 s against
-    13 s at 100k). pyarrow writes the declared schema in row groups of a fixed size, one chunk
-    per column, so the file is the same bytes however the work was batched.
+    of the sorted file list): no sort, so the stage streams in bounded memory (sorting the
+    sections by key was slow and spilled). `con` must run on one thread, which keeps the scan
+    in file order (and was faster than reading the parts with pyarrow). pyarrow writes the
+    declared schema in row groups of a fixed size, one chunk per column, so the file is the
+    same bytes however the work was batched.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{table.name}.parquet"
@@ -92,7 +91,7 @@ def fixed_size_groups(batches: Iterable[pa.RecordBatch], size: int) -> Iterator[
 
 
 # the published tables in two groups written side by side: `sections` holds most of the bytes
-# (at 100k records 5 of the 8 CPU-seconds the writing takes)
+# (and takes most of the writing's CPU time), so it is a group of its own
 PUBLISH_GROUPS = (("sections",), tuple(t.name for t in TABLES if t.name != "sections"))
 
 

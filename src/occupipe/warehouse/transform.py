@@ -37,8 +37,8 @@ def build_sql_models(database: Path, sql_dir: Path) -> dict[str, float]:
     """Build the SQL models layer by layer, then describe their columns (`sql/columns.toml`).
 
     Betweenness (Python, one core) is computed on a thread of its own as soon as the graph
-    marts exist, while the other marts build; the reports, which read it, come after. At 100k
-    records it took 3-4 s after the marts, with the other core idle.
+    marts exist, while the other marts build; the reports, which read it, come after. Run
+    after the marts, it left the other core idle while the run waited for it.
     """
     models = discover_models(sql_dir)
     descriptions = read_column_descriptions(sql_dir)
