@@ -5,12 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
+
+from occupipe.contract.checks import OneOf
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
 
 STATUSES = ("stub", "draft", "review", "stable")
+
+
+# read at each check (see OneOf): patching STATUSES changes what the contract accepts
+Status = Annotated[str, OneOf(lambda: STATUSES)]
 
 
 KINDS = (
@@ -125,7 +131,7 @@ class Metadata(Part):
     title: str = Field(min_length=1)
     slug: str = Field(pattern=SLUG_PATTERN)
     category: str = Field(min_length=1)
-    status: str
+    status: Status
     summary: str | None = None
     kind: str | None = None
     provenance: str | None = None
@@ -142,13 +148,6 @@ class Metadata(Part):
     country_variants: list[CountryVariant] = Field(default_factory=list)
     sources: list[ReferenceSource] = Field(default_factory=list)
     source: Source | None = None
-
-    @field_validator("status")
-    @classmethod
-    def status_is_known(cls, value: str) -> str:
-        if value not in STATUSES:
-            raise ValueError(f"must be one of {', '.join(STATUSES)}")
-        return value
 
 
 class Section(Part):
