@@ -1,9 +1,12 @@
-"""Render the data dictionary (README section) from the table definitions, so they never drift."""
+"""Render the data dictionary (docs page, export README) from the table definitions."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import sys
+from collections.abc import Collection, Sequence
+from pathlib import Path
 
+from occupipe.core.settings import PROJECT_DIR
 from occupipe.ingest.tables import TABLES
 
 BEGIN = (
@@ -14,22 +17,60 @@ BEGIN = (
 
 END = "<!-- data-dictionary:end -->"
 
+PAGE = PROJECT_DIR / "docs" / "data-dictionary.md"
 
-def render_data_dictionary(names: Collection[str] | None = None) -> str:
-    """Markdown: one heading and one column table per normalized table (or those `names`)."""
-    lines = [BEGIN]
+PAGE_INTRO = """\
+<!-- generated from src/occupipe/ingest/tables.py by
+     `python -m occupipe.reporting.dictionary docs/data-dictionary.md`; do not edit -->
+
+# Data dictionary: the normalized tables
+
+Every record is split into the tables below. They are the warehouse's `raw.<table>` tables, the
+files of a release's `parquet/` folder and what `occupipe export` writes; the SQL models are
+built on them (see [models.md](models.md)).
+
+* Every list in a record becomes a table keyed by `(slug, position)`; `position` keeps the
+  record's order.
+* A section's rendered `html` can be derived from its markdown and doubles the size of
+  `sections`, so it is kept only when the run is given `--with-html`.
+* The same descriptions are DuckDB column comments in the warehouse
+  (`select column_name, comment from duckdb_columns() where table_name = 'tags'`) and travel
+  in each exported Parquet file's schema metadata.
+"""
+
+
+def render_table_sections(names: Collection[str] | None, heading: str) -> list[str]:
+    """Markdown lines: one heading and one column table per normalized table (or those `names`)."""
+    lines: list[str] = []
     for table in TABLES:
         if names is not None and table.name not in names:
             continue
         key = ", ".join(table.key)
-        lines += ["", f"#### `{table.name}`: {table.description} Key: ({key}).", ""]
+        lines += ["", f"{heading} `{table.name}`: {table.description} Key: ({key}).", ""]
         lines += ["| column | type | null? | description |", "| --- | --- | --- | --- |"]
         for column in table.columns:
             nullable = "yes" if column.nullable else "no"
             lines.append(f"| `{column.name}` | {column.type} | {nullable} | {column.description} |")
-    lines += ["", END]
-    return "\n".join(lines)
+    return lines
+
+
+def render_data_dictionary(names: Collection[str] | None = None) -> str:
+    """The dictionary block an export's README embeds, between its begin and end markers."""
+    return "\n".join([BEGIN, *render_table_sections(names, "####"), "", END])
+
+
+def render_data_dictionary_page() -> str:
+    """The whole of docs/data-dictionary.md: an introduction, then every normalized table."""
+    return PAGE_INTRO + "\n".join(render_table_sections(None, "##")) + "\n"
+
+
+def main(argv: Sequence[str]) -> None:
+    """Print the page, or write it to the one file named (`docs/data-dictionary.md`)."""
+    if not argv:
+        sys.stdout.write(render_data_dictionary_page())
+        return
+    Path(argv[0]).write_text(render_data_dictionary_page(), encoding="utf-8")
 
 
 if __name__ == "__main__":
-    print(render_data_dictionary())
+    main(sys.argv[1:])

@@ -1,4 +1,4 @@
-"""Every worked query in the README runs on the real sample and returns rows."""
+"""Every SQL block of docs/queries.md runs on the real sample and returns rows."""
 
 from __future__ import annotations
 
@@ -11,17 +11,16 @@ import pytest
 from occupipe.core.runs import RunSummary
 from occupipe.core.settings import PROJECT_DIR
 
-README = (PROJECT_DIR / "README.md").read_text(encoding="utf-8")
-SECTION = README.split("## Worked queries", 1)[1].split("\n## ", 1)[0]
-QUERIES = re.findall(r"```sql\n(.*?)```", SECTION, re.S)
+PAGE = (PROJECT_DIR / "docs" / "queries.md").read_text(encoding="utf-8")
+QUERIES = re.findall(r"```sql\n(.*?)```", PAGE, re.S)
 
 
-def test_the_readme_has_ten_worked_queries() -> None:
-    assert len(QUERIES) == 10
+def test_the_page_has_its_description_query_and_ten_worked_queries() -> None:
+    assert len(QUERIES) == 11
 
 
-@pytest.mark.parametrize("sql", QUERIES, ids=[f"query-{i + 1}" for i in range(len(QUERIES))])
-def test_each_worked_query_runs_and_returns_rows(
+@pytest.mark.parametrize("sql", QUERIES, ids=[f"block-{i + 1}" for i in range(len(QUERIES))])
+def test_each_query_runs_and_returns_rows(
     corpus_warehouse: tuple[Path, RunSummary], sql: str
 ) -> None:
     statements = [s for s in sql.split(";") if s.strip()]
