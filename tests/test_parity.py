@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from occupipe.core.runs import RunSummary
-from tests.conftest import SAMPLE, build
+from tests.helpers import SAMPLE, build
 from tests.parity import compare_ranked, compare_stats
 
 

@@ -114,7 +114,7 @@ def federated(path: Path) -> bool:
 
 @pytest.mark.parametrize("corpus", ["one record", "only federated records"])
 def test_figures_with_nothing_to_divide_by_are_never_nan(tmp_path: Path, corpus: str) -> None:
-    from tests.conftest import SOULS, build, copy_records, query
+    from tests.helpers import SOULS, build, copy_records, query
 
     souls = sorted(SOULS.glob("*.json"))
     chosen = souls[:1] if corpus == "one record" else [p for p in souls if federated(p)]

@@ -10,27 +10,11 @@ from pydantic import ValidationError
 
 from occupipe.contract.record import Record, collect_unknown_fields
 from occupipe.ingest.documents import describe_validation_error
-from tests.conftest import SEED, SOULS
+from tests.helpers import SEED, SOULS, minimal_record
 
 
 def load(path: Any) -> dict[str, Any]:
     return json.loads(path.read_text())  # type: ignore[no-any-return]
-
-
-def minimal_record(**changes: Any) -> dict[str, Any]:
-    record: dict[str, Any] = {
-        "slug": "test-role",
-        "title": "Test Role",
-        "metadata": {
-            "title": "Test Role",
-            "slug": "test-role",
-            "category": "Technology",
-            "status": "draft",
-        },
-        "sections": [],
-    }
-    record.update(changes)
-    return record
 
 
 def test_seed_record_loads_despite_its_older_shape() -> None:

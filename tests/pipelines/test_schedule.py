@@ -56,7 +56,7 @@ def test_prefect_yaml_deploys_the_scheduled_flow_with_the_settings_defaults() ->
 
 def test_the_scheduled_flow_builds_and_publishes(tmp_path: Path) -> None:
     from pipelines.flows import scheduled_build
-    from tests.conftest import copy_sample
+    from tests.helpers import copy_sample
 
     source = copy_sample(tmp_path / "in", 20)
     result = scheduled_build(source=str(source), warehouse=str(tmp_path / "wh"))
@@ -91,7 +91,7 @@ def test_a_bad_schedule_or_an_unreachable_server_is_one_sentence(
 def test_a_schedule_that_could_not_run_as_asked_is_a_usage_error(
     tmp_path: Path, options: list[str], message: str
 ) -> None:
-    from tests.test_cli import invoke
+    from tests.pipelines.test_cli import invoke
 
     code, _, err = invoke("schedule", *options, "--warehouse", str(tmp_path / "wh"))
     assert code == 2 and message in err and err.count("\n") == 1

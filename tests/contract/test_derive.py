@@ -25,7 +25,7 @@ from occupipe.contract import record as contract
 from occupipe.contract.checks import OneOf
 from occupipe.contract.derive import Underivable, derive_structs
 from occupipe.contract.pattern import python_pattern
-from tests.conftest import SEED
+from tests.helpers import SEED
 
 Schemas = dict[str, dict[str, Any]]
 

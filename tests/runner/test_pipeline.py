@@ -27,8 +27,7 @@ from occupipe.runner.stages import Stages, WorkerLost, worker_pool
 from occupipe.warehouse import parquet as parquet_module
 from occupipe.warehouse.load import load_raw_tables
 from occupipe.warehouse.parquet import fixed_size_groups
-from tests.conftest import build, copy_sample, is_running, parquet_digests, query
-from tests.test_contract import minimal_record
+from tests.helpers import build, copy_sample, is_running, minimal_record, parquet_digests, query
 
 
 def test_every_table_is_written_with_its_declared_schema(
@@ -106,7 +105,7 @@ def test_a_failing_error_test_leaves_the_previous_warehouse_untouched(tmp_path: 
     record["metadata"].update(slug="bad-status", status="draft")
     # a category that is null in the mart can only come from a broken model: simulate one
     sql_dir = tmp_path / "sql"
-    shutil.copytree(Path(__file__).parents[1] / "sql", sql_dir)
+    shutil.copytree(PROJECT_DIR / "sql", sql_dir)
     (sql_dir / "tests" / "always_fails.sql").write_text("select 1 as broken")
     (source / "new.json").write_text(json.dumps(record))
     with pytest.raises(RunFailed, match="always_fails"):

@@ -17,6 +17,7 @@ import pytest
 
 from occupipe.core.rejection import Rejection, SourceError
 from occupipe.core.runs import RunFailed
+from occupipe.core.settings import PROJECT_DIR
 from occupipe.ingest import cache as cache_module
 from occupipe.ingest.batch import read_input, read_to_end, store_rejected_bytes
 from occupipe.ingest.documents import Extracted, extract_documents
@@ -24,7 +25,7 @@ from occupipe.ingest.tables import TABLES
 from occupipe.release.store import current_release
 from occupipe.runner import finish as finish_module
 from occupipe.warehouse import transform as transform_module
-from tests.conftest import SOULS, build, copy_sample, query
+from tests.helpers import SOULS, build, copy_sample, query
 
 REAL = (SOULS / "absurdist.json").read_bytes()
 RECORD: dict[str, Any] = json.loads(REAL)
@@ -332,7 +333,7 @@ def test_replay_loads_kept_inputs_that_pass_after_the_contract_is_fixed(
 ) -> None:
     from occupipe.contract import record as contract
     from occupipe.runner.replay import replay_quarantine
-    from tests.conftest import options_for
+    from tests.helpers import options_for
 
     source = write(
         copy_sample(tmp_path / "in", 30),
@@ -345,7 +346,7 @@ def test_replay_loads_kept_inputs_that_pass_after_the_contract_is_fixed(
     before = {t.name: pq.read_table(warehouse / "parquet" / f"{t.name}.parquet") for t in TABLES}
 
     sql_dir = tmp_path / "sql"
-    shutil.copytree(Path(__file__).parents[1] / "sql", sql_dir)
+    shutil.copytree(PROJECT_DIR / "sql", sql_dir)
     spec = sql_dir / "tests" / "schema.toml"
     spec.write_text(spec.read_text().replace('"review", "stable"]', '"review", "stable", "final"]'))
     monkeypatch.setattr(contract, "STATUSES", (*contract.STATUSES, "final"))
@@ -384,8 +385,7 @@ def test_a_replay_that_recovers_no_ndjson_line_publishes_nothing(
     tmp_path: Path, bad: bytes, reason: str
 ) -> None:
     from occupipe.runner.replay import replay_quarantine
-    from tests.conftest import options_for
-    from tests.test_contract import minimal_record
+    from tests.helpers import minimal_record, options_for
 
     lines = [json.dumps(minimal_record(slug=f"line-{n}")).encode() for n in range(3)]
     lines.insert(1, bad)  # line 2

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipelines.cli import app
-from tests.conftest import DEMO, SOULS, copy_sample
+from tests.helpers import DEMO, SOULS, copy_sample
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("prefect_server")]
 
@@ -30,7 +30,7 @@ def test_the_flow_records_a_completed_run_with_every_stage(tmp_path: Path) -> No
     from occupipe.ingest.discover import discover
     from occupipe.ingest.fingerprints import plan_stable_batches
     from pipelines.flows import MAX_BATCH_TASKS, run_build_flow, split_evenly
-    from tests.conftest import REFERENCE_DATE
+    from tests.helpers import REFERENCE_DATE
 
     options = RunOptions(
         SOULS,

@@ -176,7 +176,7 @@ def test_an_export_that_fails_midway_leaves_no_partial_folder(
 def test_an_export_of_a_release_missing_a_file_says_which(
     tmp_path: Path,
 ) -> None:
-    from tests.conftest import SOULS, build, copy_records
+    from tests.helpers import SOULS, build, copy_records
 
     warehouse = tmp_path / "wh"
     summary = build(copy_records(tmp_path / "in", sorted(SOULS.glob("*.json"))[:5]), warehouse)

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from occupipe.contract.record import Record
 from occupipe.core.rejection import Rejection
 from occupipe.ingest.documents import Extracted, extract_documents
-from tests.conftest import SOULS, build
+from tests.helpers import SOULS, build
 
 SAMPLES = [p.read_bytes() for p in sorted(SOULS.glob("*.json"))[::30]]
 STAGES = {"read", "decode", "parse", "validate"}

@@ -34,7 +34,7 @@ from occupipe.ingest.http import (
 )
 from occupipe.ingest.tables import TABLES
 from occupipe.release.store import current_release
-from tests.conftest import SAMPLE, SOULS, build, copy_records, parquet_digests, query
+from tests.helpers import SAMPLE, SOULS, build, copy_records, parquet_digests, query
 from tests.http_server import serve
 
 FAST = HttpSettings(concurrency=4, connect_timeout=2, read_timeout=1.0, retries=2, backoff=0.01)

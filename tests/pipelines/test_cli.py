@@ -164,7 +164,7 @@ def test_synth_writes_the_same_corpus_for_the_same_seed(tmp_path: Path) -> None:
 
 
 def test_quarantine_lists_each_rejected_input_with_stage_and_reason(tmp_path: Path) -> None:
-    from tests.conftest import build, copy_sample
+    from tests.helpers import build, copy_sample
 
     source = copy_sample(tmp_path / "in", 30)
     (source / "broken.json").write_text("{")
@@ -177,7 +177,7 @@ def test_quarantine_lists_each_rejected_input_with_stage_and_reason(tmp_path: Pa
 
 
 def test_a_long_quarantine_table_is_cut_at_the_limit_and_says_so(tmp_path: Path) -> None:
-    from tests.conftest import build, copy_sample
+    from tests.helpers import build, copy_sample
 
     source = copy_sample(tmp_path / "in", 5)
     for n in range(3):
@@ -223,7 +223,7 @@ def test_the_warehouse_folder_can_come_from_the_environment(
 
 
 def test_releases_rollback_and_gc_from_the_command_line(tmp_path: Path) -> None:
-    from tests.conftest import SOULS, build
+    from tests.helpers import SOULS, build
 
     source = tmp_path / "in"
     source.mkdir()
@@ -374,7 +374,7 @@ def test_a_source_url_from_the_environment_keeps_its_double_slash(
 def exit_code_of_a_run_raising(error: BaseException, tmp_path: Path) -> int:
     """The exit code `run_safely` gives a flow that raises `error`."""
     from pipelines.cli.guards import run_safely
-    from tests.conftest import options_for
+    from tests.helpers import options_for
 
     def runner(options: object) -> RunSummary:
         raise error
@@ -500,7 +500,7 @@ def test_an_empty_setting_means_its_default(monkeypatch: pytest.MonkeyPatch) -> 
 def test_a_warehouse_path_that_is_a_file_is_refused_before_any_work(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    from tests.conftest import DEMO
+    from tests.helpers import DEMO
 
     (tmp_path / "afile").write_text("x")
     args = ["run", "--source", str(DEMO), "--warehouse", str(tmp_path / "afile")]
@@ -530,7 +530,7 @@ def test_a_run_on_a_held_warehouse_fails_at_once_in_one_sentence(
 ) -> None:
     from occupipe.release.lock import check_unlocked, run_lock
     from pipelines.cli import run
-    from tests.conftest import DEMO
+    from tests.helpers import DEMO
 
     def no_server() -> None:
         raise AssertionError("a Prefect server was started for a run that cannot take the lock")
@@ -552,7 +552,7 @@ def test_a_run_that_waits_for_a_held_warehouse_gives_up_before_any_server_starts
 ) -> None:
     from occupipe.release.lock import run_lock
     from pipelines.cli import run
-    from tests.conftest import DEMO
+    from tests.helpers import DEMO
 
     def no_server() -> None:
         raise AssertionError("a Prefect server was started for a run that cannot take the lock")
@@ -589,7 +589,7 @@ def test_the_next_steps_name_the_warehouse_they_are_about(
 
 def test_the_quarantine_of_a_release_that_failed_its_gate_can_be_listed(tmp_path: Path) -> None:
     from occupipe.core.runs import RunFailed
-    from tests.conftest import build, copy_sample
+    from tests.helpers import build, copy_sample
 
     source = copy_sample(tmp_path / "in", 3)
     (source / "broken.json").write_text("{nope")
@@ -648,7 +648,7 @@ def test_a_replay_with_nothing_quarantined_says_so_at_once(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     from pipelines.cli import run
-    from tests.conftest import build, copy_sample
+    from tests.helpers import build, copy_sample
 
     def no_server() -> None:
         raise AssertionError("a Prefect server was started for a replay with nothing to do")

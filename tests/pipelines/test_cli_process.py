@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DEMO, is_running
+from tests.helpers import DEMO, is_running
 
 pytestmark = pytest.mark.e2e
 

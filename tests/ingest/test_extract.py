@@ -10,7 +10,7 @@ import pytest
 from occupipe.core.rejection import Rejection, SourceError
 from occupipe.ingest.discover import discover_inputs, relative_name, walk_files
 from occupipe.ingest.documents import BOM, Extracted, extract_documents, extract_record, hash_bytes
-from tests.test_contract import minimal_record
+from tests.helpers import minimal_record
 
 
 def test_valid_bytes_become_a_record_with_its_hash() -> None:

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from occupipe.contract.wordcount import count_words
-from tests.conftest import SEED, SOULS
+from tests.helpers import SEED, SOULS
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,7 @@ from occupipe.release.catalog import collect_garbage, list_releases, rollback
 from occupipe.release.lock import RunLocked, run_lock
 from occupipe.release.manifest import dump_indented, file_sha256
 from occupipe.release.store import ReleaseError, current_release, release_path, store_release
-from tests.conftest import SOULS, build, copy_records, query
+from tests.helpers import SOULS, build, copy_records, query
 
 ALL = sorted(SOULS.glob("*.json"))
 
@@ -309,7 +309,7 @@ with run_lock(Path(sys.argv[1])):
 RUN = """
 import sys
 from pathlib import Path
-from tests.conftest import build
+from tests.helpers import build
 build(Path(sys.argv[1]), Path(sys.argv[2]))
 """
 

@@ -20,8 +20,8 @@ from occupipe.contract.sections import DEFAULT_SECTIONS_SPEC, read_canonical_hea
 from occupipe.ingest.documents import AnyRecord, Extracted, extract_record
 from occupipe.ingest.normalize import add_record_rows, build_tables, new_batch
 from occupipe.synth.corpus import generate_records
-from tests.conftest import DEMO, SEED, SOULS
-from tests.test_properties import json_values, mutated_documents, parent_of, paths_of
+from tests.contract.test_properties import json_values, mutated_documents, parent_of, paths_of
+from tests.helpers import DEMO, SEED, SOULS
 
 HEADINGS = read_canonical_headings(DEFAULT_SECTIONS_SPEC)
 REAL = [*sorted(SOULS.glob("*.json")), SEED]
