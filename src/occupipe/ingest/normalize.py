@@ -12,7 +12,7 @@ from typing import Any
 import pyarrow as pa
 
 from occupipe.contract.wordcount import count_words
-from occupipe.ingest.documents import Extracted
+from occupipe.ingest.documents import AnyRecord, Extracted
 from occupipe.ingest.tables import TABLES, Table
 
 Columns = dict[str, list[Any]]  # column name -> values, for one table
@@ -54,7 +54,7 @@ def add_record_rows(
     with_html: bool,
 ) -> None:
     """Append one record's rows to every table."""
-    record, meta = item.record, item.record.metadata
+    record = item.record
     row = (record.slug, document)
     add_occupation_row(batch["occupations"], document, item)
     sections = record.sections
@@ -65,32 +65,40 @@ def add_record_rows(
     columns["word_count"].extend([count_words(s.markdown) for s in sections])
     columns["is_canonical"].extend([s.heading in canonical_headings for s in sections])
     columns["html"].extend([s.html if with_html else None for s in sections])
-    add_items(batch["tags"], row, meta.tags, tag=None)
-    add_items(batch["aliases"], row, meta.aliases, alias=None)
-    add_items(
-        batch["relationships"],
-        row,
-        meta.related,
-        target_slug="slug",
-        relationship_type="type",
-        note="note",
-    )
-    add_items(batch["specializations"], row, meta.specializations, specialization=None)
-    add_items(
-        batch["reference_sources"], row, meta.sources, title="title", url="url", source_kind="kind"
-    )
-    add_items(
-        batch["reviewers"],
-        row,
-        meta.reviewers,
-        name="name",
-        credential="credential",
-        reviewed_on="date",
-    )
-    add_items(batch["contributors"], row, meta.contributors, name=None)
-    add_items(batch["git_authors"], row, record.git.authors, name="name", commits="commits")
-    add_items(batch["country_variants"], row, meta.country_variants, region="region", note="note")
-    add_items(batch["stated_backlinks"], row, record.computed.backlinks, backlink_slug=None)
+    for name, items in child_items(record).items():
+        add_items(batch[name], row, items, **ITEM_COLUMNS[name])
+
+
+# each child table: the column each item attribute fills (None: the item itself)
+ITEM_COLUMNS: dict[str, dict[str, str | None]] = {
+    "tags": {"tag": None},
+    "aliases": {"alias": None},
+    "relationships": {"target_slug": "slug", "relationship_type": "type", "note": "note"},
+    "specializations": {"specialization": None},
+    "reference_sources": {"title": "title", "url": "url", "source_kind": "kind"},
+    "reviewers": {"name": "name", "credential": "credential", "reviewed_on": "date"},
+    "contributors": {"name": None},
+    "git_authors": {"name": "name", "commits": "commits"},
+    "country_variants": {"region": "region", "note": "note"},
+    "stated_backlinks": {"backlink_slug": None},
+}
+
+
+def child_items(record: AnyRecord) -> dict[str, Sequence[Any]]:
+    """A record's lists, by the child table their items become rows of."""
+    meta = record.metadata
+    return {
+        "tags": meta.tags,
+        "aliases": meta.aliases,
+        "relationships": meta.related,
+        "specializations": meta.specializations,
+        "reference_sources": meta.sources,
+        "reviewers": meta.reviewers,
+        "contributors": meta.contributors,
+        "git_authors": record.git.authors,
+        "country_variants": meta.country_variants,
+        "stated_backlinks": record.computed.backlinks,
+    }
 
 
 def add_items(
