@@ -16,7 +16,7 @@ import duckdb
 
 from occupipe.core.duck import describe_duckdb_error, describe_table, insert_rows
 from occupipe.core.runs import DataTestResult
-from occupipe.warehouse.sqlmodels import find_references
+from occupipe.warehouse.sqlmodels import find_references, parse_sql
 
 RESULTS_TABLE = "data_test_results"
 
@@ -88,7 +88,7 @@ def load_data_tests(tests_dir: Path) -> list[DataTest]:
         sql = path.read_text(encoding="utf-8").strip().rstrip(";")
         match = _SEVERITY_COMMENT.search(sql)
         severity = match.group(1).lower() if match else "error"
-        read = frozenset(find_references(sql))
+        read = frozenset(find_references(parse_sql(sql, f"data test file {path.name}")))
         tests.append(DataTest(path.stem, severity, sql, read))
     return tests
 
