@@ -17,6 +17,7 @@ from occupipe.warehouse.sqlmodels import (
     describe_columns,
     discover_models,
     find_references,
+    find_unused_ctes,
     order_models,
     parse_sql,
     read_column_descriptions,
@@ -140,6 +141,23 @@ def test_every_shipped_model_follows_the_layout() -> None:
         assert code == code.lower(), f"{model.name}: SQL should be lowercase"
         last_cte = "renamed" if model.layer == "staging" else "final"
         assert f"select * from {last_cte}" in code, f"{model.name}: should end with {last_cte}"
+
+
+@pytest.mark.parametrize(
+    ("sql", "unused"),
+    [
+        ("with a as (select 1), b as (select 2) select * from a", ["b"]),
+        ("with a as (select * from a) select 1", ["a"]),  # the body reads the model, not the CTE
+        ("with a as (select 1), b as (select * from a) select * from b", []),
+    ],
+)
+def test_unused_ctes_are_found(sql: str, unused: list[str]) -> None:
+    assert find_unused_ctes(parse_sql(sql, "query.sql")) == unused
+
+
+def test_no_shipped_model_defines_a_cte_it_never_reads() -> None:
+    unused = {m.name: find_unused_ctes(m.tree) for m in discover_models(find_sql_dir())}
+    assert {name: ctes for name, ctes in unused.items() if ctes} == {}
 
 
 def federated(path: Path) -> bool:
