@@ -11,6 +11,7 @@ import pytest
 
 from occupipe.core.runs import RunSummary
 from occupipe.core.settings import find_sql_dir
+from occupipe.warehouse.schemafiles import read_column_descriptions
 from occupipe.warehouse.sqlmodels import (
     ModelError,
     build_models,
@@ -20,7 +21,6 @@ from occupipe.warehouse.sqlmodels import (
     find_unused_ctes,
     order_models,
     parse_sql,
-    read_column_descriptions,
     upstream_of,
 )
 
@@ -219,22 +219,6 @@ def test_descriptions_of_missing_columns_are_returned_and_missing_relations_skip
     assert describe_columns(con, descriptions) == ["summary.gone"]
     assert describe_columns(con, descriptions, {"later"}) == ["summary.gone"]  # checked anyway
     assert column_comments(con) == {"main.summary.n": "How many."}
-
-
-@pytest.mark.parametrize(
-    ("text", "problem"),
-    [
-        ("[a\nb = ", "is not valid TOML"),
-        ("a = 1", "must be a [relation] table"),
-        ("[a]\nb = 2", "must be a [relation] table"),
-    ],
-)
-def test_a_malformed_descriptions_file_is_one_clear_error(
-    tmp_path: Path, text: str, problem: str
-) -> None:
-    (tmp_path / "columns.toml").write_text(text)
-    with pytest.raises(ModelError, match=re.escape(problem)):
-        read_column_descriptions(tmp_path)
 
 
 def test_every_table_view_and_column_of_the_built_warehouse_is_described(

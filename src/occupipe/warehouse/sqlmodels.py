@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import tomllib
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
@@ -20,9 +19,6 @@ LAYERS = ("staging", "marts", "reports")
 
 
 MATERIALIZATION = {"staging": "view", "marts": "table", "reports": "view"}
-
-
-COLUMNS_FILE = "columns.toml"  # in the SQL folder: column descriptions
 
 
 class ModelError(Exception):
@@ -190,23 +186,6 @@ def upstream_of(models: list[Model], names: Collection[str]) -> set[str]:
 
 
 Descriptions = dict[str, dict[str, str]]  # relation ("name" or "raw.name") -> column -> text
-
-
-def read_column_descriptions(sql_dir: Path) -> Descriptions:
-    """The column descriptions of `sql/columns.toml` (none when the file is absent)."""
-    path = sql_dir / COLUMNS_FILE
-    if not path.exists():
-        return {}
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ModelError(f"{path} is not valid TOML: {exc}") from None
-    if not all(
-        isinstance(columns, dict) and all(isinstance(text, str) for text in columns.values())
-        for columns in data.values()
-    ):
-        raise ModelError(f'{path}: every entry must be a [relation] table of column = "text"')
-    return data
 
 
 def describe_columns(
