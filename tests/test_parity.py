@@ -30,6 +30,19 @@ def test_stats_equal_the_sites_stats_field_by_field(
     assert actual["generatedFor"] == "2026-06-26"
 
 
+@pytest.mark.parametrize(
+    "facet", ["byCategory", "byKind", "byStatus", "byProvenance", "byDifficulty"]
+)
+def test_count_objects_list_their_keys_by_count_then_value(
+    corpus_warehouse: tuple[Path, RunSummary], facet: str
+) -> None:
+    # the site orders byCategory and byKind by count (ties as the records come), the others as
+    # their values first occur: neither tie order means anything, and stats must print the same
+    # in every run
+    counts = computed_stats(corpus_warehouse[0])[facet]
+    assert list(counts) == sorted(counts, key=lambda key: (-counts[key], key))
+
+
 def test_betweenness_matches_the_site_too(corpus_warehouse: tuple[Path, RunSummary]) -> None:
     expected = json.loads((SAMPLE / "stats.json").read_text())["centrality"]
     actual = computed_stats(corpus_warehouse[0])["centrality"]

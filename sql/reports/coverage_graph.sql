@@ -1,10 +1,6 @@
 -- coverage: the relationship graph in numbers
 with
 
-occupations as (
-    select * from occupations
-),
-
 graph_edges as (
     select * from graph_edges
 ),

@@ -1,6 +1,7 @@
 -- severity: warn
--- every column of every model and run table has a description (sql/columns.toml, or for the
--- normalized raw tables pipelines/tables.py); the test results table is described after the tests
+-- every column of every model and run table has a description (the layers' _schema.toml, or for
+-- the normalized raw tables src/occupipe/ingest/tables.py); the test results table is described
+-- after the tests
 with
 
 columns as (

@@ -134,6 +134,13 @@ def test_a_failing_error_test_leaves_the_previous_warehouse_untouched(tmp_path: 
         ("wordcount_by_section", 20),
         ("wordcount_extremes", 24),
         ("wordcount_below_minimum", 1),
+        ("stats_totals", 1),
+        ("stats_figures", 1),
+        ("stats_counts", 21 + 7 + 4 + 3 + 4),
+        ("stats_count_lists", 718 + 4),
+        ("stats_graph_lists", 25 + 25),
+        ("stats_record_lists", 4 * 12),
+        ("stats_quality_lists", 3),
     ],
 )
 def test_every_report_has_rows_on_the_real_corpus(
@@ -142,7 +149,8 @@ def test_every_report_has_rows_on_the_real_corpus(
     assert len(query(corpus_warehouse[0], f"select * from {report}")) >= minimum_rows
 
 
-ONE_ROW_REPORTS = {"health_dora", "stats", "wordcount_totals"}  # see sql/tests/one_row_models.sql
+# see sql/tests/one_row_models.sql
+ONE_ROW_REPORTS = {"health_dora", "stats", "stats_figures", "stats_totals", "wordcount_totals"}
 
 
 def test_every_report_of_several_rows_states_their_order(

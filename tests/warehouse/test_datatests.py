@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from occupipe.contract import record as contract
 from occupipe.core.runs import DataTestResult
 from occupipe.core.settings import find_sql_dir
 from occupipe.ingest.tables import TABLES
@@ -73,15 +75,27 @@ def test_results_are_recorded_in_the_warehouse(con: duckdb.DuckDBPyConnection) -
     assert rows == [("ok", "warn", 0, True)]
 
 
+def write_singular(sql_dir: Path, name: str, sql: str) -> None:
+    (sql_dir / "tests").mkdir(parents=True, exist_ok=True)
+    (sql_dir / "tests" / name).write_text(sql)
+
+
+def write_schema(sql_dir: Path, models: list[str], schema: str) -> None:
+    (sql_dir / "marts").mkdir(parents=True, exist_ok=True)
+    for name in models:
+        (sql_dir / "marts" / f"{name}.sql").write_text("select 1 as x")
+    (sql_dir / "marts" / "_schema.toml").write_text(schema)
+
+
 def test_singular_sql_tests_take_their_severity_from_a_comment(tmp_path: Path) -> None:
-    (tmp_path / "only_warn.sql").write_text("-- severity: warn\nselect 1")
-    (tmp_path / "default.sql").write_text("select 1")
+    write_singular(tmp_path, "only_warn.sql", "-- severity: warn\nselect 1")
+    write_singular(tmp_path, "default.sql", "select 1")
     severities = {t.name: t.severity for t in load_data_tests(tmp_path)}
     assert severities == {"only_warn": "warn", "default": "error"}
 
 
 def test_shipped_specs_cover_every_kind_of_generic_test() -> None:
-    tests = load_data_tests(find_sql_dir() / "tests")
+    tests = load_data_tests(find_sql_dir())
     kinds = {t.name.split("_")[0] for t in tests}
     assert {"unique", "not", "accepted", "relationships", "expression"} <= kinds
     assert {"error", "warn"} == {t.severity for t in tests}
@@ -90,9 +104,7 @@ def test_shipped_specs_cover_every_kind_of_generic_test() -> None:
 def test_a_composite_grain_is_one_unique_test_named_by_its_columns(
     tmp_path: Path, con: duckdb.DuckDBPyConnection
 ) -> None:
-    (tmp_path / "schema.toml").write_text(
-        '[[tests]]\nmodel = "child"\ntest = "unique"\ncolumn = "slug, v"\n'
-    )
+    write_schema(tmp_path, ["child"], '[child.tests]\n"slug, v" = ["unique"]\n')
     (test,) = load_data_tests(tmp_path)
     assert test.name == "unique_child_slug_v"
     assert test.models == {"child"}
@@ -101,14 +113,88 @@ def test_a_composite_grain_is_one_unique_test_named_by_its_columns(
     assert run_data_tests(con, [test])[0].failures == 1
 
 
+def test_tests_are_written_as_a_name_or_a_table_of_options(tmp_path: Path) -> None:
+    schema = """[child.tests]
+slug = [
+    "not_null",
+    { unique = true, severity = "warn", where = "v is not null" },
+    { relationships = { to = "parent", field = "slug" } },
+    { expression = "v <> 'y'", name = "not_y" },
+]
+"""
+    write_schema(tmp_path, ["child"], schema)
+    tests = {t.name: t for t in load_data_tests(tmp_path)}
+    assert {name: t.severity for name, t in tests.items()} == {
+        "not_null_child_slug": "error",
+        "unique_child_slug": "warn",
+        "relationships_child_slug": "error",
+        "expression_child_slug_not_y": "error",
+    }
+    assert tests["unique_child_slug"].sql == compile_test(
+        "child", "unique", "slug", {"where": "v is not null"}
+    )
+
+
+def test_accepted_values_may_name_a_contract_enum_read_when_the_tests_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    schema = """[child.tests]
+status = [{ accepted_values = { enum = "STATUSES" } }]
+provenance = [{ accepted_values = { enum = "PROVENANCES", values = ["unknown"] } }]
+side = [{ accepted_values = { values = ["largest", "smallest"] } }]
+"""
+    write_schema(tmp_path, ["child"], schema)
+
+    def allowed() -> list[str]:
+        return [t.sql.split(" not in ", 1)[1] for t in load_data_tests(tmp_path)]
+
+    assert allowed() == [
+        "('stub', 'draft', 'review', 'stable')",
+        "('human', 'ai-assisted', 'ai-generated', 'unknown')",
+        "('largest', 'smallest')",
+    ]
+    monkeypatch.setattr(contract, "STATUSES", ("stub", "final"))
+    assert allowed()[0] == "('stub', 'final')"
+
+
+@pytest.mark.parametrize(
+    ("written", "problem"),
+    [
+        (
+            '["uniq"]',
+            "a test is one of not_null, unique, accepted_values, relationships, expression",
+        ),
+        ("[{ unique = true, not_null = true }]", "a test is one of"),
+        ('[{ unique = true, owner = "me" }]', "with optional severity, name, where"),
+        ('[{ unique = true, severity = "fatal" }]', "severity must be error or warn"),
+        ('[{ unique = "slug" }]', 'unique takes no options (write "unique")'),
+        ("[{ expression = true }]", "expression must be SQL text"),
+        ('[{ relationships = { to = "parent" } }]', "write relationships as { relationships = {"),
+        ('[{ accepted_values = ["a"] }]', "write accepted_values as { accepted_values = {"),
+        (
+            '[{ accepted_values = { enum = "STATUS" } }]',
+            "occupipe.contract.record has no enum 'STATUS'",
+        ),
+        ('[{ accepted_values = { enum = "SLUG_PATTERN" } }]', "has no enum 'SLUG_PATTERN'"),
+    ],
+)
+def test_a_malformed_test_is_one_error_naming_its_file_and_column(
+    tmp_path: Path, written: str, problem: str
+) -> None:
+    write_schema(tmp_path, ["child"], f"[child.tests]\nslug = {written}\n")
+    with pytest.raises(DataTestSpecError, match=re.escape(problem)) as raised:
+        load_data_tests(tmp_path)
+    assert str(raised.value).startswith("marts/_schema.toml, child.slug: ")
+
+
 def test_singular_tests_check_the_models_they_read(tmp_path: Path) -> None:
-    (tmp_path / "pair.sql").write_text("-- rows from nowhere\nselect * from a join b using (k)")
+    write_singular(tmp_path, "pair.sql", "-- rows from nowhere\nselect * from a join b using (k)")
     assert load_data_tests(tmp_path)[0].models == {"a", "b"}
 
 
 def test_every_shipped_model_has_a_data_test() -> None:
     sql_dir = find_sql_dir()
-    checked = set().union(*(t.models for t in load_data_tests(sql_dir / "tests")))
+    checked = set().union(*(t.models for t in load_data_tests(sql_dir)))
     untested = sorted(m.name for m in discover_models(sql_dir) if m.name not in checked)
     assert untested == []
 
@@ -155,7 +241,7 @@ LIST_TABLES = [t.name for t in TABLES if t.name != "occupations"]
 
 @pytest.mark.parametrize("repeated_in", ["sections", "git_authors", "stated_backlinks"])
 def test_the_list_keys_test_names_a_key_repeated_in_any_list_table(repeated_in: str) -> None:
-    (test,) = [t for t in load_data_tests(find_sql_dir() / "tests") if t.name == "list_keys_unique"]
+    (test,) = [t for t in load_data_tests(find_sql_dir()) if t.name == "list_keys_unique"]
     con = duckdb.connect()
     for name in LIST_TABLES:
         con.execute(

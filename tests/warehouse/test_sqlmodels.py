@@ -11,14 +11,16 @@ import pytest
 
 from occupipe.core.runs import RunSummary
 from occupipe.core.settings import find_sql_dir
+from occupipe.warehouse.schemafiles import read_column_descriptions
 from occupipe.warehouse.sqlmodels import (
     ModelError,
     build_models,
     describe_columns,
     discover_models,
     find_references,
+    find_unused_ctes,
     order_models,
-    read_column_descriptions,
+    parse_sql,
     upstream_of,
 )
 
@@ -27,15 +29,42 @@ from occupipe.warehouse.sqlmodels import (
     ("sql", "expected"),
     [
         ("select * from a join b on a.x = b.x", {"a", "b"}),
-        ("with a as (select * from a), final as (select * from a) select * from final", {"a"}),
+        ("select * from a, b where a.x = b.x", {"a", "b"}),
         ("with x as (select * from stg_y) select * from x", {"stg_y"}),
+        # a self-named import CTE reads the model; later CTEs and the body read the CTE
+        ("with a as (select * from a), final as (select * from a) select * from final", {"a"}),
+        ("with a as (select * from a) select * from a as one join a as two using (k)", {"a"}),
+        # a CTE is not visible in the CTEs defined before it, nor outside its query
+        ("with b as (select * from a), a as (select 1) select * from a, b", {"a"}),
+        ("select * from (with a as (select 1) select * from a) as s join a using (k)", {"a"}),
         ("select * from raw.occupations", set()),
-        ("select * from read_parquet('f.parquet')", {"read_parquet"}),
+        ("select * from read_parquet('f.parquet')", set()),
+        ("select * from range(3) as t(i)", set()),
+        ("select coalesce(x, 1) as y from a where y is distinct from coalesce(z, 0)", {"a"}),
         ("-- rows from notes\nselect * from a", {"a"}),
+        ("/* joined with notes\n   from the archive */ select * from a -- join b", {"a"}),
+        ("select * from a where k in (select k from b) or exists (from c)", {"a", "b", "c"}),
+        ("select * from (select * from a) as sub", {"a"}),
+        ("select 1 as x from a union all select 2 from B", {"a", "b"}),
     ],
 )
 def test_references_are_the_relations_read_not_local_ctes(sql: str, expected: set[str]) -> None:
-    assert find_references(sql) == expected
+    assert find_references(parse_sql(sql, "query.sql")) == expected
+
+
+@pytest.mark.parametrize(
+    ("sql", "problem"),
+    [
+        ("select * from (", "query.sql is not SQL sqlglot can read at line 1, column 15: "),
+        ("select 'open", "query.sql is not SQL sqlglot can read: Error tokenizing"),
+        ("select 1; select 2", "query.sql must hold one SQL statement, not 2"),
+    ],
+)
+def test_sql_that_cannot_be_parsed_is_one_error_naming_the_file(sql: str, problem: str) -> None:
+    with pytest.raises(ModelError) as raised:
+        parse_sql(sql, "query.sql")
+    assert str(raised.value).startswith(problem)
+    assert "\n" not in str(raised.value)
 
 
 def write_models(root: Path, models: dict[str, str]) -> None:
@@ -96,6 +125,12 @@ def test_a_broken_model_names_its_file(tmp_path: Path) -> None:
         build_models(duckdb.connect(), discover_models(tmp_path))
 
 
+def test_a_model_that_cannot_be_parsed_names_its_file(tmp_path: Path) -> None:
+    write_models(tmp_path, {"marts/ok.sql": "select 1 as x", "marts/bad.sql": "select * from ("})
+    with pytest.raises(ModelError, match=r"^model file marts/bad.sql is not SQL sqlglot can read"):
+        discover_models(tmp_path)
+
+
 def test_every_shipped_model_follows_the_layout() -> None:
     models = discover_models(find_sql_dir())
     names = {m.name for m in models}
@@ -106,6 +141,23 @@ def test_every_shipped_model_follows_the_layout() -> None:
         assert code == code.lower(), f"{model.name}: SQL should be lowercase"
         last_cte = "renamed" if model.layer == "staging" else "final"
         assert f"select * from {last_cte}" in code, f"{model.name}: should end with {last_cte}"
+
+
+@pytest.mark.parametrize(
+    ("sql", "unused"),
+    [
+        ("with a as (select 1), b as (select 2) select * from a", ["b"]),
+        ("with a as (select * from a) select 1", ["a"]),  # the body reads the model, not the CTE
+        ("with a as (select 1), b as (select * from a) select * from b", []),
+    ],
+)
+def test_unused_ctes_are_found(sql: str, unused: list[str]) -> None:
+    assert find_unused_ctes(parse_sql(sql, "query.sql")) == unused
+
+
+def test_no_shipped_model_defines_a_cte_it_never_reads() -> None:
+    unused = {m.name: find_unused_ctes(m.tree) for m in discover_models(find_sql_dir())}
+    assert {name: ctes for name, ctes in unused.items() if ctes} == {}
 
 
 def federated(path: Path) -> bool:
@@ -167,22 +219,6 @@ def test_descriptions_of_missing_columns_are_returned_and_missing_relations_skip
     assert describe_columns(con, descriptions) == ["summary.gone"]
     assert describe_columns(con, descriptions, {"later"}) == ["summary.gone"]  # checked anyway
     assert column_comments(con) == {"main.summary.n": "How many."}
-
-
-@pytest.mark.parametrize(
-    ("text", "problem"),
-    [
-        ("[a\nb = ", "is not valid TOML"),
-        ("a = 1", "must be a [relation] table"),
-        ("[a]\nb = 2", "must be a [relation] table"),
-    ],
-)
-def test_a_malformed_descriptions_file_is_one_clear_error(
-    tmp_path: Path, text: str, problem: str
-) -> None:
-    (tmp_path / "columns.toml").write_text(text)
-    with pytest.raises(ModelError, match=re.escape(problem)):
-        read_column_descriptions(tmp_path)
 
 
 def test_every_table_view_and_column_of_the_built_warehouse_is_described(

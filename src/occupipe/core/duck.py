@@ -97,7 +97,7 @@ def describe_column(
 
 def describe_table(con: duckdb.DuckDBPyConnection, relation: str, description: str) -> None:
     """Say what one row of a table is (`duckdb_tables()` shows it; columns are described
-    after the models are built, from `sql/columns.toml`)."""
+    after the models are built, from the layers' `_schema.toml`)."""
     con.execute(f"comment on table {relation} is {sql_literal(description)}")
 
 

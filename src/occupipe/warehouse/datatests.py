@@ -1,11 +1,10 @@
-"""Data tests over the built warehouse: generic column tests from `sql/tests/schema.toml`
+"""Data tests over the built warehouse: generic column tests from each layer's `_schema.toml`
 plus singular SQL tests (`sql/tests/*.sql`, each selecting the rows that fail)."""
 
 from __future__ import annotations
 
 import queue
 import re
-import tomllib
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -14,14 +13,34 @@ from typing import Any
 
 import duckdb
 
+from occupipe.contract import record as contract
 from occupipe.core.duck import describe_duckdb_error, describe_table, insert_rows
 from occupipe.core.runs import DataTestResult
-from occupipe.warehouse.sqlmodels import find_references
+from occupipe.warehouse.schemafiles import RelationSpec, read_schema_files
+from occupipe.warehouse.sqlmodels import find_references, parse_sql
 
 RESULTS_TABLE = "data_test_results"
 
 
 SEVERITIES = ("error", "warn")
+
+
+GENERIC_TESTS = ("not_null", "unique", "accepted_values", "relationships", "expression")
+
+
+TEST_SETTINGS = ("severity", "name", "where")
+
+
+OPTIONS = {  # the tests that take a table of options: its keys, how to write it
+    "relationships": ({"to", "field"}, '{ relationships = { to = "model", field = "column" } }'),
+    "accepted_values": (
+        {"enum", "values"},
+        '{ accepted_values = { enum = "STATUSES" } } or { values = [...] } or both',
+    ),
+}
+
+
+SINGULAR_TESTS = "tests"  # the folder of sql/ holding the singular tests
 
 
 _SEVERITY_COMMENT = re.compile(r"--\s*severity:\s*(error|warn)", re.IGNORECASE)
@@ -68,29 +87,83 @@ def compile_test(model: str, test: str, column: str, options: dict[str, Any]) ->
     raise DataTestSpecError(f"unknown data test {test!r} on {model}.{column}")
 
 
-def load_data_tests(tests_dir: Path) -> list[DataTest]:
-    """Every data test: generic ones from schema.toml, singular ones from *.sql."""
-    spec_path = tests_dir / "schema.toml"
-    spec = tomllib.loads(spec_path.read_text(encoding="utf-8")) if spec_path.exists() else {}
-    tests = []
-    for entry in spec.get("tests", []):
-        model, test, column = entry["model"], entry["test"], entry.get("column", "")
-        severity = entry.get("severity", "error")
-        if severity not in SEVERITIES:
-            raise DataTestSpecError(f"severity must be error or warn in {model}.{column}")
-        suffix = f"_{entry['name']}" if "name" in entry else ""
-        # a composite grain (`slug, position`) names the test by its columns
-        columns = re.sub(r"\W+", "_", column)
-        name = f"{test}_{model}_{columns}{suffix}".replace("__", "_").rstrip("_")
-        sql = compile_test(model, test, column, entry)
-        tests.append(DataTest(name, severity, sql, frozenset({model})))
-    for path in sorted(tests_dir.glob("*.sql")):
+def load_data_tests(sql_dir: Path) -> list[DataTest]:
+    """Every data test: the generic ones of each layer's schema file, then the singular ones
+    of `sql/tests/*.sql`."""
+    tests = [
+        read_generic_test(spec, column, written)
+        for spec in read_schema_files(sql_dir)
+        for column, written_tests in spec.tests.items()
+        for written in written_tests
+    ]
+    for path in sorted((sql_dir / SINGULAR_TESTS).glob("*.sql")):
         sql = path.read_text(encoding="utf-8").strip().rstrip(";")
         match = _SEVERITY_COMMENT.search(sql)
         severity = match.group(1).lower() if match else "error"
-        read = frozenset(find_references(sql))
-        tests.append(DataTest(path.stem, severity, sql, read))
+        tree = parse_sql(sql, f"data test file {SINGULAR_TESTS}/{path.name}")
+        tests.append(DataTest(path.stem, severity, sql, frozenset(find_references(tree))))
     return tests
+
+
+def read_generic_test(spec: RelationSpec, column: str, written: Any) -> DataTest:
+    """One generic test as a schema file writes it: `"unique"`, or a table with the test's
+    options under its name (`{ relationships = { to = "a", field = "k" } }`) and, optionally,
+    `severity`, `name` (a suffix telling two tests of a kind apart) and `where`."""
+    model, place = spec.name, f"{spec.path.parent.name}/{spec.path.name}, {spec.name}.{column}"
+    entry = {written: True} if isinstance(written, str) else written
+    kinds = [key for key in entry if key in GENERIC_TESTS] if isinstance(entry, dict) else []
+    if len(kinds) != 1 or set(entry) - {*kinds, *TEST_SETTINGS}:
+        raise DataTestSpecError(
+            f"{place}: a test is one of {', '.join(GENERIC_TESTS)}, with optional"
+            f" {', '.join(TEST_SETTINGS)}; found {written!r}"
+        )
+    test = kinds[0]
+    severity = entry.get("severity", "error")
+    if severity not in SEVERITIES:
+        raise DataTestSpecError(f"{place}: severity must be error or warn")
+    options = read_test_options(place, test, entry[test])
+    if "where" in entry:
+        options["where"] = entry["where"]
+    suffix = f"_{entry['name']}" if "name" in entry else ""
+    # a composite grain (`slug, position`) names the test by its columns
+    columns = re.sub(r"\W+", "_", column)
+    name = f"{test}_{model}_{columns}{suffix}".replace("__", "_").rstrip("_")
+    return DataTest(name, severity, compile_test(model, test, column, options), frozenset({model}))
+
+
+def read_test_options(place: str, test: str, value: Any) -> dict[str, Any]:
+    """The options `compile_test` takes, from what a schema file writes under the test's name."""
+    if test in ("unique", "not_null"):
+        if value is not True:
+            raise DataTestSpecError(f'{place}: {test} takes no options (write "{test}")')
+        return {}
+    if test == "expression":
+        if not isinstance(value, str):
+            raise DataTestSpecError(f"{place}: expression must be SQL text")
+        return {"expression": value}
+    wanted, usage = OPTIONS[test]
+    if not isinstance(value, dict) or not value or set(value) - wanted:
+        raise DataTestSpecError(f"{place}: write {test} as {usage}")
+    if test == "relationships":
+        if set(value) != wanted:
+            raise DataTestSpecError(f"{place}: write {test} as {usage}")
+        return dict(value)
+    values = list(value.get("values", []))
+    if "enum" in value:
+        values = [*contract_enum(place, value["enum"]), *values]
+    return {"values": values}
+
+
+def contract_enum(place: str, name: Any) -> tuple[str, ...]:
+    """The contract's tuple of allowed values called `name` (e.g. STATUSES), read when the
+    tests are loaded."""
+    enum = getattr(contract, name, None) if isinstance(name, str) and name.isupper() else None
+    if not isinstance(enum, tuple) or not enum or not all(isinstance(v, str) for v in enum):
+        raise DataTestSpecError(
+            f"{place}: occupipe.contract.record has no enum {name!r} (a tuple of values such as"
+            " STATUSES or KINDS)"
+        )
+    return enum
 
 
 def run_data_test(

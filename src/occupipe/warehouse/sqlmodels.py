@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import re
 import time
-import tomllib
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
 import duckdb
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError, SqlglotError
 
 from occupipe.core.duck import describe_column, describe_duckdb_error
 
@@ -18,15 +19,6 @@ LAYERS = ("staging", "marts", "reports")
 
 
 MATERIALIZATION = {"staging": "view", "marts": "table", "reports": "view"}
-
-
-COLUMNS_FILE = "columns.toml"  # in the SQL folder: column descriptions
-
-
-_CTE = re.compile(r"(?:\bwith|,)\s*([a-z_][a-z0-9_]*)\s+as\s*\(", re.IGNORECASE)
-
-
-_REFERENCE = re.compile(r"\b(?:from|join)\s+([a-z_][a-z0-9_]*)\b(?!\s*\.)", re.IGNORECASE)
 
 
 class ModelError(Exception):
@@ -40,6 +32,7 @@ class Model:
     path: Path
     sql: str
     depends_on: frozenset[str]
+    tree: exp.Expr = field(compare=False, repr=False)  # the SQL as sqlglot parsed it
 
     @property
     def description(self) -> str:
@@ -65,44 +58,77 @@ def discover_models(sql_dir: Path) -> list[Model]:
     models = []
     for path in paths:
         sql = path.read_text(encoding="utf-8").strip().rstrip(";")
-        references = find_references(sql) & names - {path.stem}
-        models.append(Model(path.stem, path.parent.name, path, sql, frozenset(references)))
+        tree = parse_sql(sql, f"model file {path.parent.name}/{path.name}")
+        references = find_references(tree) & names - {path.stem}
+        models.append(Model(path.stem, path.parent.name, path, sql, frozenset(references), tree))
     return models
 
 
-def find_references(sql: str) -> set[str]:
-    """Relations a query reads (after `from`/`join`) that are not its own CTEs; comments are
-    not read.
+def parse_sql(sql: str, source: str) -> exp.Expr:
+    """The one statement of a SQL file as sqlglot's tree (DuckDB dialect); a file sqlglot
+    cannot read is one `ModelError` sentence naming `source`."""
+    try:
+        statements = [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
+    except ParseError as exc:
+        first = exc.errors[0] if exc.errors else {}
+        where = f" at line {first['line']}, column {first['col']}" if first else ""
+        reason = str(first.get("description", exc)).splitlines()[0]
+        raise ModelError(f"{source} is not SQL sqlglot can read{where}: {reason}") from None
+    except SqlglotError as exc:
+        reason = str(exc).splitlines()[0]
+        raise ModelError(f"{source} is not SQL sqlglot can read: {reason}") from None
+    if len(statements) != 1:
+        raise ModelError(f"{source} must hold one SQL statement, not {len(statements)}")
+    return statements[0]
 
-    Inside the body of CTE `x`, `from x` means the model `x` (import CTEs keep model names).
+
+def find_references(tree: exp.Expr) -> set[str]:
+    """Relations a query reads that are not its own CTEs, lowercase.
+
+    Only unqualified names count: `raw.x` is a table the load writes, never a model, and a
+    table function (`read_parquet(...)`, `range(...)`) is no relation.
     """
-    sql = _strip_comments(sql)
-    spans = [
-        (m.group(1).lower(), m.end() - 1, _closing_paren(sql, m.end() - 1))
-        for m in _CTE.finditer(sql)
-    ]
-    found = set()
-    for match in _REFERENCE.finditer(sql):
-        name, position = match.group(1).lower(), match.start()
-        visible = {
-            cte for cte, begin, end in spans if begin < position and not begin < position < end
-        }
-        if name not in visible:
-            found.add(name)
-    return found
+    return {
+        table.name.lower()
+        for table in tree.find_all(exp.Table)
+        if is_plain_name(table) and resolve_cte(table) is None
+    }
 
 
-def _closing_paren(sql: str, opening: int) -> int:
-    depth = 0
-    for index in range(opening, len(sql)):
-        depth += {"(": 1, ")": -1}.get(sql[index], 0)
-        if depth == 0:
-            return index
-    return len(sql)
+def find_unused_ctes(tree: exp.Expr) -> list[str]:
+    """Names of the CTEs the query defines but never reads."""
+    read = {id(resolve_cte(table)) for table in tree.find_all(exp.Table) if is_plain_name(table)}
+    return [cte.alias_or_name for cte in tree.find_all(exp.CTE) if id(cte) not in read]
 
 
-def _strip_comments(sql: str) -> str:
-    return re.sub(r"--[^\n]*", "", sql)
+def is_plain_name(table: exp.Table) -> bool:
+    """A table named by one bare identifier: not schema-qualified, not a table function."""
+    return isinstance(table.this, exp.Identifier) and not table.db and not table.catalog
+
+
+def resolve_cte(table: exp.Table) -> exp.CTE | None:
+    """The CTE a table name means where it stands, or None for a relation of the database.
+
+    From the innermost enclosing query outwards: in a query's body every CTE of its `with`
+    is visible; inside one of those CTEs only the ones defined before it (itself too when
+    the `with` is recursive). So an import CTE named after its model
+    (`occupations as (select * from occupations)`) reads the model, not itself.
+    """
+    name = table.name.lower()
+    child: exp.Expr = table
+    node = table.parent
+    while node is not None:
+        visible: list[exp.CTE] = []
+        if isinstance(node, exp.With):
+            index = next((i for i, cte in enumerate(node.expressions) if cte is child), 0)
+            visible = node.expressions[: index + 1 if node.args.get("recursive") else index]
+        elif isinstance(node, exp.Query) and not isinstance(child, exp.With):
+            visible = node.ctes
+        for cte in reversed(visible):
+            if cte.alias_or_name.lower() == name:
+                return cte
+        child, node = node, node.parent
+    return None
 
 
 def order_models(models: list[Model]) -> list[Model]:
@@ -160,23 +186,6 @@ def upstream_of(models: list[Model], names: Collection[str]) -> set[str]:
 
 
 Descriptions = dict[str, dict[str, str]]  # relation ("name" or "raw.name") -> column -> text
-
-
-def read_column_descriptions(sql_dir: Path) -> Descriptions:
-    """The column descriptions of `sql/columns.toml` (none when the file is absent)."""
-    path = sql_dir / COLUMNS_FILE
-    if not path.exists():
-        return {}
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ModelError(f"{path} is not valid TOML: {exc}") from None
-    if not all(
-        isinstance(columns, dict) and all(isinstance(text, str) for text in columns.values())
-        for columns in data.values()
-    ):
-        raise ModelError(f'{path}: every entry must be a [relation] table of column = "text"')
-    return data
 
 
 def describe_columns(

@@ -12,11 +12,11 @@ from occupipe.core.duck import connect_for_build
 from occupipe.core.runs import DataTestResult
 from occupipe.warehouse.datatests import RESULTS_TABLE, load_data_tests, run_data_tests
 from occupipe.warehouse.graph import BETWEENNESS_INPUTS, measure_betweenness, store_betweenness
+from occupipe.warehouse.schemafiles import read_column_descriptions
 from occupipe.warehouse.sqlmodels import (
     build_models,
     describe_columns,
     discover_models,
-    read_column_descriptions,
     upstream_of,
 )
 
@@ -34,7 +34,8 @@ def read_metrics(database: Path) -> dict[str, Any]:
 
 
 def build_sql_models(database: Path, sql_dir: Path) -> dict[str, float]:
-    """Build the SQL models layer by layer, then describe their columns (`sql/columns.toml`).
+    """Build the SQL models layer by layer, then describe their columns (from each layer's
+    `_schema.toml`).
 
     Betweenness (Python, one core) is computed on a thread of its own as soon as the graph
     marts exist, while the other marts build; the reports, which read it, come after. Run
@@ -57,9 +58,9 @@ def build_sql_models(database: Path, sql_dir: Path) -> dict[str, float]:
 
 
 def run_warehouse_tests(database: Path, sql_dir: Path) -> list[DataTestResult]:
-    """Run the data tests in `sql/tests` against the built warehouse."""
+    """Run the data tests (the layers' schema files, `sql/tests`) against the built warehouse."""
     with connect_for_build(database) as con:
-        results = run_data_tests(con, load_data_tests(sql_dir / "tests"))
+        results = run_data_tests(con, load_data_tests(sql_dir))
         describe_columns(con, read_column_descriptions(sql_dir), {RESULTS_TABLE})
         con.execute("checkpoint")
     return results
