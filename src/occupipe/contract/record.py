@@ -10,8 +10,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from occupipe.contract.checks import OneOf
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
-
-
 STATUSES = ("stub", "draft", "review", "stable")
 
 
@@ -28,14 +26,8 @@ KINDS = (
     "historical",
     "agent-persona",
 )
-
-
 PROVENANCES = ("human", "ai-assisted", "ai-generated")
-
-
 DIFFICULTIES = ("foundational", "intermediate", "advanced", "expert")
-
-
 RELATIONSHIP_TYPES = (
     "related",
     "specialization",
@@ -44,8 +36,6 @@ RELATIONSHIP_TYPES = (
     "collaboration",
     "progression",
 )
-
-
 CATEGORIES = (
     "Technology",
     "Healthcare",
@@ -69,19 +59,11 @@ CATEGORIES = (
     "Emerging",
     "Life Roles",
 )
-
-
 # counts are stored as 32-bit integers: anything larger is not a real count
 COUNT_MAX = 2**31 - 1
-
-
 Count = Annotated[int, Field(ge=0, le=COUNT_MAX)]
-
-
 # a date is text in JSON: checked as a calendar date, however the record was parsed
 Day = Annotated[dt.date, Field(strict=False)]
-
-
 SOURCE_KINDS = ("book", "standard", "article", "interview", "course", "documentation", "other")
 
 

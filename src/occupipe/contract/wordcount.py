@@ -5,17 +5,9 @@ from __future__ import annotations
 import re
 
 _FENCED_CODE = re.compile(r"```[\s\S]*?```")
-
-
 _INLINE_CODE = re.compile(r"`[^`]*`")
-
-
 _HTML_TAG = re.compile(r"<[^>]+>")
-
-
 _WORD_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-
-
 # every byte becomes "a" (a letter or digit) or " " (anything else, every byte of a non-ASCII
 # character included); apostrophes are deleted outright
 _CLASSIFY = bytes(ord("a") if byte in _WORD_BYTES else ord(" ") for byte in range(256))

@@ -18,17 +18,11 @@ import pyarrow as pa
 # instances that only stream (the published Parquet's, the replay's) keep 256MB.
 # OCCUPIPE_DUCKDB_MEMORY overrides both. Figures in benchmarks/HISTORY.md.
 DEFAULT_MEMORY_LIMIT = "512MB"
-
-
 STREAMING_MEMORY_LIMIT = "256MB"
 
 
 MEMORY_ENV = "OCCUPIPE_DUCKDB_MEMORY"
-
-
 MIN_MEMORY_BYTES = 64 * 2**20
-
-
 _DUCKDB_UNITS = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
 
 

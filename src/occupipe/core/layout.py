@@ -5,35 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 DATABASE_NAME = "occupations.duckdb"
-
-
 PARQUET_DIR = "parquet"
-
-
 QUARANTINE_DIR = "quarantine"
-
-
 PARTS_DIR = "parts"  # a build's intermediate Parquet part files, one folder per table
-
-
 RELEASES_DIR = "releases"
-
-
 CURRENT = "current"
-
-
 HISTORY = "history.jsonl"
-
-
 MANIFEST = "manifest.json"
-
-
 INPUT_LEDGER = "inputs.parquet"  # every input document, its hash and outcome
-
-
 BUILD_DIR = ".build"
-
-
 HTTP_CACHE = Path(".cache") / "http"
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 Reporter = Callable[[int, int], None]
-
-
 _reporters: list[Reporter] = []
 
 

@@ -11,11 +11,7 @@ from occupipe.core.layout import HISTORY, RELEASES_DIR
 from occupipe.core.rejection import SourceError
 
 JSON_SUFFIXES = (".json",)
-
-
 LINE_SUFFIXES = (".jsonl", ".ndjson")
-
-
 RECORD_SUFFIXES = JSON_SUFFIXES + LINE_SUFFIXES
 
 

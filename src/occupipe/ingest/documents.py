@@ -94,8 +94,6 @@ def extract_lines(raw: bytes, source_file: str) -> Iterator[Extracted | Rejectio
 
 
 LINE_NAME = re.compile(r"\.(?:json|jsonl|ndjson):\d+$", re.IGNORECASE)  # `file.jsonl:3`
-
-
 ITEM_NAME = re.compile(r"\.(?:json|jsonl|ndjson)\[\d+\]$", re.IGNORECASE)  # `file.json[2]`
 
 

@@ -30,8 +30,6 @@ from occupipe.core.rejection import Rejection, SourceError
 from occupipe.core.runs import TOKEN_ENV, HttpSettings
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
-
-
 META_DIR = ".meta"
 
 

@@ -16,15 +16,10 @@ from occupipe.ingest.documents import AnyRecord, Extracted
 from occupipe.ingest.tables import TABLES, Table
 
 Columns = dict[str, list[Any]]  # column name -> values, for one table
-
-
 Batch = dict[str, Columns]  # table name -> its columns
-
 
 # internal: the document a row came from (to drop duplicates later); not in published tables
 INPUT_COLUMN = "_input"
-
-
 INPUT_FIELD = pa.field(INPUT_COLUMN, pa.int64())
 
 

@@ -120,7 +120,6 @@ OCCUPATIONS = Table(
     ),
 )
 
-
 SECTIONS = _child(
     "sections",
     "One row per markdown section of a record, in document order.",
@@ -138,13 +137,8 @@ SECTIONS = _child(
     ),
 )
 
-
 TAGS = _child("tags", "Tags of a record.", Column("tag", STR, "Tag.", False))
-
-
 ALIASES = _child("aliases", "Alternative names of a record.", Column("alias", STR, "Alias.", False))
-
-
 RELATIONSHIPS = _child(
     "relationships",
     "Typed relationships (`metadata.related`) as stated, dangling targets included.",
@@ -152,15 +146,11 @@ RELATIONSHIPS = _child(
     Column("relationship_type", STR, "related, specialization, prerequisite, ...", False),
     Column("note", STR, "Free-text note on the relationship."),
 )
-
-
 SPECIALIZATIONS = _child(
     "specializations",
     "Narrower variants of a role.",
     Column("specialization", STR, "Specialization name.", False),
 )
-
-
 REFERENCE_SOURCES = _child(
     "reference_sources",
     "References a record draws on (`metadata.sources`).",
@@ -168,8 +158,6 @@ REFERENCE_SOURCES = _child(
     Column("url", STR, "URL of the reference."),
     Column("source_kind", STR, "book, standard, article, interview, course, documentation, other."),
 )
-
-
 REVIEWERS = _child(
     "reviewers",
     "People who reviewed a record.",
@@ -177,37 +165,28 @@ REVIEWERS = _child(
     Column("credential", STR, "How the reviewer knows the field."),
     Column("reviewed_on", DATE, "Date of the review."),
 )
-
-
 CONTRIBUTORS = _child(
     "contributors",
     "Names in `metadata.contributors`.",
     Column("name", STR, "Contributor name or handle.", False),
 )
-
-
 GIT_AUTHORS = _child(
     "git_authors",
     "Commit authors from `git.authors`.",
     Column("name", STR, "Author name.", False),
     Column("commits", I32, "Commits by this author."),
 )
-
-
 COUNTRY_VARIANTS = _child(
     "country_variants",
     "How the role differs by country or jurisdiction.",
     Column("region", STR, "Country or region.", False),
     Column("note", STR, "How it differs.", False),
 )
-
-
 STATED_BACKLINKS = _child(
     "stated_backlinks",
     "`computed.backlinks` as the site stated them.",
     Column("backlink_slug", STR, "Slug of a record the site says links here.", False),
 )
-
 
 TABLES: tuple[Table, ...] = (
     OCCUPATIONS,
@@ -223,6 +202,4 @@ TABLES: tuple[Table, ...] = (
     COUNTRY_VARIANTS,
     STATED_BACKLINKS,
 )
-
-
 TABLES_BY_NAME = {t.name: t for t in TABLES}

@@ -21,8 +21,6 @@ LEDGER_SCHEMA = pa.schema(
         pa.field("reason", pa.string()),  # why a document was quarantined; null if loaded
     ]
 )
-
-
 # a document's identity in the ledger, as read from part files and rejections (nullable: a
 # replay's parts keep the warehouse's not-null columns, the others do not)
 KEY_SCHEMA = pa.schema([field.with_nullable(True) for field in LEDGER_SCHEMA][:2])

@@ -12,8 +12,6 @@ import duckdb
 from occupipe.core.files import write_bytes_atomically
 
 REPORT_NAME = "report.html"
-
-
 STATUS_COLOURS = {"stub": "#d73027", "draft": "#fc8d59", "review": "#91bfdb", "stable": "#4575b4"}
 
 

@@ -12,8 +12,6 @@ from typing import Any, Protocol, TypeVar
 from occupipe.core.lifetime import sigint_held, start_worker
 
 T = TypeVar("T")
-
-
 T_co = TypeVar("T_co", covariant=True)
 
 
@@ -95,6 +93,4 @@ def results_of(futures: Iterable[Future[T]]) -> Iterator[T]:
 
 
 StageRunner = Stages
-
-
 call_directly = Stages()

@@ -44,14 +44,8 @@ def render_markdown(blocks: Sequence[Block]) -> str:
 
 
 _INLINE_RAW = re.compile(r"(`[^`]*`|<[^>]+>)")
-
-
 _STRONG = re.compile(r"\*\*(.+?)\*\*")
-
-
 _EMPHASIS = re.compile(r"\*(.+?)\*")
-
-
 _LINK = re.compile(r"\[([^\]]+)\]\(([^)]+)\)")
 
 

@@ -39,8 +39,6 @@ from occupipe.synth.words import (
 )
 
 NONSTANDARD_TYPE = "mentor-of"  # a relationship type the metrics ignore
-
-
 FEDERATED_ORIGIN = "persona-exchange"
 
 

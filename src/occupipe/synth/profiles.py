@@ -36,14 +36,8 @@ class Profile:
 
 
 KIND_CYCLE = ("occupation",) * 5 + ("discipline", "role", "identity", "community", "historical")
-
-
 STATUS_CYCLE = ("draft", "review", "draft", "stable", "draft", "stub", "draft")
-
-
 PROVENANCE_CYCLE = ("ai-generated", "ai-generated", "human", "ai-generated", "ai-assisted")
-
-
 DIFFICULTY_CYCLE = ("advanced", "intermediate", "advanced", "expert", "foundational", "advanced")
 
 

@@ -20,8 +20,6 @@ from occupipe.warehouse.schemafiles import RelationSpec, read_schema_files
 from occupipe.warehouse.sqlmodels import find_references, parse_sql
 
 RESULTS_TABLE = "data_test_results"
-
-
 SEVERITIES = ("error", "warn")
 
 

@@ -12,8 +12,6 @@ import pyarrow as pa
 from occupipe.core.duck import describe_table
 
 EXACT_LIMIT = 1_000  # nodes; above this, betweenness is estimated from sampled sources
-
-
 VISIT_BUDGET = 3_000_000  # edge visits an estimate may spend (about a second)
 
 
@@ -102,8 +100,6 @@ def _add_dependencies(
 
 
 BETWEENNESS_INPUTS = ("graph_nodes", "graph_edges")  # the marts ADJACENCY_SQL reads
-
-
 ADJACENCY_SQL = """
 with
 

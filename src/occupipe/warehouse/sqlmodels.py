@@ -16,8 +16,6 @@ from sqlglot.errors import ParseError, SqlglotError
 from occupipe.core.duck import describe_column, describe_duckdb_error
 
 LAYERS = ("staging", "marts", "reports")
-
-
 MATERIALIZATION = {"staging": "view", "marts": "table", "reports": "view"}
 
 
