@@ -25,6 +25,16 @@ def invoke(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
+def refuse_server(monkeypatch: pytest.MonkeyPatch, case: str) -> None:
+    """Fail the test if the command starts its Prefect server: `case` should have stopped it."""
+    from pipelines.cli import run
+
+    def no_server() -> None:
+        raise AssertionError(f"a Prefect server was started for {case}")
+
+    monkeypatch.setattr(run, "own_api_server", no_server)
+
+
 @pytest.fixture(scope="module")
 def warehouse(corpus_warehouse: tuple[Path, RunSummary]) -> str:
     return str(corpus_warehouse[0])
@@ -529,13 +539,9 @@ def test_a_run_on_a_held_warehouse_fails_at_once_in_one_sentence(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     from occupipe.release.lock import check_unlocked, run_lock
-    from pipelines.cli import run
     from tests.helpers import DEMO
 
-    def no_server() -> None:
-        raise AssertionError("a Prefect server was started for a run that cannot take the lock")
-
-    monkeypatch.setattr(run, "own_api_server", no_server)
+    refuse_server(monkeypatch, "a run that cannot take the lock")
     warehouse = tmp_path / "wh"
     check_unlocked(warehouse)  # no warehouse yet: nothing holds it
     with run_lock(warehouse):
@@ -551,13 +557,9 @@ def test_a_run_that_waits_for_a_held_warehouse_gives_up_before_any_server_starts
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     from occupipe.release.lock import run_lock
-    from pipelines.cli import run
     from tests.helpers import DEMO
 
-    def no_server() -> None:
-        raise AssertionError("a Prefect server was started for a run that cannot take the lock")
-
-    monkeypatch.setattr(run, "own_api_server", no_server)
+    refuse_server(monkeypatch, "a run that cannot take the lock")
     warehouse = tmp_path / "wh"
     with run_lock(warehouse):
         args = ["run", "--source", str(DEMO), "--warehouse", str(warehouse), "--wait", "0.5"]
@@ -628,12 +630,8 @@ def test_a_source_without_record_files_fails_before_any_server_starts(
     source_name: str,
     message: str,
 ) -> None:
-    from pipelines.cli import run
 
-    def no_server() -> None:
-        raise AssertionError("a Prefect server was started for a source with nothing to build")
-
-    monkeypatch.setattr(run, "own_api_server", no_server)
+    refuse_server(monkeypatch, "a source with nothing to build")
     (tmp_path / "in").mkdir()
     for name in files:
         (tmp_path / "in" / name).write_text("not a record\n")
@@ -647,13 +645,9 @@ def test_a_source_without_record_files_fails_before_any_server_starts(
 def test_a_replay_with_nothing_quarantined_says_so_at_once(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from pipelines.cli import run
     from tests.helpers import build, copy_sample
 
-    def no_server() -> None:
-        raise AssertionError("a Prefect server was started for a replay with nothing to do")
-
-    monkeypatch.setattr(run, "own_api_server", no_server)
+    refuse_server(monkeypatch, "a replay with nothing to do")
     warehouse = tmp_path / "wh"
     build(copy_sample(tmp_path / "in", 3), warehouse)
     code, out, err = invoke("replay", "--warehouse", str(warehouse))
@@ -668,12 +662,8 @@ def test_a_source_inside_the_warehouse_is_a_usage_error_before_any_server_starts
     tmp_path: Path,
     warehouse: str,
 ) -> None:
-    from pipelines.cli import run
 
-    def no_server() -> None:
-        raise AssertionError("a Prefect server was started for a source inside the warehouse")
-
-    monkeypatch.setattr(run, "own_api_server", no_server)
+    refuse_server(monkeypatch, "a source inside the warehouse")
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "r.json").write_text("{}")
     args = ["run", "--source", str(tmp_path / "in"), "--warehouse", str(tmp_path / warehouse)]
