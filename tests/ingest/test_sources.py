@@ -324,8 +324,7 @@ def test_an_index_that_lists_no_records_fails_with_one_sentence(tmp_path: Path) 
 def test_a_token_an_http_header_cannot_carry_is_refused_in_one_sentence(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from occupipe.core.runs import TOKEN_ENV
-    from occupipe.ingest.http import make_client
+    from occupipe.ingest.http import TOKEN_ENV, make_client
 
     monkeypatch.setenv(TOKEN_ENV, "t\u00f6k")
     with pytest.raises(SourceError, match=f"^{TOKEN_ENV} holds characters"):

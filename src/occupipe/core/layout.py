@@ -14,7 +14,5 @@ HISTORY = "history.jsonl"
 MANIFEST = "manifest.json"
 INPUT_LEDGER = "inputs.parquet"  # every input document, its hash and outcome
 BUILD_DIR = ".build"
-HTTP_CACHE = Path(".cache") / "http"
-
-
-CACHE_DIR = Path(".cache") / "extract"
+HTTP_CACHE = Path(".cache") / "http"  # the HTTP source's local mirror
+CACHE_DIR = Path(".cache") / "extract"  # the extraction's cached part files, by batch

@@ -17,9 +17,6 @@ class RunFailed(Exception):
     """The run could not complete; the previous warehouse is left as it was."""
 
 
-TOKEN_ENV = "OCCUPIPE_HTTP_TOKEN"
-
-
 @dataclass(frozen=True)
 class HttpSettings:
     concurrency: int = 8

@@ -27,8 +27,9 @@ import orjson
 from occupipe.contract.record import SLUG_PATTERN
 from occupipe.core.files import write_bytes_atomically
 from occupipe.core.rejection import Rejection, SourceError
-from occupipe.core.runs import TOKEN_ENV, HttpSettings
+from occupipe.core.runs import HttpSettings
 
+TOKEN_ENV = "OCCUPIPE_HTTP_TOKEN"
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 META_DIR = ".meta"
 
