@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import secrets
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,6 +88,10 @@ class RunSummary:
     changes: dict[str, int] = field(default_factory=dict)
     input_fingerprint: str | None = None
     unchanged_since: str | None = None
+
+    def time_stage(self, name: str, started: float) -> None:
+        """Record the seconds a stage took since `started` (a `time.perf_counter()` reading)."""
+        self.stage_seconds[name] = round(time.perf_counter() - started, 3)
 
 
 def new_run_id(now: dt.datetime | None = None) -> str:

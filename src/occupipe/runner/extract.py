@@ -28,7 +28,6 @@ from occupipe.ingest.fingerprints import (
     summarize_changes,
 )
 from occupipe.ingest.http import is_http_source, mirror_name, mirror_source
-from occupipe.runner.finish import _timed
 from occupipe.runner.stages import StageRunner
 from occupipe.runner.unchanged import adopt_current_release, current_build
 
@@ -104,12 +103,12 @@ def find_source_files(
             options.http,
             not options.full_refresh,  # a full refresh downloads every record again
         )
-        _timed(summary, "fetch", started)
+        summary.time_stage("fetch", started)
         fetched = [BatchResult(documents=len(failed), rejections=failed)]
         root = mirror
     else:
         inputs = stage("discover", discover, Path(options.source), options.warehouse_dir)
-        _timed(summary, "discover", started)
+        summary.time_stage("discover", started)
         paths, root, fetched = inputs.records, inputs.root, []
         summary.ignored = len(inputs.ignored)
     summary.files = len(paths) + summary.ignored

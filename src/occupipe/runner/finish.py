@@ -32,10 +32,6 @@ from occupipe.warehouse.parquet import publish_tables, writer_threads
 from occupipe.warehouse.transform import build_sql_models, read_metrics, run_warehouse_tests
 
 
-def _timed(summary: RunSummary, name: str, started: float) -> None:
-    summary.stage_seconds[name] = round(time.perf_counter() - started, 3)
-
-
 def apply_gate(summary: RunSummary, name: str, problem: str | None) -> None:
     """Record a gate's result; a failed gate stops the run before anything is published."""
     summary.gates[name] = {"passed": problem is None, "detail": problem or "ok"}
@@ -96,7 +92,7 @@ def finish_build(
     summary.warehouse = stage(
         "publish", publish_release, build_dir, options.warehouse_dir, summary.run_id
     )
-    _timed(summary, "publish", started)
+    summary.time_stage("publish", started)
 
 
 def gate_and_report(
@@ -141,7 +137,7 @@ def load_warehouse_file(
     rows = stage(
         "load-warehouse", load_warehouse, build_dir, excluded, facts, options.sections_spec
     )
-    _timed(summary, "load", started)
+    summary.time_stage("load", started)
     crash_point("after-load")
     previous_records = count_published_records(options.warehouse_dir)
     volume = check_volume(
@@ -158,11 +154,11 @@ def model_and_test_warehouse_file(
     database = build_dir / DATABASE_NAME
     started = time.perf_counter()
     summary.model_seconds = stage("build-models", build_sql_models, database, options.sql_dir)
-    _timed(summary, "models", started)
+    summary.time_stage("models", started)
 
     started = time.perf_counter()
     summary.test_results = stage("data-tests", run_warehouse_tests, database, options.sql_dir)
-    _timed(summary, "tests", started)
+    summary.time_stage("tests", started)
 
 
 def write_published_files(
