@@ -22,6 +22,7 @@ os.environ["PREFECT_HOME"] = os.environ[SESSION_PREFECT_HOME]
 
 from occupipe.core.runs import RunSummary  # noqa: E402
 from tests.helpers import SOULS, build  # noqa: E402
+from tests.servers import DaskCluster, S3Server, start_dask_cluster, start_s3_server  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -65,3 +66,33 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         fixtures = set(getattr(item, "fixturenames", ()))
         if fixtures & SLOW_FIXTURES or item.get_closest_marker("e2e"):
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """One SeaweedFS S3 server for the session (its admin port is fixed: one at a time); each
+    test uses a prefix of its own. Its address and keys go into this process's environment."""
+    server = start_s3_server(tmp_path_factory.mktemp("seaweedfs"))
+    saved = {name: os.environ.get(name) for name in server.env}
+    os.environ.update(server.env)
+    try:
+        yield server
+    finally:
+        server.stop()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@pytest.fixture(scope="session")
+def dask_cluster(
+    s3_server: S3Server, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DaskCluster]:
+    """A Dask scheduler and two single-threaded workers that can reach the S3 server."""
+    cluster = start_dask_cluster(tmp_path_factory.mktemp("dask"), 2, s3_server.env)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
