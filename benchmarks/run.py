@@ -32,6 +32,7 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import Executor
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -144,11 +145,16 @@ def spanned_stages() -> Any:
             return super().start(name, self.spanned(name, fn), *args)
 
         def fan_out(
-            self, names: list[str], fn: Callable[..., Any], calls: list[Any], workers: int
+            self,
+            names: list[str],
+            fn: Callable[..., Any],
+            calls: list[Any],
+            workers: int,
+            executor: Executor | None = None,
         ) -> Iterator[Any]:
             started = time.time()
             try:
-                yield from super().fan_out(names, fn, calls, workers)
+                yield from super().fan_out(names, fn, calls, workers, executor)
             finally:
                 self.spans.append(("extract", started, time.time()))
 

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from occupipe.contract.sections import DEFAULT_SECTIONS_SPEC
 from occupipe.core.duck import check_memory_limit, memory_limit
 from occupipe.core.layout import DATABASE_NAME, QUARANTINE_DIR
+from occupipe.core.objectstore import ObjectStoreError, is_s3_uri, split_s3_uri
 from occupipe.core.progress import listen
 from occupipe.core.runs import RunOptions
 from occupipe.core.settings import (
@@ -59,7 +60,8 @@ def run(
         str | None,
         typer.Option(
             "--source",
-            help="Folder, file, or http(s) base URL of the static API (default data/raw).",
+            help="Folder, file, s3://BUCKET/PREFIX, or http(s) base URL of the static API"
+            " (default data/raw).",
         ),
     ] = None,
     as_of: AsOfOption = None,
@@ -97,6 +99,13 @@ def run(
     full_refresh: Annotated[
         bool, typer.Option("--full-refresh", help="Re-extract everything; ignore the cache.")
     ] = False,
+    cluster: Annotated[
+        str | None,
+        typer.Option(
+            "--cluster",
+            help="Dask scheduler (tcp://HOST:PORT, or $OCCUPIPE_CLUSTER) to extract batches on.",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -104,12 +113,17 @@ def run(
     defaults = settings()
     check_build_settings()
     chosen = source or defaults.source
-    if "://" in chosen and not is_http_source(chosen):
+    remote = is_http_source(chosen) or is_s3_uri(chosen)
+    if "://" in chosen and not remote:
         raise fail(
-            f"cannot read {chosen}: a source is a folder, a file or an http(s) URL.", EXIT_USAGE
+            f"cannot read {chosen}: a source is a folder, a file, an s3:// prefix or an"
+            " http(s) URL.",
+            EXIT_USAGE,
         )
+    if is_s3_uri(chosen):
+        check_s3_uri(chosen)
     options = RunOptions(
-        source=chosen if is_http_source(chosen) else Path(chosen),
+        source=chosen if remote else Path(chosen),
         warehouse_dir=warehouse_dir(warehouse),
         sql_dir=find_sql_dir(),
         as_of=parse_date(as_of) or dt.date.today(),
@@ -123,6 +137,7 @@ def run(
         allow_schema_change=allow_schema_change,
         lock_wait=wait,
         full_refresh=full_refresh,
+        cluster=cluster or defaults.cluster,
     )
     if isinstance(options.source, Path):
         if options.source.is_dir() and is_within(options.source, options.warehouse_dir):
@@ -132,6 +147,7 @@ def run(
     if options.warehouse_dir.exists() and not options.warehouse_dir.is_dir():
         raise fail(f"the warehouse {options.warehouse_dir} is a file, not a folder.")
     check_not_running(options)
+    check_cluster(options.cluster)
     configure_prefect(verbose)
     with own_api_server() as api_url, progress_bar(enabled=not quiet and out.is_terminal):
         flows = import_prefect_module("pipelines.flows")  # Prefect is imported only for runs
@@ -167,6 +183,27 @@ def replay(
     with own_api_server() as api_url:
         flows = import_prefect_module("pipelines.flows")
         print_summary(run_safely(flows.run_replay_flow, options, api_url))
+
+
+def check_cluster(address: str | None) -> None:
+    """Before starting a Prefect server: the cluster answers, and its workers run this code."""
+    if address is None:
+        return
+    from occupipe.runner.cluster import ClusterError, open_cluster
+
+    try:
+        with open_cluster(address):
+            pass
+    except ClusterError as exc:
+        raise fail(f"{exc}.") from None
+
+
+def check_s3_uri(uri: str) -> None:
+    """An S3 source names a bucket and carries no credentials (they would reach the history)."""
+    try:
+        split_s3_uri(uri)
+    except ObjectStoreError as exc:
+        raise fail(f"{exc}.", EXIT_USAGE) from None
 
 
 def check_build_settings() -> None:

@@ -44,7 +44,7 @@ class DataTestResult:
 
 @dataclass(frozen=True)
 class RunOptions:
-    source: Path | str  # a folder, a file, or an http(s) base URL
+    source: Path | str  # a folder, a file, an s3:// prefix or an http(s) base URL
     warehouse_dir: Path
     sql_dir: Path
     as_of: dt.date
@@ -61,6 +61,7 @@ class RunOptions:
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     parallel_min_files: int = 2000
     http: HttpSettings = field(default_factory=HttpSettings)
+    cluster: str | None = None  # a Dask scheduler's address: batches are extracted there
 
 
 @dataclass

@@ -38,8 +38,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="OCCUPIPE_", env_ignore_empty=True)
 
     warehouse: Path = DEFAULT_WAREHOUSE
-    source: str = DEFAULT_SOURCE  # a folder, a file or an http(s) URL (text: a Path would eat "//")
+    # a folder, a file, an s3:// prefix or an http(s) URL (text: a Path would eat "//")
+    source: str = DEFAULT_SOURCE
     batch_size: int = Field(default=DEFAULT_BATCH_SIZE, ge=1)
+    cluster: str | None = None  # a Dask scheduler (tcp://HOST:PORT) to extract batches on
 
 
 DEFAULT_MAX_REJECT_RATE = 0.05  # the share of quarantined inputs a run may publish with

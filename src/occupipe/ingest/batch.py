@@ -21,6 +21,10 @@ from occupipe.core.rejection import Rejection, SourceError
 from occupipe.ingest.discover import StrPath, relative_name
 from occupipe.ingest.documents import Extracted, extract_documents
 from occupipe.ingest.normalize import add_record_rows, build_tables, new_batch
+from occupipe.ingest.s3source import fetch_objects, is_object_batch
+
+# files already read: their bytes and (when hashed already) their SHA-256
+Contents = dict[StrPath, tuple[bytes, str | None]]
 
 
 @dataclass
@@ -43,19 +47,23 @@ def document_id(source_file: str) -> int:
 
 def process_batch(
     inputs: Sequence[StrPath],
-    root: Path,
+    root: StrPath,
     parts_dir: Path,
     batch_number: int,
     canonical_headings: frozenset[str],
     with_html: bool = False,
-    contents: dict[StrPath, tuple[bytes, str]] | None = None,
+    contents: Contents | None = None,
 ) -> BatchResult:
     """Extract and normalize a batch of files; write one part file per table.
 
-    Files in `contents` (already read and hashed, for the cache) are not read or hashed again.
+    Files in `contents` (already read and hashed, for the cache) are not read or hashed again;
+    objects in S3 are fetched all at once first.
     """
     rows = BatchRows(canonical_headings, with_html)
     contents = contents or {}
+    if is_object_batch(inputs):
+        missing = [uri for uri in inputs if uri not in contents]
+        contents.update((uri, (raw, None)) for uri, raw in fetch_objects(missing).items())
     with paused_garbage_collection():
         for path in inputs:
             source_file = readable_name(relative_name(path, root))

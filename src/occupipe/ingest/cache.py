@@ -12,6 +12,7 @@ import functools
 import json
 import os
 import shutil
+import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ import pyarrow.parquet as pq
 from occupipe.core.files import write_atomically
 from occupipe.core.layout import CACHE_DIR
 from occupipe.core.rejection import Rejection
-from occupipe.ingest.batch import BatchResult, process_batch, store_rejected_bytes
+from occupipe.ingest.batch import BatchResult, Contents, process_batch, store_rejected_bytes
 from occupipe.ingest.discover import StrPath
 from occupipe.ingest.fingerprints import (
     INDEX_FILE,
@@ -196,7 +197,7 @@ def extract_batch(
     `reuse_fingerprints`) are hashed there (both cores), and a file read to hash it is parsed
     from the same bytes. Rejected documents' bytes go to `quarantine_dir` from here.
     """
-    contents: dict[StrPath, tuple[bytes, str]] = {}
+    contents: Contents = {}
     prints = fingerprint_files(batch, root, reused, contents)
     key = batch_key(cache.code, prints)
     part_name = f"part-{number:05d}.parquet"
@@ -214,3 +215,65 @@ def set_aside_rejected_bytes(result: BatchResult, quarantine_dir: Path) -> Batch
     return dataclasses.replace(
         result, rejections=store_rejected_bytes(result.rejections, quarantine_dir)
     )
+
+
+@dataclass(frozen=True)
+class DetachedBatch:
+    """A batch extracted where this process's disk is out of reach (a cluster's worker): its
+    result (rejected documents' bytes included), fingerprints, and part files' bytes."""
+
+    number: int
+    result: BatchResult
+    prints: pa.Table  # INDEX_SCHEMA
+    parts: dict[str, bytes]  # table name -> the part file's bytes
+
+
+def extract_detached(
+    batch: list[StrPath],
+    reused: pa.Table,
+    root: StrPath,
+    number: int,
+    headings: frozenset[str],
+    with_html: bool,
+) -> DetachedBatch:
+    """One batch extracted into a scratch folder of the worker's own and returned whole: the
+    same part files as `extract_batch` writes, byte for byte (`settle_detached` puts them in
+    place and in the cache on the coordinator)."""
+    contents: Contents = {}
+    prints = fingerprint_files(batch, root, reused, contents)
+    with tempfile.TemporaryDirectory(prefix="occupipe-batch-") as scratch:
+        parts_dir = Path(scratch)
+        result = process_batch(batch, root, parts_dir, number, headings, with_html, contents)
+        parts = {part.parent.name: part.read_bytes() for part in parts_dir.glob("*/*.parquet")}
+    return DetachedBatch(number, result, prints, parts)
+
+
+def settle_detached(
+    cache: ExtractCache, batch: DetachedBatch, parts_dir: Path, quarantine_dir: Path
+) -> ExtractedBatch:
+    """A detached batch's parts written into this run's parts folder, kept in the cache, and
+    its rejected documents' bytes stored in the quarantine: as if extracted here."""
+    part_name = f"part-{batch.number:05d}.parquet"
+    for table, data in batch.parts.items():
+        (parts_dir / table).mkdir(parents=True, exist_ok=True)
+        (parts_dir / table / part_name).write_bytes(data)
+    key = batch_key(cache.code, batch.prints)
+    cache.store(key, parts_dir, part_name, batch.result)
+    return ExtractedBatch(set_aside_rejected_bytes(batch.result, quarantine_dir), key, batch.prints)
+
+
+def restore_known_batch(
+    cache: ExtractCache,
+    reused: pa.Table,
+    parts_dir: Path,
+    quarantine_dir: Path,
+    number: int,
+) -> ExtractedBatch | None:
+    """A batch whose every file kept its fingerprint, restored from the cache here (no worker
+    needed); None when a file must be read, or the cache lacks the batch."""
+    if reused.num_rows == 0 or reused["sha256"].null_count:
+        return None
+    key = batch_key(cache.code, reused)
+    part_name = f"part-{number:05d}.parquet"
+    cached = cache.restore(key, parts_dir, part_name, quarantine_dir)
+    return None if cached is None else ExtractedBatch(cached, key, reused)

@@ -68,12 +68,14 @@ def count_until_a_record(source: Path, skip: Path | None = None) -> tuple[bool, 
     return False, others
 
 
-def relative_name(path: StrPath, root: Path) -> str:
+def relative_name(path: StrPath, root: StrPath) -> str:
     """A found file's path under the source folder, with `/` (string work: no Path arithmetic,
     which costs more than hashing the file)."""
-    text, prefix = os.fspath(path), str(root).rstrip("/") + "/"
+    text, prefix = os.fspath(path), os.fspath(root).rstrip("/") + "/"
     return (
-        text[len(prefix) :] if text.startswith(prefix) else Path(path).relative_to(root).as_posix()
+        text[len(prefix) :]
+        if text.startswith(prefix)
+        else Path(path).relative_to(Path(root)).as_posix()
     )
 
 

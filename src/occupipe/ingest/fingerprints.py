@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import zlib
@@ -13,8 +14,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from occupipe.core.settings import PACKAGE_DIR
-from occupipe.ingest.batch import read_input_and_status
+from occupipe.ingest.batch import Contents, read_input_and_status
 from occupipe.ingest.discover import StrPath, relative_name
+from occupipe.ingest.s3source import fetch_objects, is_object_batch
 
 INDEX_FILE = "index.parquet"
 
@@ -39,33 +41,61 @@ PARTS_CODE = ("core", "contract", "ingest")
 def code_fingerprint(sections_spec: Path, with_html: bool) -> str:
     """Changes whenever the code or the section spec that shapes the parts changes."""
     digest = hashlib.sha256(f"html={with_html}".encode())
+    digest.update(parts_code_digest().encode())
+    digest.update(sections_spec.read_bytes())
+    return digest.hexdigest()
+
+
+@functools.cache
+def parts_code_digest() -> str:
+    """A digest of the code that shapes the parts (`PARTS_CODE`), as installed here."""
+    digest = hashlib.sha256()
     for path in sorted(p for stage in PARTS_CODE for p in (PACKAGE_DIR / stage).rglob("*.py")):
         digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode() + path.read_bytes())
-    digest.update(sections_spec.read_bytes())
     return digest.hexdigest()
 
 
 def fingerprint_files(
     paths: Sequence[StrPath],
-    root: Path,
+    root: StrPath,
     reused: pa.Table,
-    contents: dict[StrPath, tuple[bytes, str]] | None = None,
+    contents: Contents | None = None,
 ) -> pa.Table:
     """Content fingerprints (`INDEX_SCHEMA`): those `reused` from the last run's index (rows
     with a digest, from `reuse_fingerprints`) as they are, and every other file read and hashed.
 
     The files that were read go into `contents` (bytes and digest): no need to read them twice.
     """
+    rows = reused.to_pylist()
+    if is_object_batch(paths):
+        return fingerprint_objects(paths, rows, contents)
     rows = [
         row if row["sha256"] is not None else read_fingerprint(path, root, contents)
-        for path, row in zip(paths, reused.to_pylist(), strict=True)
+        for path, row in zip(paths, rows, strict=True)
     ]
     return pa.Table.from_pylist(rows, schema=INDEX_SCHEMA)
 
 
-def read_fingerprint(
-    path: StrPath, root: Path, contents: dict[StrPath, tuple[bytes, str]] | None
-) -> dict[str, Any]:
+def fingerprint_objects(
+    uris: Sequence[StrPath],
+    rows: list[dict[str, Any]],
+    contents: Contents | None,
+) -> pa.Table:
+    """`fingerprint_files` for objects in S3: the ones without a digest fetched at once and
+    hashed; size and change stamp as listed (an object rewritten since then gets a new stamp:
+    the next run reads it again)."""
+    stale = [uri for uri, row in zip(uris, rows, strict=True) if row["sha256"] is None]
+    fetched = fetch_objects(stale)
+    for uri, row in zip(uris, rows, strict=True):
+        if uri in fetched:
+            raw = fetched.pop(uri)
+            row["sha256"] = hashlib.sha256(raw).hexdigest()
+            if contents is not None:
+                contents[uri] = (raw, row["sha256"])
+    return pa.Table.from_pylist(rows, schema=INDEX_SCHEMA)
+
+
+def read_fingerprint(path: StrPath, root: StrPath, contents: Contents | None) -> dict[str, Any]:
     """Read and hash one file (its `INDEX_SCHEMA` row); its bytes and digest go into `contents`."""
     raw, info = read_input_and_status(path)  # the status of the file read: one open, no stat
     digest = hashlib.sha256(raw).hexdigest()
@@ -84,17 +114,28 @@ def encode_name(name: str) -> bytes:
     return name.encode("utf-8", "surrogateescape")
 
 
-def reuse_fingerprints(paths: Sequence[StrPath], root: Path, known: pa.Table | None) -> pa.Table:
+def reuse_fingerprints(
+    paths: Sequence[StrPath],
+    root: StrPath,
+    known: pa.Table | None,
+    listed: tuple[pa.Array, pa.Array] | None = None,
+) -> pa.Table:
     """Each file's fingerprint (`INDEX_SCHEMA`), with the digest from the last run's index if
     its size and mtime are unchanged; a null digest for a file that must be read (new, changed,
-    unreadable: reading will say why; or every file, when `known` is None)."""
+    unreadable: reading will say why; or every file, when `known` is None).
+
+    `listed`: sizes and change stamps known already (an object store's listing), else stat'ed.
+    """
     names = pa.array([encode_name(relative_name(path, root)) for path in paths], pa.binary())
-    if known is None:
+    if known is None and listed is None:
         nothing = pa.nulls(len(paths), pa.int64())
         return pa.Table.from_arrays(
             [names, nothing, nothing, pa.nulls(len(paths), pa.string())], schema=INDEX_SCHEMA
         )
-    sizes, mtimes = stat_files(paths)
+    sizes, mtimes = listed or stat_files(paths)
+    if known is None:
+        unknown = pa.nulls(len(paths), pa.string())
+        return pa.Table.from_arrays([names, sizes, mtimes, unknown], schema=INDEX_SCHEMA)
     rows = pc.index_in(names, value_set=known["source_file"])
     same = pc.and_(
         pc.equal(known["size"].take(rows), sizes), pc.equal(known["mtime_ns"].take(rows), mtimes)

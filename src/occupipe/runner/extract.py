@@ -4,18 +4,28 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 
 from occupipe.contract.sections import read_canonical_headings
 from occupipe.core.layout import HTTP_CACHE, QUARANTINE_DIR
+from occupipe.core.objectstore import is_s3_uri
 from occupipe.core.progress import report_progress
 from occupipe.core.rejection import SourceError
 from occupipe.core.runs import RunOptions, RunSummary
 from occupipe.ingest.batch import BatchResult
-from occupipe.ingest.cache import BatchFlags, ExtractCache, ExtractedBatch, extract_batch
+from occupipe.ingest.cache import (
+    BatchFlags,
+    ExtractCache,
+    ExtractedBatch,
+    extract_batch,
+    extract_detached,
+    restore_known_batch,
+    settle_detached,
+)
 from occupipe.ingest.discover import StrPath, discover
 from occupipe.ingest.fingerprints import (
     INDEX_SCHEMA,
@@ -28,25 +38,32 @@ from occupipe.ingest.fingerprints import (
     summarize_changes,
 )
 from occupipe.ingest.http import is_http_source, mirror_name, mirror_source
+from occupipe.ingest.s3source import list_source_objects
+from occupipe.runner.cluster import Cluster, converting_cluster_errors
 from occupipe.runner.stages import StageRunner
 from occupipe.runner.unchanged import adopt_current_release, current_build
 
 
 def extract_source(
-    options: RunOptions, stage: StageRunner, summary: RunSummary, parts_dir: Path
+    options: RunOptions,
+    stage: StageRunner,
+    summary: RunSummary,
+    parts_dir: Path,
+    cluster: Cluster | None = None,
 ) -> list[BatchResult]:
-    """Find (or fetch) the source's files and extract them batch by batch into Parquet parts.
+    """Find (or fetch) the source's files and extract them batch by batch into Parquet parts,
+    here or on a `cluster`.
 
     Batches whose files and code are unchanged since the last run reuse their cached parts.
     """
-    paths, root, fetched = find_source_files(options, stage, summary)
+    paths, root, fetched, listed = find_source_files(options, stage, summary)
     headings = read_canonical_headings(options.sections_spec)
     cache = ExtractCache(
         options.warehouse_dir, code_fingerprint(options.sections_spec, options.with_html)
     )
     known = cache.load_index()
     batches = plan_stable_batches(paths, options.batch_size)
-    reused = reuse_fingerprints(paths, root, None if options.full_refresh else known)
+    reused = reuse_fingerprints(paths, root, None if options.full_refresh else known, listed)
     runs = split_table(reused, batches)
     del reused  # the runs hold the same rows
     pa.default_memory_pool().release_unused()  # what building the runs took beyond them
@@ -59,22 +76,13 @@ def extract_source(
         adopt_current_release(options, summary, *found)
         summary.changes = summarize_changes(known, concat_prints(runs))
         return fetched
-    stale = sum(run["sha256"].null_count for run in runs)
-    flags = BatchFlags(options.full_refresh, options.with_html)
-    quarantine_dir = parts_dir.parent / QUARANTINE_DIR  # the build folder's
-    calls = [
-        (cache, batch, run, root, parts_dir, quarantine_dir, n, headings, flags)
-        for n, (batch, run) in enumerate(zip(batches, runs, strict=True))
-    ]
+    plan = BatchPlan(cache, batches, runs, root, parts_dir, headings)
     del runs
-    names = [f"extract-batch-{n}" for n in range(len(batches))]
-    done: list[ExtractedBatch] = []
-    # spawning workers has a fixed cost: below a few thousand files to read, one process is
-    # faster (a re-run that finds every file unchanged only links cached parts)
-    workers = options.workers if stale >= options.parallel_min_files else 1
-    for outcome in stage.fan_out(names, extract_batch, calls, workers):
-        done.append(outcome)
-        report_progress(sum(len(b) for b in batches[: len(done)]), len(paths))
+    if cluster is None:
+        done = extract_here(options, stage, plan)
+    else:
+        done = extract_on_cluster(options, stage, cluster, plan)
+    del plan
     prints = concat_prints([outcome.prints for outcome in done])
     summary.changes = summarize_changes(known, prints)
     if not index_matches(known, prints):
@@ -85,15 +93,94 @@ def extract_source(
     return fetched + [outcome.result for outcome in done]
 
 
+Listed = tuple[pa.Array, pa.Array]  # sizes and change stamps an object store's listing gave
+
+
+@dataclass
+class BatchPlan:
+    """A run's batches and what extracting them needs: files, fingerprints known so far (one
+    table per batch), where parts go, the cache."""
+
+    cache: ExtractCache
+    batches: list[list[StrPath]]
+    runs: list[pa.Table]
+    root: StrPath
+    parts_dir: Path
+    headings: frozenset[str]
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.parts_dir.parent / QUARANTINE_DIR  # the build folder's
+
+    def progress(self, numbers: Iterable[int]) -> None:
+        """Report the files of the batches done so far."""
+        total = sum(len(batch) for batch in self.batches)
+        report_progress(sum(len(self.batches[n]) for n in numbers), total)
+
+
+def extract_here(options: RunOptions, stage: StageRunner, plan: BatchPlan) -> list[ExtractedBatch]:
+    """Every batch extracted on this machine (a process pool for many files to read)."""
+    stale = sum(run["sha256"].null_count for run in plan.runs)
+    flags = BatchFlags(options.full_refresh, options.with_html)
+    calls = [
+        (plan.cache, batch, run, plan.root, plan.parts_dir, plan.quarantine_dir, n,
+         plan.headings, flags)
+        for n, (batch, run) in enumerate(zip(plan.batches, plan.runs, strict=True))
+    ]  # fmt: skip
+    names = [f"extract-batch-{n}" for n in range(len(plan.batches))]
+    # spawning workers has a fixed cost: below a few thousand files to read, one process is
+    # faster (a re-run that finds every file unchanged only links cached parts)
+    workers = options.workers if stale >= options.parallel_min_files else 1
+    done: list[ExtractedBatch] = []
+    for outcome in stage.fan_out(names, extract_batch, calls, workers):
+        done.append(outcome)
+        plan.progress(range(len(done)))
+    return done
+
+
+def extract_on_cluster(
+    options: RunOptions, stage: StageRunner, cluster: Cluster, plan: BatchPlan
+) -> list[ExtractedBatch]:
+    """The batches to extract sent to the cluster's workers, which read their own files and
+    send back the parts; batches the cache holds are restored here, without a worker."""
+    done: dict[int, ExtractedBatch] = {}
+    calls = []
+    for n, (batch, run) in enumerate(zip(plan.batches, plan.runs, strict=True)):
+        kept = None
+        if not options.full_refresh:
+            kept = restore_known_batch(plan.cache, run, plan.parts_dir, plan.quarantine_dir, n)
+        if kept is not None:
+            done[n] = kept
+        else:
+            calls.append((batch, run, plan.root, n, plan.headings, options.with_html))
+    names = [f"extract-batch-{call[3]}" for call in calls]
+    with converting_cluster_errors(cluster.address):
+        for part in stage.fan_out(names, extract_detached, calls, cluster.slots, cluster.executor):
+            done[part.number] = settle_detached(
+                plan.cache, part, plan.parts_dir, plan.quarantine_dir
+            )
+            plan.progress(done)
+    return [done[n] for n in range(len(plan.batches))]
+
+
 def find_source_files(
     options: RunOptions, stage: StageRunner, summary: RunSummary
-) -> tuple[Sequence[StrPath], Path, list[BatchResult]]:
+) -> tuple[Sequence[StrPath], StrPath, list[BatchResult], Listed | None]:
     """The source's record files and the folder they are under: a local folder's found
-    files, or an http source's records mirrored into the warehouse (with the records that
-    could not be fetched, as a result of their own). Raises SourceError when there are none."""
+    files, an S3 prefix's listed objects (with their sizes and stamps), or an http source's
+    records mirrored into the warehouse (with the records that could not be fetched, as a
+    result of their own). Raises SourceError when there are none."""
     started = time.perf_counter()
     paths: Sequence[StrPath]
-    if is_http_source(options.source):
+    root: StrPath
+    listed: Listed | None = None
+    if is_s3_uri(options.source):
+        objects = stage("discover", list_source_objects, str(options.source))
+        summary.time_stage("discover", started)
+        paths, root, fetched = objects.records, objects.root, []
+        listed = (objects.sizes, objects.stamps)
+        summary.ignored = len(objects.ignored)
+    elif is_http_source(options.source):
         mirror = options.warehouse_dir / HTTP_CACHE / mirror_name(str(options.source))
         paths, failed = stage(
             "fetch",
@@ -114,7 +201,7 @@ def find_source_files(
     summary.files = len(paths) + summary.ignored
     if not paths and not any(result.rejections for result in fetched):
         raise SourceError(describe_empty_source(options.source, summary.ignored))
-    return paths, root, fetched
+    return paths, root, fetched, listed
 
 
 def describe_empty_source(source: Path | str, ignored: int) -> str:
@@ -122,6 +209,9 @@ def describe_empty_source(source: Path | str, ignored: int) -> str:
     if is_http_source(source):
         return f"the index at {source} lists no records: nothing to build"
     others = f" ({ignored} other file{'s' if ignored != 1 else ''} ignored)" if ignored else ""
+    if is_s3_uri(source):
+        kind = "record objects"
+        return f"{source} holds no {kind} (.json, .jsonl or .ndjson){others}: nothing to build"
     return f"{source} holds no record files (.json, .jsonl or .ndjson){others}: nothing to build"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import shutil
 import time
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from occupipe.release.store import (
     record_unrecorded_releases,
     store_release,
 )
+from occupipe.runner.cluster import open_cluster
 from occupipe.runner.extract import extract_source
 from occupipe.runner.finish import finish_build
 from occupipe.runner.stages import StageRunner, call_directly
@@ -30,8 +32,12 @@ from occupipe.runner.unchanged import keep_current_if_unchanged
 
 
 def run_pipeline(options: RunOptions, stage: StageRunner = call_directly) -> RunSummary:
-    """Run every stage over the source; on failure the published warehouse is left untouched."""
-    return run_in_build_dir(options, stage, extract_source)
+    """Run every stage over the source; on failure the published warehouse is left untouched.
+
+    With `options.cluster`, the cluster is reached and checked before anything is built.
+    """
+    with open_cluster(options.cluster) as cluster:
+        return run_in_build_dir(options, stage, functools.partial(extract_source, cluster=cluster))
 
 
 Extractor = Callable[[RunOptions, StageRunner, RunSummary, Path], list[BatchResult]]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol, TypeVar
 
@@ -32,9 +34,18 @@ class Stages:
         return fn(*args)
 
     def fan_out(
-        self, names: list[str], fn: Callable[..., T], calls: list[tuple[Any, ...]], workers: int
+        self,
+        names: list[str],
+        fn: Callable[..., T],
+        calls: list[tuple[Any, ...]],
+        workers: int,
+        executor: Executor | None = None,
     ) -> Iterator[T]:
-        """Run many independent calls, on `workers` processes; results in call order."""
+        """Run many independent calls, on `workers` processes (or `workers` at a time on a
+        cluster's `executor`); results in call order."""
+        if executor is not None:
+            yield from submit_in_turn(executor, fn, calls, workers)
+            return
         if workers <= 1 or len(calls) <= 1:
             yield from (fn(*args) for args in calls)
             return
@@ -78,6 +89,27 @@ def worker_pool(workers: int) -> WorkerPool:
         initializer=start_worker,
         initargs=(os.getpid(),),
     )
+
+
+def submit_in_turn(
+    executor: Executor, fn: Callable[..., T], calls: list[tuple[Any, ...]], slots: int
+) -> Iterator[T]:
+    """Results in call order, with at most twice `slots` calls submitted and not yet read: the
+    executor stays busy, and results wait here in bounded number whatever the call count
+    (a cluster's results travel to this process as soon as they are done)."""
+    pending: deque[Future[T]] = deque()
+    waiting = iter(calls)
+    try:
+        for args in itertools.islice(waiting, max(2 * slots, 1)):
+            pending.append(executor.submit(fn, *args))
+        while pending:
+            result = pending.popleft().result()
+            for args in itertools.islice(waiting, 1):
+                pending.append(executor.submit(fn, *args))
+            yield result
+    finally:  # a failed call, or the consumer gone: drop what has not run
+        for future in pending:
+            future.cancel()
 
 
 def results_of(futures: Iterable[Future[T]]) -> Iterator[T]:
