@@ -14,6 +14,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 BIN = Path(sys.executable).parent  # the environment's `weed` and `dask` scripts
 ACCESS_KEY, SECRET_KEY = "occupipe-test", "occupipe-test-secret"
@@ -229,3 +230,82 @@ def running(server: S3Server | DaskCluster) -> Iterator[S3Server | DaskCluster]:
         yield server
     finally:
         server.stop()
+
+
+class FlakyProxy:
+    """An HTTP proxy in front of a server that answers the first `failures` requests with
+    503 SlowDown (S3's throttling answer) and forwards the rest unchanged, Host header too
+    (so request signatures stay valid)."""
+
+    def __init__(self, target: str, failures: int) -> None:
+        import http.server
+        import threading
+
+        self.target = target.removeprefix("http://")
+        self.failures = failures
+        self.seen = 0
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                """Quiet."""
+
+            def relay(self) -> None:
+                proxy.seen += 1
+                if proxy.seen <= proxy.failures:
+                    body = b"<Error><Code>SlowDown</Code><Message>slow down</Message></Error>"
+                    self.send_response(503)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
+                self.wfile.write(forward(proxy.target, self))
+
+            do_GET = do_PUT = do_HEAD = do_POST = do_DELETE = relay
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(5)
+
+
+def forward(target: str, request: Any) -> bytes:
+    """Send a received request on to `target`; the raw HTTP answer."""
+    import http.client
+
+    length = int(request.headers.get("Content-Length") or 0)
+    body = request.rfile.read(length) if length else None
+    connection = http.client.HTTPConnection(target, timeout=30)
+    try:
+        connection.putrequest(
+            request.command, request.path, skip_host=True, skip_accept_encoding=True
+        )
+        for name, value in request.headers.items():
+            connection.putheader(name, value)
+        connection.endheaders(body)
+        answer = connection.getresponse()
+        data = answer.read()
+        head = [f"HTTP/1.1 {answer.status} {answer.reason}"]
+        dropped = {"transfer-encoding", "connection"}
+        head += [f"{n}: {v}" for n, v in answer.getheaders() if n.lower() not in dropped]
+        head.append("Connection: close")  # one request per connection, as the handler does
+        if answer.getheader("Content-Length") is None:
+            head.append(f"Content-Length: {len(data)}")
+        return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + data
+    finally:
+        connection.close()
+
+
+def upload(server: S3Server, folder: Path, prefix: str) -> str:
+    """Copy a folder's files under `prefix` in the server's bucket; the prefix's URI."""
+    import s3fs
+
+    fs = s3fs.S3FileSystem(skip_instance_cache=True)
+    fs.put(f"{folder}/", f"{server.bucket}/{prefix}/", recursive=True)
+    return server.uri(prefix)

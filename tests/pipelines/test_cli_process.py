@@ -18,7 +18,7 @@ pytestmark = pytest.mark.e2e
 
 
 def occupipe_run(
-    source: Path, tmp_path: Path, *options: str, **prefect_settings: str
+    source: Path | str, tmp_path: Path, *options: str, **prefect_settings: str
 ) -> subprocess.CompletedProcess[str]:
     """`occupipe run` (with `options`) in a fresh process with its own Prefect home (and so
     its own server), and no Prefect setting of ours but `prefect_settings`."""

@@ -10,6 +10,7 @@ argument, so they never reach a log, a manifest or the history.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -50,17 +51,32 @@ def split_s3_uri(uri: str) -> tuple[str, str]:
     return bucket, prefix.strip("/")
 
 
+# the settings a client is made from: a process whose settings change gets a new client
+AWS_SETTINGS = (
+    "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_MAX_ATTEMPTS",
+    "AWS_RETRY_MODE",
+)  # fmt: skip
+
+
 def s3_filesystem() -> s3fs.S3FileSystem:
-    """A client for the endpoint and credentials AWS's standard settings name (one per process;
-    listings are never served from its cache: callers pass `refresh=True`)."""
+    """A client for the endpoint and credentials AWS's standard settings name, one per process
+    and settings (listings are never served from its cache: callers pass `refresh=True`)."""
+    return client_for(tuple(os.environ.get(name) for name in AWS_SETTINGS))
+
+
+@functools.lru_cache(maxsize=4)
+def client_for(settings: tuple[str | None, ...]) -> s3fs.S3FileSystem:
+    """A new client; botocore reads `settings` from the environment itself."""
     import s3fs
 
+    # AWS_MAX_ATTEMPTS and AWS_RETRY_MODE, when set, rule as they do for every AWS tool
+    retries: dict[str, object] = {"mode": os.environ.get("AWS_RETRY_MODE", "standard")}
+    if "AWS_MAX_ATTEMPTS" not in os.environ:
+        retries["max_attempts"] = RETRY_ATTEMPTS
     return s3fs.S3FileSystem(
-        config_kwargs={
-            "retries": {"mode": "standard", "max_attempts": RETRY_ATTEMPTS},
-            "connect_timeout": 10,
-            "read_timeout": 60,
-        },
+        skip_instance_cache=True,
+        config_kwargs={"retries": retries, "connect_timeout": 10, "read_timeout": 60},
     )
 
 
