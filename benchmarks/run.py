@@ -32,8 +32,8 @@ import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import Executor
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,7 @@ STEPS = (
     "full-run-flow",
     "no-change-rerun",
     "cli-run",
+    "cluster-run",
 )
 SAMPLE_SECONDS = 0.1
 
@@ -82,7 +83,9 @@ def prepare_naive_duckdb(corpus: Path, warehouse: Path) -> Callable[[], dict[str
     return naive_duckdb
 
 
-def run_options(corpus: Path, warehouse: Path, full_refresh: bool) -> Any:
+def run_options(
+    corpus: Path, warehouse: Path, full_refresh: bool, cluster: str | None = None
+) -> Any:
     from occupipe.contract.sections import DEFAULT_SECTIONS_SPEC
     from occupipe.core.runs import RunOptions
     from occupipe.core.settings import find_sql_dir
@@ -95,16 +98,17 @@ def run_options(corpus: Path, warehouse: Path, full_refresh: bool) -> Any:
         sections_spec=DEFAULT_SECTIONS_SPEC,
         full_refresh=full_refresh,
         allow_shrink=True,
+        cluster=cluster,
     )
 
 
 def prepare_full_run(
-    corpus: Path, warehouse: Path, full_refresh: bool = True
+    corpus: Path, warehouse: Path, full_refresh: bool = True, cluster: str | None = None
 ) -> Callable[[], dict[str, Any]]:
     """Our whole pipeline without Prefect: extract, Parquet, DuckDB, models, data tests."""
     from occupipe.runner.run import run_pipeline
 
-    options = run_options(corpus, warehouse, full_refresh)
+    options = run_options(corpus, warehouse, full_refresh, cluster)
 
     def full_run() -> dict[str, Any]:
         stages = spanned_stages()
@@ -165,6 +169,12 @@ def prepare_no_change_rerun(corpus: Path, warehouse: Path) -> Callable[[], dict[
     return prepare_full_run(corpus, warehouse, full_refresh=False)
 
 
+def prepare_cluster_run(corpus: Path, warehouse: Path) -> Callable[[], dict[str, Any]]:
+    """The full run with its batches extracted on the Dask cluster the benchmark started
+    (two single-threaded workers on this machine); this process is the coordinator."""
+    return prepare_full_run(corpus, warehouse, cluster=os.environ[CLUSTER_ENV])
+
+
 def prepare_full_run_flow(corpus: Path, warehouse: Path) -> Callable[[], dict[str, Any]]:
     """The same run as the `build-warehouse` Prefect flow, against a running Prefect server."""
     from pipelines.flows import run_build_flow
@@ -184,6 +194,7 @@ PREPARE: dict[str, Callable[[Path, Path], Callable[[], dict[str, Any]]]] = {
     "full-run": prepare_full_run,
     "full-run-flow": prepare_full_run_flow,
     "no-change-rerun": prepare_no_change_rerun,
+    "cluster-run": prepare_cluster_run,
 }
 
 
@@ -383,6 +394,26 @@ def prefect_server(workdir: Path, needed: bool) -> Iterator[tuple[dict[str, str]
         os.environ.update(saved)
 
 
+CLUSTER_ENV = "OCCUPIPE_BENCH_CLUSTER"
+
+
+@contextlib.contextmanager
+def dask_cluster(workdir: Path, needed: bool) -> Iterator[str | None]:
+    """A Dask scheduler and two single-threaded worker processes on 127.0.0.1 for the
+    cluster-run step (the commands of docs/scaling.md); yields its address. The workers are
+    not the step's children: the step's peak RSS is the coordinator's alone."""
+    if not needed:
+        yield None
+        return
+    from tests.servers import start_dask_cluster
+
+    cluster = start_dask_cluster(workdir / "dask", workers=2)
+    try:
+        yield cluster.address
+    finally:
+        cluster.stop()
+
+
 def benchmark(records: int, workdir: Path, skip: set[str], repeat: int = 1) -> list[dict[str, Any]]:
     """Every step on the same corpus, the whole sequence `repeat` times; the rows of the report
     (per step: the median time, the largest peak RSS, the details of the median run)."""
@@ -391,7 +422,11 @@ def benchmark(records: int, workdir: Path, skip: set[str], repeat: int = 1) -> l
     warehouse = workdir / f"warehouse-{records}"
     shutil.rmtree(warehouse, ignore_errors=True)
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in STEPS if name not in skip}
-    with prefect_server(workdir, needed="full-run-flow" not in skip) as (env, server):
+    with (
+        prefect_server(workdir, needed="full-run-flow" not in skip) as (env, server),
+        dask_cluster(workdir, needed="cluster-run" not in skip) as cluster,
+    ):
+        env = {**env, CLUSTER_ENV: cluster} if cluster else env
         for round_number in range(repeat):
             for name in step_order(list(runs), round_number):
                 step_env = env
@@ -467,6 +502,8 @@ def print_report(records: int, rows: list[dict[str, Any]]) -> None:
         )
     if "full-run" in by_step and "full-run-flow" in by_step:
         print(describe_cpu_overhead(by_step["full-run"], by_step["full-run-flow"]))
+    if "full-run" in by_step and "cluster-run" in by_step:
+        print(describe_cluster_run(by_step["full-run"], by_step["cluster-run"]))
     if "full-run" in by_step and "no-change-rerun" in by_step:
         share = float(by_step["no-change-rerun"]["seconds"]) / float(by_step["full-run"]["seconds"])
         print(f"no-change re-run: {share:.1%} of the full run")
@@ -497,6 +534,25 @@ def describe_cpu_overhead(plain: dict[str, Any], flow: dict[str, Any]) -> str:
         f"full-run-flow {statistics.median(flow_cpu):.1f} (the Prefect server {server:.1f}); "
         f"Prefect overhead in CPU time, round by round: {listed}; "
         f"median {statistics.median(pairs):+.1%}"
+    )
+
+
+CLUSTER_TARGET_RATIO = 1.15  # issue 30: within 1.15x of the local run at 100k records
+CLUSTER_TARGET_RSS_MB = 2048  # and the coordinator under 2 GB
+
+
+def describe_cluster_run(local: dict[str, Any], cluster: dict[str, Any]) -> str:
+    """The cluster run against the local full run (round by round), and the coordinator's
+    peak RSS, each against its target."""
+    pairs = [c / p for p, c in zip(local["runs"], cluster["runs"], strict=True)]
+    ratio = statistics.median(pairs)
+    listed = ", ".join(f"{pair:.2f}x" for pair in pairs)
+    rss = int(cluster["peak_rss_mb"])
+    return (
+        f"cluster-run against full-run: {ratio:.2f}x (round by round: {listed}; target"
+        f" <= {CLUSTER_TARGET_RATIO}x), coordinator peak RSS {rss} MB (target <"
+        f" {CLUSTER_TARGET_RSS_MB}); cluster-run stages (s):"
+        f" {describe_stages(cluster['stages'])}"
     )
 
 

@@ -31,7 +31,7 @@ SECTION_COLUMNS = ("slug", "position", "heading", "markdown", "word_count")
 
 @pytest.mark.e2e
 def test_the_benchmark_measures_every_step_on_one_corpus(tmp_path: Path) -> None:
-    rows = benchmark(30, tmp_path, skip={"naive-duckdb", "cli-run"})
+    rows = benchmark(30, tmp_path, skip={"naive-duckdb", "cli-run", "cluster-run"})
     steps = [r["step"] for r in rows]
     assert steps == ["parse-only", "full-run", "full-run-flow", "no-change-rerun"]
     assert all(float(r["seconds"]) > 0 and int(r["peak_rss_mb"]) > 0 for r in rows)
@@ -44,6 +44,20 @@ def test_the_benchmark_measures_every_step_on_one_corpus(tmp_path: Path) -> None
     # the run's own processes used CPU; the Prefect server worked for the flow
     assert by_step["full-run"]["cpu_seconds"] > 0
     assert by_step["full-run-flow"]["server_cpu_seconds"] > 0
+
+
+@pytest.mark.e2e
+def test_the_cluster_step_runs_on_a_cluster_it_starts_and_compares_with_the_local_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    skip = {"naive-duckdb", "full-run-flow", "no-change-rerun", "cli-run"}
+    rows = benchmark(30, tmp_path, skip=skip)
+    by_step = {r["step"]: r for r in rows}
+    assert by_step["cluster-run"]["loaded"] == by_step["full-run"]["loaded"] == 30
+    print_report(30, rows)
+    assert "cluster-run against full-run: " in capsys.readouterr().out
+    logs = list((tmp_path / "dask").glob("*.log"))  # the scheduler's and workers' own
+    assert logs and not any("Traceback" in log.read_text() for log in logs)
 
 
 def test_a_stage_peak_is_the_largest_sample_taken_while_it_ran() -> None:
