@@ -21,7 +21,7 @@ if SESSION_PREFECT_HOME not in os.environ:
 os.environ["PREFECT_HOME"] = os.environ[SESSION_PREFECT_HOME]
 
 from occupipe.core.runs import RunSummary  # noqa: E402
-from tests.helpers import SOULS, build  # noqa: E402
+from tests.helpers import SOULS, build, copy_sample  # noqa: E402
 from tests.servers import DaskCluster, S3Server, start_dask_cluster, start_s3_server  # noqa: E402
 
 
@@ -32,6 +32,21 @@ def corpus_warehouse(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Ru
         pytest.fail(f"the shared corpus is missing: expected it at {SOULS}")
     warehouse = tmp_path_factory.mktemp("corpus-warehouse")
     return warehouse, build(SOULS, warehouse)
+
+
+@pytest.fixture(scope="session")
+def two_releases(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A warehouse of two releases (30, then 31 sample records), built once per session."""
+    root = tmp_path_factory.mktemp("two-releases")
+    for count in (30, 31):
+        build(copy_sample(root / "in", count), root / "wh")
+    return root / "wh"
+
+
+@pytest.fixture
+def small_warehouse(two_releases: Path, tmp_path: Path) -> Path:
+    """A copy of `two_releases` of the test's own, to damage at will."""
+    return Path(shutil.copytree(two_releases, tmp_path / "wh", symlinks=True))
 
 
 @pytest.fixture(scope="session")

@@ -77,6 +77,14 @@ def build(source: Path | str, warehouse: Path, **overrides: Any) -> RunSummary:
     return run_pipeline(options_for(source, warehouse, **overrides))
 
 
+def flip_byte(path: Path, offset: int = 100) -> None:
+    """Invert one byte of a file in place (a release's files are read-only: made writable)."""
+    path.chmod(0o644)
+    data = bytearray(path.read_bytes())
+    data[offset] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
 def minimal_record(**changes: Any) -> dict[str, Any]:
     """The smallest record the contract accepts, with `changes` on top."""
     record: dict[str, Any] = {

@@ -121,11 +121,12 @@ def warehouse_dir(option: Path | None) -> Path:
     return option if option is not None else settings().warehouse
 
 
-def existing_warehouse(option: Path | None) -> Path:
-    """The warehouse folder, which must hold releases (a mistyped path is not a new warehouse)."""
+def existing_warehouse(option: Path | None, code: int = EXIT_FAILED) -> Path:
+    """The warehouse folder, which must hold releases (a mistyped path is not a new warehouse);
+    `code`: the exit when it does not."""
     folder = warehouse_dir(option)
     if not (folder / RELEASES_DIR).is_dir():
-        raise fail(f"no warehouse at {folder}; run `occupipe run` first.")
+        raise fail(f"no warehouse at {folder}; run `occupipe run` first.", code)
     return folder
 
 

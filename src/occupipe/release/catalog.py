@@ -23,6 +23,7 @@ from occupipe.release.store import (
     remove_release,
     switch_current,
 )
+from occupipe.release.verify import check_release
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,11 @@ def good_releases(warehouse: Path) -> list[str]:
 
 
 def rollback(warehouse: Path, target: str | None = None) -> tuple[str | None, str]:
-    """Make an earlier good release current (default: the one published before the current)."""
+    """Make an earlier good release current (default: the one published before the current).
+
+    A target whose files differ from its manifest is refused (ReleaseError naming the first
+    such file), the default one too: an older release is not chosen behind the user's back.
+    """
     current = current_release(warehouse)
     if target is None:
         earlier = [
@@ -122,6 +127,7 @@ def rollback(warehouse: Path, target: str | None = None) -> tuple[str | None, st
         raise ReleaseError(f"there is no release {target} with a warehouse")
     if target == current:
         raise ReleaseError(f"release {target} is already current")
+    check_release(warehouse, target)  # a release whose files changed is not served again
     switch_current(warehouse, target)
     append_history(
         warehouse,
