@@ -190,7 +190,7 @@ def start_dask_cluster(
     try:
         scheduler = launch(
             "scheduler", "scheduler", "--host", "127.0.0.1", "--port", str(port),
-            "--dashboard-address", "127.0.0.1:0", "--no-show",
+            "--dashboard-address", "127.0.0.1:0",
         )  # fmt: skip
         procs = [launch(f"w{n}", *worker_arguments(address, folder, n)) for n in range(workers)]
         wait_for_workers(address, workers, started)
