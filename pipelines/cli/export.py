@@ -1,12 +1,12 @@
-"""`occupipe export`: a release's tables as Parquet with a manifest and a data dictionary."""
+"""`occupipe export`: a release's tables as Parquet, in a folder or on S3."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from occupipe.core.objectstore import ObjectStoreError
 from occupipe.release.store import ReleaseError
 from pipelines.cli.common import (
     EXIT_USAGE,
@@ -19,7 +19,9 @@ from pipelines.cli.common import (
 
 
 def export(
-    out: Annotated[Path, typer.Option("--out", help="Folder to write the export to.")],
+    out: Annotated[
+        str, typer.Option("--out", help="Folder or s3://BUCKET/PREFIX to write the export to.")
+    ],
     tables: Annotated[
         str | None, typer.Option(help="Comma-separated tables (default: all).")
     ] = None,
@@ -30,15 +32,18 @@ def export(
     warehouse: WarehouseOption = None,
 ) -> None:
     """Export a release's tables as Parquet with a manifest and a data dictionary."""
-    from occupipe.export.writer import export_release
+    from occupipe.export.targets import export as export_release
+    from occupipe.export.writer import ExportUsageError
 
     names = [t.strip() for t in tables.split(",")] if tables else None
     try:
-        manifest = export_release(warehouse_dir(warehouse), out, names, release, partition_by)
-    except ReleaseError as exc:
-        raise fail(
-            f"{exc}.", EXIT_USAGE if "unknown" in str(exc) or "only" in str(exc) else 1
-        ) from None
+        result = export_release(
+            warehouse_dir(warehouse), out, "parquet", names, release, partition_by
+        )
+    except ExportUsageError as exc:
+        raise fail(f"{exc}.", EXIT_USAGE) from None
+    except (ReleaseError, ObjectStoreError) as exc:
+        raise fail(f"{exc}.") from None
     except OSError as exc:
         raise fail(f"cannot export to {out}: {describe_os_error(exc)}") from None
-    say(f"exported {len(manifest['tables'])} table(s) of release {manifest['release_id']} to {out}")
+    say(result.summary())
