@@ -81,12 +81,12 @@ def fresh_s3_client() -> Iterator[None]:
 def run_export(warehouse: Path, out: str, fmt: str) -> tuple[int, str, str]:
     """`occupipe export` to `out` in `fmt`: (exit code, stdout, stderr)."""
     result = CliRunner().invoke(
-        app, ["export", "--out", out, "--tables", "tags", "--warehouse", str(warehouse)]
+        app, ["export", "--out", out, "-f", fmt, "--tables", "tags", "--warehouse", str(warehouse)]
     )
     return result.exit_code, result.stdout, result.stderr
 
 
-@pytest.mark.parametrize("fmt", ["parquet"])
+@pytest.mark.parametrize("fmt", ["parquet", "delta"])
 @pytest.mark.usefixtures("fresh_s3_client")
 def test_bad_credentials_are_one_sentence(
     two_releases: TwoReleases, s3_server: S3Server, monkeypatch: pytest.MonkeyPatch, fmt: str
@@ -99,7 +99,7 @@ def test_bad_credentials_are_one_sentence(
     assert stderr.count("\n") == 1 and "not-the-secret" not in stderr
 
 
-@pytest.mark.parametrize("fmt", ["parquet"])
+@pytest.mark.parametrize("fmt", ["parquet", "delta"])
 @pytest.mark.usefixtures("fresh_s3_client")
 def test_a_missing_bucket_is_one_sentence(
     two_releases: TwoReleases, s3_server: S3Server, fmt: str
