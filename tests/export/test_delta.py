@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -16,6 +18,7 @@ from polars.testing import assert_frame_equal
 from typer.testing import CliRunner
 
 from occupipe.core.objectstore import ObjectStoreError
+from occupipe.core.settings import PROJECT_DIR
 from occupipe.export.delta import RELEASE_KEY, storage_options
 from occupipe.export.location import Location
 from occupipe.export.targets import ExportResult, export
@@ -202,3 +205,21 @@ def test_a_delta_export_to_s3_with_only_a_profile_says_what_it_needs(
     monkeypatch.setenv("AWS_PROFILE", "analytics")
     with pytest.raises(ExportUsageError, match="not from AWS_PROFILE"):
         export(two_releases.warehouse, "s3://bucket/delta", "delta", ["tags"])
+
+
+def test_the_time_travel_examples_of_the_docs_run_as_written(
+    two_releases: TwoReleases, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = (PROJECT_DIR / "docs" / "exports.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", page, re.S)
+    assert len(blocks) == 2
+    for release in (two_releases.first, two_releases.second):
+        export(two_releases.warehouse, str(tmp_path / "exports" / "delta"), "delta", None, release)
+    monkeypatch.chdir(tmp_path)
+    names: dict[str, Any] = {}
+    for block in blocks:
+        exec(block, names)
+    assert (names["first"].height, names["latest"].height, names["second"].num_rows) == (30, 28, 28)
+    assert names["releases"] == {"0": two_releases.first, "1": two_releases.second}
+    assert sum(count for _, count in names["by_category"]) == 28
+    assert (names["retitled"].height, names["removed"].height) == (1, 2)
