@@ -24,6 +24,7 @@ from occupipe.export.location import Location
 from occupipe.export.targets import ExportResult, export
 from occupipe.export.writer import ExportUsageError, export_release
 from occupipe.release.store import ReleaseError
+from occupipe.release.verify import verify_export
 from pipelines.cli import app
 from tests.export.conftest import TwoReleases
 from tests.servers import S3Server
@@ -55,6 +56,7 @@ def test_each_release_exported_is_a_version_every_reader_time_travels_to(
             assert_reads_back(uri, version, options, two_releases.table(release, name))
         history = DeltaTable(uri, storage_options=options).history()
         assert {c["version"]: c[RELEASE_KEY] for c in history} == dict(enumerate(releases))
+    assert verify_export(delta_out).intact
 
 
 def assert_reads_back(
@@ -110,6 +112,12 @@ def test_a_delta_export_writes_its_manifest_and_data_dictionary(
     assert "#### `occupations`" in readme and "#### `tags`" not in readme
     described = DeltaTable(str(out / "occupations")).schema().fields[0].metadata
     assert described["description"] == "URL-safe identifier of the record (primary key)."
+    # every file of the tables is checksummed, as in a Parquet export: `occupipe verify` reads it
+    assert len(manifest["files"]) == 4 and verify_export(out).checked == 4
+    data = next(out.glob("occupations/*.parquet"))
+    data.write_bytes(data.read_bytes()[:-1] + bytes([data.read_bytes()[-1] ^ 1]))
+    problems = verify_export(out).problems
+    assert [(p.name, p.kind) for p in problems] == [(f"occupations/{data.name}", "changed")]
 
 
 def test_a_delta_export_refuses_partitions_and_folders_it_did_not_write(

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import s3fs
 from typer.testing import CliRunner
 
-from occupipe.core.objectstore import ObjectStoreError, s3_filesystem
+from occupipe.core.objectstore import ObjectStoreError, client_for, s3_filesystem
 from occupipe.export.targets import export
 from occupipe.release.store import ReleaseError
+from occupipe.release.verify import verify_export
 from pipelines.cli import app
 from tests.export.conftest import TwoReleases
 from tests.servers import SECRET_KEY, S3Server
@@ -55,6 +55,7 @@ def test_a_parquet_export_to_s3_is_the_folder_export_byte_for_byte(
     expected = folder_digests(tmp_path / "local")
     assert "manifest.json" in expected and len(expected) > 3
     assert prefix_digests(s3_server, name) == expected
+    assert verify_export(s3_server.uri(name)).intact
     manifest = (tmp_path / "local" / "manifest.json").read_text()
     assert SECRET_KEY not in manifest and s3_server.endpoint not in manifest
 
@@ -69,15 +70,6 @@ def test_a_prefix_that_is_not_empty_is_refused(
     assert prefix_digests(s3_server, name) == {"mine.txt": hashlib.sha256(b"keep me").hexdigest()}
 
 
-@pytest.fixture
-def fresh_s3_client() -> Iterator[None]:
-    """No S3 client kept from earlier tests (s3fs keeps one per settings, keys included) before
-    and after the test: it sees the environment the test sets, and the next ones theirs."""
-    s3fs.S3FileSystem.clear_instance_cache()
-    yield
-    s3fs.S3FileSystem.clear_instance_cache()
-
-
 def run_export(warehouse: Path, out: str, fmt: str) -> tuple[int, str, str]:
     """`occupipe export` to `out` in `fmt`: (exit code, stdout, stderr)."""
     result = CliRunner().invoke(
@@ -87,7 +79,6 @@ def run_export(warehouse: Path, out: str, fmt: str) -> tuple[int, str, str]:
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "delta"])
-@pytest.mark.usefixtures("fresh_s3_client")
 def test_bad_credentials_are_one_sentence(
     two_releases: TwoReleases, s3_server: S3Server, monkeypatch: pytest.MonkeyPatch, fmt: str
 ) -> None:
@@ -100,7 +91,6 @@ def test_bad_credentials_are_one_sentence(
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "delta"])
-@pytest.mark.usefixtures("fresh_s3_client")
 def test_a_missing_bucket_is_one_sentence(
     two_releases: TwoReleases, s3_server: S3Server, fmt: str
 ) -> None:
@@ -122,12 +112,12 @@ def test_an_s3_uri_without_a_bucket_or_with_credentials_is_a_usage_error(
     assert code == 2 and stderr.count("\n") == 1 and "secret" not in stderr
 
 
-@pytest.mark.usefixtures("fresh_s3_client")
 def test_an_upload_failing_midway_leaves_nothing_so_it_can_be_retried(
     two_releases: TwoReleases, s3_server: S3Server, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     name, put = prefix(), []
     put_file = s3fs.S3FileSystem._put_file
+    client_for.cache_clear()  # a client binds its methods when made: make one with the patch
 
     async def refuse_the_manifest(
         self: s3fs.S3FileSystem, lpath: str, rpath: str, **kw: object
@@ -141,7 +131,7 @@ def test_an_upload_failing_midway_leaves_nothing_so_it_can_be_retried(
     with pytest.raises(ObjectStoreError, match="was denied"):
         export(two_releases.warehouse, s3_server.uri(name), tables=["tags"])
     monkeypatch.undo()
-    s3fs.S3FileSystem.clear_instance_cache()  # a client made while patched keeps the patch
+    client_for.cache_clear()  # a client made while patched keeps the patch
     assert sorted(p.rsplit("/", 1)[-1] for p in put) == ["README.md", "tags.parquet"]
     assert prefix_digests(s3_server, name) == {}
     export(two_releases.warehouse, s3_server.uri(name), tables=["tags"])  # so it can be retried

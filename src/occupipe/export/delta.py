@@ -186,7 +186,13 @@ def commit_release(
     False if a concurrent export committed the same release first. The commit goes exactly on
     top of the version read (no retries) with an application transaction (`APP_ID`), so Delta
     refuses it if another commit came in between, rather than add the release twice."""
-    from deltalake import CommitProperties, Transaction, WriterProperties, write_deltalake
+    from deltalake import (
+        CommitProperties,
+        PostCommitHookProperties,
+        Transaction,
+        WriterProperties,
+        write_deltalake,
+    )
     from deltalake.exceptions import DeltaError
 
     name = uri.rstrip("/").rsplit("/", 1)[-1]
@@ -203,6 +209,12 @@ def commit_release(
             description=TABLES_BY_NAME[name].description,
             storage_options=options,
             writer_properties=WriterProperties(compression="ZSTD"),
+            # every version kept readable: no log cleanup (and so no checkpoint files either,
+            # which are rewritten: the manifest's checksums hold only for files never changed)
+            configuration={"delta.enableExpiredLogCleanup": "false"} if table is None else None,
+            post_commithook_properties=PostCommitHookProperties(
+                create_checkpoint=False, cleanup_expired_logs=False
+            ),
             commit_properties=CommitProperties(
                 custom_metadata={RELEASE_KEY: release_id, VERSION_KEY: str(version)},
                 app_transactions=[Transaction(APP_ID, version)],
@@ -217,9 +229,11 @@ def commit_release(
 
 
 def write_sidecars(location: Location, names: Sequence[str]) -> None:
-    """The manifest (each table's versions and the release each holds, read back from the
-    tables' histories) and the README with the data dictionary, beside the tables; each
-    rewritten only if it changed, so exporting a release again changes nothing."""
+    """The manifest and the README with the data dictionary, beside the tables; each rewritten
+    only if it changed, so exporting a release again changes nothing. The manifest lists each
+    table's versions and the release each holds (read back from the tables' histories), and the
+    SHA-256 of every file of the tables (`files`, as a Parquet export's) for `occupipe verify`:
+    Delta's files are never rewritten, so only those new since the last export are read."""
     options = storage_options(location)
     manifest = {
         "format": "delta",
@@ -231,6 +245,7 @@ def write_sidecars(location: Location, names: Sequence[str]) -> None:
             }
             for name in names
         },
+        "files": file_checksums(location, names),
     }
     layout = (
         "Each table is a Delta Lake table: version N holds the N-th release exported, its"
@@ -244,6 +259,21 @@ def write_sidecars(location: Location, names: Sequence[str]) -> None:
     for name, text in files.items():  # the manifest last
         if location.read_text(name) != text:
             location.write_text(name, text)
+
+
+def file_checksums(location: Location, names: Sequence[str]) -> dict[str, str]:
+    """SHA-256 of every file under the tables' folders: those the last manifest lists keep
+    its checksum (a file changed since is for `occupipe verify` to find), the others are read."""
+    try:
+        listed = json.loads(location.read_text(MANIFEST_NAME) or "{}").get("files", {})
+    except (ValueError, AttributeError):
+        listed = {}
+    tables = set(names)
+    return {
+        name: listed.get(name) or location.sha256(name)
+        for name in location.files()
+        if name.split("/", 1)[0] in tables
+    }
 
 
 def versions_of(history: list[dict[str, Any]]) -> list[dict[str, Any]]:

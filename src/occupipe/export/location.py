@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import uuid
 from dataclasses import dataclass
@@ -70,6 +71,27 @@ class Location:
                 "list_objects_v2", Bucket=bucket, Prefix=f"{prefix}/" if prefix else "", MaxKeys=2
             )
         return not [o for o in listed.get("Contents", []) if o["Key"] != f"{prefix}/"]
+
+    def files(self) -> list[str]:
+        """Every file under the destination, by its path under it (with `/`)."""
+        if not self.is_s3:
+            root = Path(self.key)
+            return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+        fs = s3_filesystem()
+        with converting_s3_errors(self.uri):
+            # the objects there now: no listing seen before, of this folder or of one inside it
+            # (opening a file checks its folder's cached listing, which this export outdated)
+            fs.invalidate_cache()
+            keys = fs.find(self.key)
+        return sorted(str(key)[len(self.key) + 1 :] for key in keys)
+
+    def sha256(self, name: str) -> str:
+        """The SHA-256 of one file under the destination, read in full (from S3: downloaded)."""
+        if not self.is_s3:
+            with (Path(self.key) / name).open("rb") as handle:
+                return hashlib.file_digest(handle, "sha256").hexdigest()
+        with converting_s3_errors(self.uri), s3_filesystem().open(f"{self.key}/{name}") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
 
     def write_text(self, name: str, text: str) -> None:
         """Write (or replace) one small file under the destination in one step: an S3 PUT, or a
