@@ -1,12 +1,13 @@
-"""`occupipe export`: a release's tables as Parquet with a manifest and a data dictionary."""
+"""`occupipe export`: a release's tables as Parquet or Delta Lake, in a folder or on S3."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from enum import StrEnum
 from typing import Annotated
 
 import typer
 
+from occupipe.core.objectstore import ObjectStoreError
 from occupipe.release.store import ReleaseError
 from pipelines.cli.common import (
     EXIT_USAGE,
@@ -18,27 +19,40 @@ from pipelines.cli.common import (
 )
 
 
+class ExportFormat(StrEnum):
+    parquet = "parquet"
+    delta = "delta"
+
+
 def export(
-    out: Annotated[Path, typer.Option("--out", help="Folder to write the export to.")],
+    out: Annotated[
+        str, typer.Option("--out", help="Folder or s3://BUCKET/PREFIX to write the export to.")
+    ],
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", "-f", help="parquet files or delta tables.")
+    ] = ExportFormat.parquet,
     tables: Annotated[
         str | None, typer.Option(help="Comma-separated tables (default: all).")
     ] = None,
     release: Annotated[str | None, typer.Option(help="Release id (default: current).")] = None,
     partition_by: Annotated[
-        str | None, typer.Option("--partition-by", help="Partition by: category.")
+        str | None, typer.Option("--partition-by", help="Partition by: category (parquet).")
     ] = None,
     warehouse: WarehouseOption = None,
 ) -> None:
-    """Export a release's tables as Parquet with a manifest and a data dictionary."""
-    from occupipe.export.writer import export_release
+    """Export a release's tables as Parquet or Delta Lake, with a manifest and a data dictionary."""
+    from occupipe.export.targets import export as export_release
+    from occupipe.export.writer import ExportUsageError
 
     names = [t.strip() for t in tables.split(",")] if tables else None
     try:
-        manifest = export_release(warehouse_dir(warehouse), out, names, release, partition_by)
-    except ReleaseError as exc:
-        raise fail(
-            f"{exc}.", EXIT_USAGE if "unknown" in str(exc) or "only" in str(exc) else 1
-        ) from None
+        result = export_release(
+            warehouse_dir(warehouse), out, fmt.value, names, release, partition_by
+        )
+    except ExportUsageError as exc:
+        raise fail(f"{exc}.", EXIT_USAGE) from None
+    except (ReleaseError, ObjectStoreError) as exc:
+        raise fail(f"{exc}.") from None
     except OSError as exc:
         raise fail(f"cannot export to {out}: {describe_os_error(exc)}") from None
-    say(f"exported {len(manifest['tables'])} table(s) of release {manifest['release_id']} to {out}")
+    say(result.summary())

@@ -22,6 +22,12 @@ from occupipe.release.store import ReleaseError, current_release, read_manifest,
 from occupipe.reporting.dictionary import render_data_dictionary
 from occupipe.warehouse.parquet import ROW_GROUP_ROWS, ROW_GROUP_ROWS_OF, GroupCutter
 
+MANIFEST_NAME, README_NAME = "manifest.json", "README.md"
+
+
+class ExportUsageError(ReleaseError):
+    """An export asked for something that cannot be (an unknown table, format or option)."""
+
 
 def export_release(
     warehouse: Path,
@@ -31,25 +37,10 @@ def export_release(
     partition_by: str | None = None,
 ) -> dict[str, Any]:
     """Write the chosen tables of a release (default: the current one) to `out`."""
-    release_id = release_id or current_release(warehouse)
-    if release_id is None:
-        raise ReleaseError(f"no release in {warehouse} to export; run `occupipe run` first")
-    find_release(warehouse, release_id)
+    release_id, source, names = resolve_export(warehouse, tables, release_id, partition_by)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         # an export beside older files would mix releases, and its manifest would not list them
         raise ReleaseError(f"{out} is not an empty folder; export into a new or empty one")
-    source = release_path(warehouse, release_id) / PARQUET_DIR
-    if not source.exists():
-        raise ReleaseError(f"release {release_id} has no tables to export")
-    names = list(tables) if tables else list(TABLES_BY_NAME)
-    unknown = sorted(set(names) - set(TABLES_BY_NAME))
-    if unknown:
-        raise ReleaseError(f"unknown table(s): {', '.join(unknown)}")
-    if partition_by not in (None, "category"):
-        raise ReleaseError("only --partition-by category is supported")
-    missing = [name for name in names if not (source / f"{name}.parquet").exists()]
-    if missing:
-        raise ReleaseError(f"release {release_id} lacks the file of {', '.join(missing)}")
     # written beside `out` and renamed into place: a failed export leaves no partial folder
     staging = out.parent / f".{out.name}.partial-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
@@ -61,6 +52,33 @@ def export_release(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return manifest
+
+
+def resolve_export(
+    warehouse: Path,
+    tables: Sequence[str] | None,
+    release_id: str | None,
+    partition_by: str | None,
+) -> tuple[str, Path, list[str]]:
+    """(release id, its Parquet folder, table names) of an export request, checked: the release
+    exists and holds every table asked for (default: all), the partitioning is known."""
+    release_id = release_id or current_release(warehouse)
+    if release_id is None:
+        raise ReleaseError(f"no release in {warehouse} to export; run `occupipe run` first")
+    find_release(warehouse, release_id)
+    source = release_path(warehouse, release_id) / PARQUET_DIR
+    if not source.exists():
+        raise ReleaseError(f"release {release_id} has no tables to export")
+    names = list(tables) if tables else list(TABLES_BY_NAME)
+    unknown = sorted(set(names) - set(TABLES_BY_NAME))
+    if unknown:
+        raise ExportUsageError(f"unknown table(s): {', '.join(unknown)}")
+    if partition_by not in (None, "category"):
+        raise ExportUsageError("only --partition-by category is supported")
+    missing = [name for name in names if not (source / f"{name}.parquet").exists()]
+    if missing:
+        raise ReleaseError(f"release {release_id} lacks the file of {', '.join(missing)}")
+    return release_id, source, names
 
 
 def write_export(
@@ -78,8 +96,8 @@ def write_export(
     for name in names:
         files.update(seal_files(out, export_table(source / f"{name}.parquet", out, categories)))
     manifest = build_export_manifest(warehouse, release_id, names, files, partition_by, source)
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True), "utf-8")
-    (out / "README.md").write_text(render_export_readme(release_id, names, partition_by), "utf-8")
+    (out / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2, sort_keys=True), "utf-8")
+    (out / README_NAME).write_text(render_export_readme(release_id, names, partition_by), "utf-8")
     return manifest
 
 
@@ -230,14 +248,25 @@ def column_entry(column: Column) -> dict[str, Any]:
 
 
 def render_export_readme(release_id: str, names: Sequence[str], partition_by: str | None) -> str:
+    """The README of a Parquet export: its layout, then the data dictionary of its tables."""
     layout = (
         "Each table is a folder of `category=<value>/part-0.parquet` files (hive partitioning)."
         if partition_by
         else "Each table is one zstd Parquet file."
     )
+    return export_readme(
+        f"occupipe export of release {release_id}",
+        f"{layout} `manifest.json` lists row counts, schemas and SHA-256 checksums. Column"
+        " descriptions are also stored in each file's schema metadata.",
+        names,
+    )
+
+
+def export_readme(title: str, layout: str, names: Sequence[str]) -> str:
+    """An export's README: a title, what its files are, the data dictionary of its tables."""
     return (
-        f"# occupipe export of release {release_id}\n\n"
-        f"Tables: {', '.join(names)}. {layout} `manifest.json` lists row counts, schemas and "
-        "SHA-256 checksums. Column descriptions are also stored in each file's schema "
-        "metadata.\n\n## Data dictionary\n\n" + render_data_dictionary(names) + "\n"
+        f"# {title}\n\n"
+        f"Tables: {', '.join(names)}. {layout}\n\n## Data dictionary\n\n"
+        + render_data_dictionary(names)
+        + "\n"
     )
