@@ -102,7 +102,6 @@ class TaskStages(Stages):
             for group_task in groups:
                 group_task.wait()
 
-
     def fan_out_on_cluster(
         self,
         names: list[str],

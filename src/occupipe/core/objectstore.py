@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 S3_SCHEME = "s3://"
 # botocore's standard retry mode: 5xx answers, throttling and dropped connections are retried
 # with exponential backoff and jitter; attempts beyond its default of 3, for long runs
-RETRY_ATTEMPTS = 8
+RETRY_ATTEMPTS = 5
 
 
 class ObjectStoreError(SourceError):
