@@ -182,9 +182,11 @@ def scheduled_build(
     max_shrink: float = DEFAULT_MAX_SHRINK,
 ) -> dict[str, Any]:
     """The build for deployments: plain parameters, today's reference date, and the run lock
-    (an overlapping run stops with "another run is in progress" instead of colliding)."""
+    (an overlapping run stops with "another run is in progress" instead of colliding). The
+    Dask cluster, if any, is the worker's `OCCUPIPE_CLUSTER`: where it runs, not what it builds.
+    """
     from occupipe.contract.sections import DEFAULT_SECTIONS_SPEC
-    from occupipe.core.settings import find_sql_dir
+    from occupipe.core.settings import Settings, find_sql_dir
 
     options = RunOptions(
         source=source if source.startswith(("http://", "https://", "s3://")) else Path(source),
@@ -194,6 +196,7 @@ def scheduled_build(
         sections_spec=DEFAULT_SECTIONS_SPEC,
         max_reject_rate=max_reject_rate,
         max_shrink=max_shrink,
+        cluster=Settings().cluster,
     )
     summary = run_pipeline(options, stage=run_as_task)
     return {"run_id": summary.run_id, "loaded": summary.loaded, "quarantined": summary.rejected}

@@ -74,9 +74,18 @@ def client_for(settings: tuple[str | None, ...]) -> s3fs.S3FileSystem:
     retries: dict[str, object] = {"mode": os.environ.get("AWS_RETRY_MODE", "standard")}
     if "AWS_MAX_ATTEMPTS" not in os.environ:
         retries["max_attempts"] = RETRY_ATTEMPTS
+    # records are small objects: one GET each (s3fs's default would HEAD every object first, to
+    # split large ones into ranged reads), and many in flight at once (botocore keeps only 10
+    # connections open by default): benchmarks/s3_fetch.py
     return s3fs.S3FileSystem(
         skip_instance_cache=True,
-        config_kwargs={"retries": retries, "connect_timeout": 10, "read_timeout": 60},
+        max_concurrency=1,
+        config_kwargs={
+            "retries": retries,
+            "connect_timeout": 10,
+            "read_timeout": 60,
+            "max_pool_connections": 128,
+        },
     )
 
 
