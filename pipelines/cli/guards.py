@@ -5,12 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 
 from occupipe.core.duck import describe_duckdb_error
 from occupipe.core.rejection import SourceError
-from occupipe.core.runs import RunFailed, RunOptions, RunSummary
+from occupipe.core.runs import RunFailed, RunOptions
 from occupipe.ingest.discover import count_until_a_record
 from occupipe.release.lock import RunLocked, check_unlocked
 from occupipe.release.store import current_release
@@ -22,13 +23,13 @@ from occupipe.warehouse.sqlmodels import ModelError
 from pipelines.cli.common import Interrupted, describe_os_error, fail
 from pipelines.prefect_setup import ServerFailed, wait_for_server
 
+T = TypeVar("T")
+
 # how DuckDB reports Ctrl-C that lands inside a query run from Python (not as KeyboardInterrupt)
 QUERY_INTERRUPTED = "Query interrupted"
 
 
-def run_safely(
-    runner: Callable[[RunOptions], RunSummary], options: RunOptions, api_url: str | None
-) -> RunSummary:
+def run_safely(runner: Callable[[RunOptions], T], options: RunOptions, api_url: str | None) -> T:
     """Run a flow; every expected failure becomes one sentence and exit code 1."""
     kept = describe_what_was_kept(options.warehouse_dir)
     try:

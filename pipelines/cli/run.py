@@ -25,6 +25,7 @@ from occupipe.core.settings import (
 )
 from occupipe.ingest.discover import describe_source_in_warehouse, is_within
 from occupipe.ingest.http import is_http_source
+from occupipe.runner.run import run_if_unchanged
 from pipelines.cli.common import (
     EXIT_USAGE,
     AsOfOption,
@@ -147,6 +148,13 @@ def run(
     if options.warehouse_dir.exists() and not options.warehouse_dir.is_dir():
         raise fail(f"the warehouse {options.warehouse_dir} is a file, not a folder.")
     check_not_running(options)
+    # a run that would change nothing ends here, before Prefect is imported or any server
+    # starts: it is recorded in the history, as every run is (docs/prefect.md says what
+    # Prefect sees of it)
+    kept = run_safely(run_if_unchanged, options, None)
+    if kept is not None:
+        print_summary(kept)
+        return
     check_cluster(options.cluster)
     configure_prefect(verbose)
     with own_api_server() as api_url, progress_bar(enabled=not quiet and out.is_terminal):

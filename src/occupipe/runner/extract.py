@@ -50,11 +50,14 @@ def extract_source(
     summary: RunSummary,
     parts_dir: Path,
     cluster: Cluster | None = None,
+    only_if_unchanged: bool = False,
 ) -> list[BatchResult]:
     """Find (or fetch) the source's files and extract them batch by batch into Parquet parts,
     here or on a `cluster`.
 
     Batches whose files and code are unchanged since the last run reuse their cached parts.
+    `only_if_unchanged`: stop with `ChangesFound` before any batch unless the run would keep
+    the current release (nothing it depends on changed).
     """
     paths, root, fetched, listed = find_source_files(options, stage, summary)
     headings = read_canonical_headings(options.sections_spec)
@@ -69,6 +72,8 @@ def extract_source(
     pa.default_memory_pool().release_unused()  # what building the runs took beyond them
     unchanged = fingerprint_if_unchanged(options, cache.code, runs, fetched, summary.ignored)
     found = current_build(options, unchanged)
+    if found is None and only_if_unchanged:
+        raise ChangesFound
     if found is not None:
         # every file as the last run saw it, and the build would be the current release again:
         # stop before any batch is restored (that would be most of such a re-run's time)
@@ -116,6 +121,10 @@ class BatchPlan:
         """Report the files of the batches done so far."""
         total = sum(len(batch) for batch in self.batches)
         report_progress(sum(len(self.batches[n]) for n in numbers), total)
+
+
+class ChangesFound(Exception):
+    """A run asked to go only as far as finding nothing changed found something."""
 
 
 def extract_here(options: RunOptions, stage: StageRunner, plan: BatchPlan) -> list[ExtractedBatch]:

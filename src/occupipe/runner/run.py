@@ -15,17 +15,19 @@ from occupipe.core.history import HistoryEvent, append_history, now_utc
 from occupipe.core.layout import BUILD_DIR, PARTS_DIR
 from occupipe.core.runs import RunFailed, RunOptions, RunSummary, new_run_id
 from occupipe.ingest.batch import BatchResult
+from occupipe.ingest.http import is_http_source
 from occupipe.release.lock import run_lock
 from occupipe.release.manifest import write_manifest
 from occupipe.release.store import (
     ReleaseError,
     check_current_link,
     clean_partial_builds,
+    current_release,
     record_unrecorded_releases,
     store_release,
 )
 from occupipe.runner.cluster import open_cluster
-from occupipe.runner.extract import extract_source
+from occupipe.runner.extract import ChangesFound, extract_source
 from occupipe.runner.finish import finish_build
 from occupipe.runner.stages import StageRunner, call_directly
 from occupipe.runner.unchanged import keep_current_if_unchanged
@@ -38,6 +40,25 @@ def run_pipeline(options: RunOptions, stage: StageRunner = call_directly) -> Run
     """
     with open_cluster(options.cluster) as cluster:
         return run_in_build_dir(options, stage, functools.partial(extract_source, cluster=cluster))
+
+
+def run_if_unchanged(options: RunOptions) -> RunSummary | None:
+    """The run, if nothing it depends on changed since the current release (inputs as the
+    cache index saw them, code, SQL, reference date): recorded in the history as any run that
+    keeps the current release, without a stage runner; None, and nothing recorded, otherwise.
+
+    What it reads (the files' sizes and times, the cache index, the current manifest) costs a
+    fraction of what starting a flow does.
+    """
+    if options.full_refresh or is_http_source(options.source):
+        return None  # (an http source's records would be downloaded to know)
+    if current_release(options.warehouse_dir) is None:
+        return None
+    check = functools.partial(extract_source, only_if_unchanged=True)
+    try:
+        return run_in_build_dir(options, call_directly, check)
+    except ChangesFound:
+        return None
 
 
 Extractor = Callable[[RunOptions, StageRunner, RunSummary, Path], list[BatchResult]]
@@ -72,6 +93,8 @@ def run_in_build_dir(options: RunOptions, stage: StageRunner, extractor: Extract
                 append_history(options.warehouse_dir, history_event(summary, "unchanged"))
                 return summary
             finish_build(options, stage, summary, build_dir, results)
+        except ChangesFound:
+            raise  # not a run: `run_if_unchanged` found work to do, and leaves it to a run
         except RunFailed as exc:
             record_failure(options, summary, build_dir, str(exc), keep_release=True)
             raise
