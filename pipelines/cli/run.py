@@ -151,7 +151,9 @@ def run(
     # a run that would change nothing ends here, before Prefect is imported or any server
     # starts: it is recorded in the history, as every run is (docs/prefect.md says what
     # Prefect sees of it)
-    kept = run_safely(run_if_unchanged, options, None)
+    kept = None
+    if options.warehouse_dir.is_dir():  # (there is nothing to keep in a new one)
+        kept = run_safely(run_if_unchanged, options, None)
     if kept is not None:
         print_summary(kept)
         return

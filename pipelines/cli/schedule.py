@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from occupipe.core.objectstore import is_s3_uri
 from occupipe.ingest.http import is_http_source
 from pipelines.cli.common import (
     EXIT_USAGE,
@@ -24,7 +25,9 @@ def schedule(
     cron: Annotated[str, typer.Option("--cron", help='Cron schedule, e.g. "0 6 * * *" (UTC).')],
     source: Annotated[
         str | None,
-        typer.Option(help="Folder, file or API URL (default data/raw, or $OCCUPIPE_SOURCE)."),
+        typer.Option(
+            help="Folder, file, s3:// prefix or API URL (default data/raw, or $OCCUPIPE_SOURCE)."
+        ),
     ] = None,
     warehouse: WarehouseOption = None,
     name: Annotated[str, typer.Option(help="Deployment name.")] = "occupipe-build",
@@ -39,7 +42,7 @@ def schedule(
             " (minute hour day-of-month month day-of-week)",
             EXIT_USAGE,
         )
-    if not is_http_source(source) and not Path(source).exists():
+    if not (is_http_source(source) or is_s3_uri(source)) and not Path(source).exists():
         raise fail(f"source {source} does not exist; every scheduled run would fail", EXIT_USAGE)
     scheduling = import_prefect_module("pipelines.schedule")
     parameters = {"source": source, "warehouse": str(folder)}
