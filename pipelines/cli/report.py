@@ -95,14 +95,9 @@ def print_report_parts(con: duckdb.DuckDBPyConnection, models: list[str], fmt: s
 
 def report_models(con: duckdb.DuckDBPyConnection, name: str) -> list[str]:
     """The report views making up report NAME: the view NAME itself, or every NAME_* view."""
-    views = [
-        row[0]
-        for row in con.execute(
-            "select view_name from duckdb_views() where not internal and schema_name = 'main'"
-            " order by view_name"
-        ).fetchall()
-    ]
-    reports = [v for v in views if not v.startswith("stg_")]  # staging views are not reports
+    from occupipe.api import report_views
+
+    reports = report_views(con)
     if name in reports:
         return [name]
     return [v for v in reports if v.startswith(f"{name}_")]
