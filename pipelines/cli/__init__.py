@@ -7,7 +7,7 @@ import sys
 import typer
 from typer._click.exceptions import NoArgsIsHelpError, UsageError  # typer's own click
 
-from pipelines.cli import export, query, releases, report, run, schedule, synth, verify
+from pipelines.cli import diff, export, query, releases, report, run, schedule, synth, verify
 from pipelines.cli.common import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, Interrupted, err, fail
 
 app = typer.Typer(
@@ -30,6 +30,7 @@ app.command()(releases.releases)
 app.command("rollback")(releases.rollback_release)
 app.command()(releases.gc)
 app.command()(verify.verify)
+app.command()(diff.diff)
 
 
 def main() -> None:
