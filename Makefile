@@ -1,7 +1,12 @@
 # occupipe: every command a developer or CI needs. `make run` and `make test` are the quickstart.
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
-PYTHON ?= python3.11
+# the newest CPython 3.13, 3.12 or 3.11 that runs here (pyenv's versions too), unless given
+ifeq ($(origin PYTHON), undefined)
+PYTHON := $(shell for v in 3.13 3.12 3.11; do \
+	for p in python$$v $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/$$v*/bin/python$$v 2>/dev/null | sort -rV); do \
+	$$p -c "" >/dev/null 2>&1 && { command -v $$p; exit 0; }; done; done)
+endif
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 VENV := .venv
 BIN := $(VENV)/bin
@@ -16,6 +21,8 @@ help: ## list the targets
 setup: $(BIN)/.synced ## install the locked environment (installs uv with pip if missing)
 
 $(BIN)/.synced: pyproject.toml uv.lock
+	@test -n "$(PYTHON)" || { echo "make setup: no CPython 3.13, 3.12 or 3.11 found: install one (python.org, your package manager, or pyenv), or name it with PYTHON=/path/to/python3.x" >&2; exit 1; }
+	@echo "make setup: using $$($(PYTHON) -c 'import platform; print("CPython", platform.python_version())') ($(PYTHON))"
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || \
 		$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore uv
 	@$(UV) sync --frozen --quiet --python $(PYTHON)
