@@ -13,7 +13,7 @@ BIN := $(VENV)/bin
 SOURCE ?= data/raw
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help setup run test test-fast lint format demo-data bench bench-batch browser clean
+.PHONY: help setup run test test-fast lint format demo-data bench bench-cli bench-batch browser clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -57,8 +57,13 @@ format: setup ## apply ruff's fixes and formatting
 N ?= 1000
 R ?= 1
 SKIP ?=
-bench: setup ## benchmark at N records (default 1000; R=3 for medians, SKIP="naive-duckdb ...")
-	@$(BIN)/python -m benchmarks.run --records $(N) --repeat $(R) $(foreach s,$(SKIP),--skip $(s))
+CLI_STEPS := cli-run-654 cli-noop cli-commands
+bench: setup ## benchmark at N records (default 1000; R=3 for medians, SKIP="naive-duckdb ..."), then bench-cli
+	@$(BIN)/python -m benchmarks.run --records $(N) --repeat $(R) $(foreach s,$(filter-out $(CLI_STEPS),$(SKIP)),--skip $(s))
+	@$(MAKE) --no-print-directory bench-cli
+
+bench-cli: setup ## occupipe as typed at 654 and 13k records, medians of three, against issue 31's targets
+	@$(BIN)/python -m benchmarks.cli_steps $(foreach s,$(filter $(CLI_STEPS),$(SKIP)),--skip $(s))
 
 bench-batch: setup ## one extraction batch of N records phase by phase: ours against a JSON-to-Arrow prototype
 	@$(BIN)/python -m benchmarks.batch_paths --records $(N) --repeat 3

@@ -13,6 +13,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from benchmarks.batch_paths import Clock, arrow_tables, measure
+from benchmarks.cli_steps import (
+    CLI_STEPS,
+    benchmark_cli,
+    end_processes,
+    print_cli_report,
+    processes_with_home,
+)
 from benchmarks.run import (
     benchmark,
     descendants,
@@ -58,6 +65,98 @@ def test_the_cluster_step_runs_on_a_cluster_it_starts_and_compares_with_the_loca
     assert "cluster-run against full-run: " in capsys.readouterr().out
     logs = list((tmp_path / "dask").glob("*.log"))  # the scheduler's and workers' own
     assert logs and not any("Traceback" in log.read_text() for log in logs)
+
+
+@pytest.mark.e2e
+def test_the_cli_steps_time_occupipe_as_typed_and_leave_no_server_behind(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = benchmark_cli(tmp_path, skip=set(), repeat=1, human=12, large=20)
+    cases = [(r["step"], r["case"]) for r in rows]
+    assert cases == [
+        ("cli-run-654", "12 records, server"),
+        ("cli-run-654", "12 records, no server"),
+        ("cli-noop", "12 records, full run"),
+        ("cli-noop", "12 records, no change"),  # each found nothing changed, or it failed
+        ("cli-noop", "20 records, full run"),
+        ("cli-noop", "20 records, no change"),
+        ("cli-commands", "occupipe --help"),
+        ("cli-commands", "occupipe query"),
+        ("cli-commands", "occupipe report coverage"),
+        ("cli-commands", "occupipe releases"),
+    ]
+    assert all(float(r["seconds"]) > 0 and int(r["peak_rss_mb"]) > 0 for r in rows)
+    assert 0 < rows[5]["share"] < 1
+    print_cli_report(rows, (1.0, 2.0))
+    out = capsys.readouterr().out
+    assert "cli-noop 20 records, no change: " in out and "of the full run (target <= 10%" in out
+    for home in tmp_path.glob("prefect*"):
+        assert not processes_with_home(home), f"a process was left with PREFECT_HOME {home}"
+
+
+def test_processes_started_with_a_prefect_home_are_found_and_ended(tmp_path: Path) -> None:
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "home")}
+    others = {**os.environ, "PREFECT_HOME": str(tmp_path / "home-2")}
+    command = [sys.executable, "-c", "import time; time.sleep(30)"]
+    with (
+        subprocess.Popen(command, env=env) as ours,
+        subprocess.Popen(command, env=others) as theirs,
+    ):
+        try:
+            assert processes_with_home(tmp_path / "home") == [ours.pid]
+            assert end_processes([ours.pid], grace=5) == [ours.pid]
+            assert ours.wait(timeout=5) != 0
+            assert theirs.poll() is None  # another PREFECT_HOME: left alone
+        finally:
+            theirs.kill()
+
+
+def test_the_cli_report_gives_each_case_against_its_target(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def row(step: str, case: str, runs: list[float], **details: object) -> dict[str, object]:
+        return {
+            "step": step,
+            "case": case,
+            "seconds": sorted(runs)[1],
+            "runs": runs,
+            "peak_rss_mb": 200,
+            **details,
+        }
+
+    print_cli_report(
+        [
+            row("cli-run-654", "654 records, server", [2.5, 2.9, 3.4], target=3.0),
+            row("cli-run-654", "654 records, no server", [6.0, 5.5, 7.0], target=5.0, leftovers=1),
+            row("cli-noop", "13000 records, full run", [14.0, 15.0, 13.0]),
+            row("cli-noop", "13000 records, no change", [0.9, 0.8, 1.1], target=1.0, share=0.064),
+        ],
+        (2.1, 1.9),
+    )
+    out = capsys.readouterr().out
+    assert "median of 3 runs, 2 cores (load average 2.10 before, 1.90 after)" in out
+    assert "654 records, server               2.90  <= 3.0 s met" in out
+    assert "654 records, no server            6.00  <= 5.0 s OVER" in out
+    assert "  2.50 2.90 3.40\n" in out
+    assert "cli-noop 13000 records, no change: 6.4% of the full run (target <= 10%: met)" in out
+    assert "654 records, no server: 1 process(es) left running were ended" in out
+
+
+def test_make_bench_passes_each_skipped_step_to_its_own_benchmark() -> None:
+    skip = "SKIP=naive-duckdb cli-noop cli-run"
+    project = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        ["make", "-n", "--no-print-directory", "bench", skip],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=project,
+    )
+    lines = [line for line in done.stdout.splitlines() if " -m benchmarks." in line]
+    assert lines[0].endswith("--skip naive-duckdb --skip cli-run")
+    assert lines[1].endswith("benchmarks.cli_steps --skip cli-noop")
+    makefile = (project / "Makefile").read_text()
+    assert f"CLI_STEPS := {' '.join(CLI_STEPS)}\n" in makefile
 
 
 def test_a_stage_peak_is_the_largest_sample_taken_while_it_ran() -> None:

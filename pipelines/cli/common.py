@@ -19,7 +19,6 @@ from rich.text import Text
 from occupipe.core.history import read_history
 from occupipe.core.layout import DATABASE_NAME, RELEASES_DIR
 from occupipe.core.settings import Settings
-from occupipe.warehouse.load import load_past_runs
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -132,6 +131,8 @@ def existing_warehouse(option: Path | None, code: int = EXIT_FAILED) -> Path:
 
 def connect_read_only(warehouse: Path | None) -> duckdb.DuckDBPyConnection:
     """Open the published warehouse read-only, with no access to files outside it."""
+    from occupipe.warehouse.load import load_past_runs  # not at the top: every command would
+
     path = warehouse_dir(warehouse) / DATABASE_NAME
     if not path.exists():
         raise fail(f"no warehouse at {path}; run `occupipe run` first.")

@@ -17,9 +17,8 @@ from occupipe.release.lock import RunLocked, check_unlocked
 from occupipe.release.store import current_release
 from occupipe.runner.extract import describe_empty_source
 from occupipe.runner.replay import read_quarantine
+from occupipe.runner.run import run_if_unchanged
 from occupipe.runner.stages import WorkerLost
-from occupipe.warehouse.datatests import DataTestSpecError
-from occupipe.warehouse.sqlmodels import ModelError
 from pipelines.cli.common import Interrupted, describe_os_error, fail
 from pipelines.prefect_setup import ServerFailed, wait_for_server
 
@@ -33,14 +32,15 @@ def run_safely(runner: Callable[[RunOptions], T], options: RunOptions, api_url: 
     """Run a flow; every expected failure becomes one sentence and exit code 1."""
     kept = describe_what_was_kept(options.warehouse_dir)
     try:
-        options.warehouse_dir.mkdir(parents=True, exist_ok=True)
+        if runner is not run_if_unchanged:  # a check that finds no release leaves no folder
+            options.warehouse_dir.mkdir(parents=True, exist_ok=True)
         wait_for_server(api_url)
         return runner(options)
     except (KeyboardInterrupt, duckdb.InterruptException):
         raise interrupted(kept) from None
     except RunLocked as exc:
         raise fail(describe_locked(exc, options.lock_wait)) from None
-    except (RunFailed, SourceError, ModelError, DataTestSpecError, ServerFailed, WorkerLost) as exc:
+    except (RunFailed, SourceError, ServerFailed, WorkerLost) as exc:
         raise fail(f"{exc}; {kept}") from None
     except OSError as exc:
         raise fail(f"{describe_os_error(exc)}; {kept}") from None
@@ -51,6 +51,19 @@ def run_safely(runner: Callable[[RunOptions], T], options: RunOptions, api_url: 
         if str(exc) != QUERY_INTERRUPTED:
             raise
         raise interrupted(kept) from None
+    except Exception as exc:
+        if not is_model_failure(exc):
+            raise
+        raise fail(f"{exc}; {kept}") from None
+
+
+def is_model_failure(exc: Exception) -> bool:
+    """A SQL model or a data test's spec that cannot run: their modules (and sqlglot) are
+    imported here, not at the top, as a run that changes nothing never needs them."""
+    from occupipe.warehouse.datatests import DataTestSpecError
+    from occupipe.warehouse.sqlmodels import ModelError
+
+    return isinstance(exc, ModelError | DataTestSpecError)
 
 
 def has_quarantine(database: Path) -> bool:

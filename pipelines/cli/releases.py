@@ -5,9 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 import typer
 
 from occupipe.core.history import describe_rollback
@@ -57,6 +54,10 @@ def list_quarantine(
 def read_release_quarantine(warehouse: Path | None, release: str) -> list[tuple[Any, ...]]:
     """A release's quarantined inputs, from its input ledger: a release that failed a gate
     has no warehouse to ask."""
+    import pyarrow as pa  # here, not at the top: every command would pay for pyarrow.compute
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
     folder = warehouse_dir(warehouse)
     try:
         find_release(folder, release)

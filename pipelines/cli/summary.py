@@ -6,7 +6,6 @@ import shlex
 from pathlib import Path
 
 from occupipe.core.runs import RunSummary
-from occupipe.warehouse.datatests import failed_tests
 from pipelines.cli.common import out, say, settings
 
 
@@ -32,6 +31,8 @@ def print_summary(summary: RunSummary) -> None:
     say(f"tables written ({len(summary.table_rows)}): {tables}")
     stages = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in summary.stage_seconds.items())
     say(f"time per stage: {stages}")
+    from occupipe.warehouse.datatests import failed_tests  # not for a run that changed nothing
+
     results = summary.test_results
     say(f"data tests: {sum(r.passed for r in results)} of {len(results)} passed")
     for result in failed_tests(results, "warn"):

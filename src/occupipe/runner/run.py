@@ -17,7 +17,6 @@ from occupipe.core.runs import RunFailed, RunOptions, RunSummary, new_run_id
 from occupipe.ingest.batch import BatchResult
 from occupipe.ingest.http import is_http_source
 from occupipe.release.lock import run_lock
-from occupipe.release.manifest import write_manifest
 from occupipe.release.store import (
     ReleaseError,
     check_current_link,
@@ -28,7 +27,6 @@ from occupipe.release.store import (
 )
 from occupipe.runner.cluster import open_cluster
 from occupipe.runner.extract import ChangesFound, extract_source
-from occupipe.runner.finish import finish_build
 from occupipe.runner.stages import StageRunner, call_directly
 from occupipe.runner.unchanged import keep_current_if_unchanged
 
@@ -92,6 +90,9 @@ def run_in_build_dir(options: RunOptions, stage: StageRunner, extractor: Extract
             if keep_current_if_unchanged(options, summary):
                 append_history(options.warehouse_dir, history_event(summary, "unchanged"))
                 return summary
+            # imported only to build: a run that changes nothing does without it (and sqlglot)
+            from occupipe.runner.finish import finish_build
+
             finish_build(options, stage, summary, build_dir, results)
         except ChangesFound:
             raise  # not a run: `run_if_unchanged` found work to do, and leaves it to a run
@@ -120,6 +121,8 @@ def record_failure(
     options: RunOptions, summary: RunSummary, build_dir: Path, reason: str, keep_release: bool
 ) -> None:
     """Remember a failed run: its history line, and (for a failed gate) its release folder."""
+    from occupipe.release.manifest import write_manifest  # (and pyarrow.compute) on failure only
+
     summary.failure = reason
     if keep_release and build_dir.exists():
         write_manifest(build_dir, summary, options, "failed")
