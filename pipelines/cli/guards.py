@@ -17,7 +17,6 @@ from occupipe.release.lock import RunLocked, check_unlocked
 from occupipe.release.store import current_release
 from occupipe.runner.extract import describe_empty_source
 from occupipe.runner.replay import read_quarantine
-from occupipe.runner.run import run_if_unchanged
 from occupipe.runner.stages import WorkerLost
 from pipelines.cli.common import Interrupted, describe_os_error, fail
 from pipelines.prefect_setup import ServerFailed, wait_for_server
@@ -32,8 +31,7 @@ def run_safely(runner: Callable[[RunOptions], T], options: RunOptions, api_url: 
     """Run a flow; every expected failure becomes one sentence and exit code 1."""
     kept = describe_what_was_kept(options.warehouse_dir)
     try:
-        if runner is not run_if_unchanged:  # a check that finds no release leaves no folder
-            options.warehouse_dir.mkdir(parents=True, exist_ok=True)
+        options.warehouse_dir.mkdir(parents=True, exist_ok=True)
         wait_for_server(api_url)
         return runner(options)
     except (KeyboardInterrupt, duckdb.InterruptException):
