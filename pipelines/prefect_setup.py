@@ -73,11 +73,11 @@ def local_api_server(timeout: float = 30.0) -> Iterator[str | None]:
         raise ServerFailed(
             f"PREFECT_HOME {home} cannot be a folder: {exc.strerror or exc}"
         ) from None
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/api"
     with (home / "server.log").open("ab") as log:
         process = subprocess.Popen(
-            _server_command(port),
+            server_command(port),
             env={**os.environ, **SERVER_ENV},
             stdout=log,
             stderr=log,
@@ -85,23 +85,32 @@ def local_api_server(timeout: float = 30.0) -> Iterator[str | None]:
             preexec_fn=end_with_parent(),
             start_new_session=True,  # Ctrl-C at the terminal stops the run, not its server
         )
-        os.environ["PREFECT_API_URL"] = url
-        # this server serves no UI: no "View at <link>" in --verbose logs (empty = no link)
-        own_ui_url = "PREFECT_UI_URL" not in os.environ
-        if own_ui_url:
-            os.environ["PREFECT_UI_URL"] = ""
         try:
-            yield url
+            with api_url_set(url):
+                yield url
         finally:
-            del os.environ["PREFECT_API_URL"]
-            if own_ui_url:
-                os.environ.pop("PREFECT_UI_URL", None)
             process.terminate()
             try:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+@contextmanager
+def api_url_set(url: str) -> Iterator[None]:
+    """PREFECT_API_URL set to `url` for the command (before Prefect is imported), with no UI
+    link: our servers serve no UI (no "View at <link>" in --verbose logs; empty = no link)."""
+    own_ui_url = "PREFECT_UI_URL" not in os.environ
+    os.environ["PREFECT_API_URL"] = url
+    if own_ui_url:
+        os.environ["PREFECT_UI_URL"] = ""
+    try:
+        yield
+    finally:
+        del os.environ["PREFECT_API_URL"]
+        if own_ui_url:
+            os.environ.pop("PREFECT_UI_URL", None)
 
 
 def configured_api_url() -> str | None:
@@ -116,7 +125,9 @@ def configured_api_url() -> str | None:
 SERVER_ENV = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1"}
 
 
-def _server_command(port: int) -> list[str]:
+def server_command(port: int) -> list[str]:
+    """The command of our API server on `port`: Prefect's app under uvicorn, as its embedded
+    server runs it."""
     spec = importlib.util.find_spec("prefect")
     assert spec is not None and spec.submodule_search_locations
     app_dir = Path(next(iter(spec.submodule_search_locations))).parent
@@ -127,7 +138,8 @@ def _server_command(port: int) -> list[str]:
     ]  # fmt: skip
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port free on the loopback interface now."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])

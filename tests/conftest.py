@@ -19,6 +19,10 @@ if SESSION_PREFECT_HOME not in os.environ:
     os.environ[SESSION_PREFECT_HOME] = tempfile.mkdtemp(prefix="occupipe-prefect-")
     atexit.register(shutil.rmtree, os.environ[SESSION_PREFECT_HOME], True)
 os.environ["PREFECT_HOME"] = os.environ[SESSION_PREFECT_HOME]
+# A run with no PREFECT_API_URL starts a server of its own and stops it at its end, as before
+# the background server: no test leaves a process behind. tests/pipelines/test_cli_server.py
+# tests the background server, each test stopping it by its pid.
+os.environ["OCCUPIPE_PREFECT_SERVER"] = "per-run"
 
 from occupipe.core.runs import RunSummary  # noqa: E402
 from tests.helpers import SOULS, build, copy_sample  # noqa: E402

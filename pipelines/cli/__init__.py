@@ -7,7 +7,18 @@ import sys
 import typer
 from typer._click.exceptions import NoArgsIsHelpError, UsageError  # typer's own click
 
-from pipelines.cli import diff, export, query, releases, report, run, schedule, synth, verify
+from pipelines.cli import (
+    diff,
+    export,
+    query,
+    releases,
+    report,
+    run,
+    schedule,
+    server,
+    synth,
+    verify,
+)
 from pipelines.cli.common import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, Interrupted, err, fail
 
 app = typer.Typer(
@@ -25,6 +36,7 @@ app.command()(report.report)
 app.command()(query.query)
 app.command()(export.export)
 app.command()(schedule.schedule)
+app.add_typer(server.app, name="server")
 app.command()(synth.synth)
 app.command()(releases.releases)
 app.command("rollback")(releases.rollback_release)

@@ -19,7 +19,7 @@ from occupipe.runner.extract import describe_empty_source
 from occupipe.runner.replay import read_quarantine
 from occupipe.runner.stages import WorkerLost
 from pipelines.cli.common import Interrupted, describe_os_error, fail
-from pipelines.prefect_setup import ServerFailed, wait_for_server
+from pipelines.prefect_setup import ServerFailed
 
 T = TypeVar("T")
 
@@ -27,12 +27,16 @@ T = TypeVar("T")
 QUERY_INTERRUPTED = "Query interrupted"
 
 
-def run_safely(runner: Callable[[RunOptions], T], options: RunOptions, api_url: str | None) -> T:
-    """Run a flow; every expected failure becomes one sentence and exit code 1."""
+def run_safely(
+    runner: Callable[[RunOptions], T], options: RunOptions, ready: Callable[[], None] | None
+) -> T:
+    """Run a flow once `ready` says its Prefect API answers (None: no Prefect needed); every
+    expected failure becomes one sentence and exit code 1."""
     kept = describe_what_was_kept(options.warehouse_dir)
     try:
         options.warehouse_dir.mkdir(parents=True, exist_ok=True)
-        wait_for_server(api_url)
+        if ready is not None:
+            ready()
         return runner(options)
     except (KeyboardInterrupt, duckdb.InterruptException):
         raise interrupted(kept) from None

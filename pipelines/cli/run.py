@@ -1,10 +1,10 @@
-"""`occupipe run` and `occupipe replay`: a build or a replay on the command's own Prefect server."""
+"""`occupipe run` and `occupipe replay`: a build or a replay as a Prefect flow run."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -41,8 +41,9 @@ from pipelines.cli.common import (
     warehouse_dir,
 )
 from pipelines.cli.guards import check_not_running, check_source, has_quarantine, run_safely
+from pipelines.cli.server import command_server
 from pipelines.cli.summary import print_summary
-from pipelines.prefect_setup import ServerFailed, configure_prefect, local_api_server
+from pipelines.prefect_setup import configure_prefect
 
 MaxRejectOption = Annotated[
     float,
@@ -159,9 +160,9 @@ def run(
         return
     check_cluster(options.cluster)
     configure_prefect(verbose)
-    with own_api_server() as api_url, progress_bar(enabled=not quiet and out.is_terminal):
+    with own_api_server() as ready, progress_bar(enabled=not quiet and out.is_terminal):
         flows = import_prefect_module("pipelines.flows")  # Prefect is imported only for runs
-        summary = run_safely(flows.run_build_flow, options, api_url)
+        summary = run_safely(flows.run_build_flow, options, ready)
     print_summary(summary)
 
 
@@ -190,9 +191,9 @@ def replay(
         return  # at once: no Prefect server for a no-op (it took 8-9 s)
     check_not_running(options)
     configure_prefect(verbose)
-    with own_api_server() as api_url:
+    with own_api_server() as ready:
         flows = import_prefect_module("pipelines.flows")
-        print_summary(run_safely(flows.run_replay_flow, options, api_url))
+        print_summary(run_safely(flows.run_replay_flow, options, ready))
 
 
 def check_cluster(address: str | None) -> None:
@@ -225,15 +226,11 @@ def check_build_settings() -> None:
 
 
 @contextmanager
-def own_api_server() -> Iterator[str | None]:
-    """The command's own Prefect API server (see `local_api_server`); one that cannot even
-    start (PREFECT_HOME not a folder) is one sentence."""
-    with ExitStack() as stack:
-        try:
-            api_url = stack.enter_context(local_api_server())
-        except ServerFailed as exc:
-            raise fail(f"{exc}.") from None
-        yield api_url
+def own_api_server() -> Iterator[Callable[[], None]]:
+    """The Prefect API the command uses, started before Prefect is imported so it boots while
+    Prefect loads (`command_server`); yields what waits until it answers."""
+    with command_server() as ready:
+        yield ready
 
 
 @contextmanager

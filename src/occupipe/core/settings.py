@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -42,6 +43,9 @@ class Settings(BaseSettings):
     source: str = DEFAULT_SOURCE
     batch_size: int = Field(default=DEFAULT_BATCH_SIZE, ge=1)
     cluster: str | None = None  # a Dask scheduler (tcp://HOST:PORT) to extract batches on
+    # with no PREFECT_API_URL: one Prefect server in the background, started by the first run
+    # and reused (`occupipe server`), or a server started and stopped by each command
+    prefect_server: Literal["background", "per-run"] = "background"
 
 
 DEFAULT_MAX_REJECT_RATE = 0.05  # the share of quarantined inputs a run may publish with
