@@ -253,9 +253,11 @@ def wait_until_healthy(state: ServerState, timeout: float) -> None:
             pass
         time.sleep(0.05)
     log = Path(state.prefect_home) / LOG_NAME
+    where = f"the background Prefect server at {state.url} (pid {state.pid})"
+    if not is_alive(state.pid):
+        raise ServerFailed(f"{where} ended before it answered (see {log}); the next run starts one")
     raise ServerFailed(
-        f"the background Prefect server at {state.url} (pid {state.pid}) does not answer its"
-        f" health check (see {log}); `occupipe server stop` stops it"
+        f"{where} does not answer its health check (see {log}); `occupipe server stop` stops it"
     )
 
 

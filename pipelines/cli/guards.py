@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -33,6 +34,7 @@ def run_safely(
     """Run a flow once `ready` says its Prefect API answers (None: no Prefect needed); every
     expected failure becomes one sentence and exit code 1."""
     kept = describe_what_was_kept(options.warehouse_dir)
+    before = current_release(options.warehouse_dir)
     try:
         options.warehouse_dir.mkdir(parents=True, exist_ok=True)
         if ready is not None:
@@ -54,9 +56,11 @@ def run_safely(
             raise
         raise interrupted(kept) from None
     except Exception as exc:
-        if not is_model_failure(exc):
-            raise
-        raise fail(f"{exc}; {kept}") from None
+        if is_model_failure(exc):
+            raise fail(f"{exc}; {kept}") from None
+        if is_lost_api(exc):
+            raise fail(describe_lost_api(exc, options.warehouse_dir, before, kept)) from None
+        raise
 
 
 def is_model_failure(exc: Exception) -> bool:
@@ -66,6 +70,23 @@ def is_model_failure(exc: Exception) -> bool:
     from occupipe.warehouse.sqlmodels import ModelError
 
     return isinstance(exc, ModelError | DataTestSpecError)
+
+
+def is_lost_api(exc: Exception) -> bool:
+    """Whether a run failed because Prefect's API stopped answering (httpx, which Prefect's
+    client uses, is loaded by then; the CLI's other commands never load it)."""
+    httpx = sys.modules.get("httpx")
+    return httpx is not None and isinstance(exc, httpx.HTTPError)
+
+
+def describe_lost_api(exc: Exception, warehouse: Path, before: str | None, kept: str) -> str:
+    """A run that lost Prefect's API midway: tasks report by events, so the run may have
+    published before its flow run's last state change failed."""
+    lost = f"lost the Prefect API during the run ({exc})"
+    published = current_release(warehouse)
+    if published != before and published is not None:
+        return f"{lost}; release {published} was published, but Prefect has no record of its end."
+    return f"{lost}; {kept}"
 
 
 def has_quarantine(database: Path) -> bool:
