@@ -95,8 +95,7 @@ def stop() -> None:
 
 @app.command()
 def status() -> None:
-    """Say whether the background Prefect server runs, where, and how to stop it (exit 0 if
-    it runs and answers, 1 if not)."""
+    """Say where the background Prefect server runs and how to stop it (exit 1: none runs)."""
     home = prefect_home()
     found = find_server(home)
     if found.state is not None and found.ours and found.problem is None:
