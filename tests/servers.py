@@ -117,7 +117,12 @@ def start_s3_server(folder: Path, bucket: str = "occupipe") -> S3Server:
     ]
     with open(folder / "logs" / "weed.out", "wb") as out:
         process = subprocess.Popen(
-            command, env={**os.environ, **keys}, stdout=out, stderr=subprocess.STDOUT, cwd=folder
+            command,
+            # its sockets (the admin server's gRPC one too) in `folder`, not in /tmp
+            env={**os.environ, **keys, "TMPDIR": str(folder)},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=folder,
         )
     endpoint = f"http://127.0.0.1:{s3}"
     try:
