@@ -78,12 +78,17 @@ class S3Server:
     bucket: str
     process: subprocess.Popen[bytes]
     env: dict[str, str] = field(default_factory=dict)  # what a client needs to reach it
+    ports: dict[str, int] = field(default_factory=dict)  # each service's port
 
     def uri(self, *parts: str) -> str:
         return "s3://" + "/".join((self.bucket, *parts))
 
     def stop(self) -> None:
+        """Stop it by PID, and remove the gRPC sockets it keeps in /tmp whatever TMPDIR says
+        (it removes them itself on SIGTERM, not when a test has killed it)."""
         stop_process(self.process)
+        for service, port in self.ports.items():
+            Path(f"/tmp/seaweedfs-{service}-grpc-{port + 10000}.sock").unlink(missing_ok=True)
 
 
 def start_s3_server(folder: Path, bucket: str = "occupipe") -> S3Server:
@@ -118,8 +123,7 @@ def start_s3_server(folder: Path, bucket: str = "occupipe") -> S3Server:
     with open(folder / "logs" / "weed.out", "wb") as out:
         process = subprocess.Popen(
             command,
-            # its sockets (the admin server's gRPC one too) in `folder`, not in /tmp
-            env={**os.environ, **keys, "TMPDIR": str(folder)},
+            env={**os.environ, **keys},
             stdout=out,
             stderr=subprocess.STDOUT,
             cwd=folder,
@@ -132,7 +136,8 @@ def start_s3_server(folder: Path, bucket: str = "occupipe") -> S3Server:
     except BaseException:
         stop_process(process)
         raise
-    return S3Server(endpoint, bucket, process, env)
+    ports = {"master": master, "volume": volume, "filer": filer, "s3": s3, "admin": admin}
+    return S3Server(endpoint, bucket, process, env, ports)
 
 
 def wait_for_bucket(env: dict[str, str], bucket: str, process: subprocess.Popen[bytes]) -> None:
