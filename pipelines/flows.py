@@ -111,7 +111,10 @@ class TaskStages(Stages):
         executor: Executor,
     ) -> Iterator[T]:
         """The batches on a cluster's executor, shown as one task spanning them all (a task
-        run per batch costs more than the batch: benchmarks/HISTORY.md)."""
+        run per batch costs more than the batch: benchmarks/HISTORY.md); none when every batch
+        came from the cache."""
+        if not calls:
+            return
         done = threading.Event()
         span = as_task(group_name(names, range(len(names))), wait_until_set).submit(quote(done))
         try:

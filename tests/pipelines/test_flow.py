@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import json
 from pathlib import Path
@@ -11,7 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from pipelines.cli import app
-from tests.helpers import DEMO, SOULS, copy_sample
+from tests.helpers import DEMO, REFERENCE_DATE, SOULS, copy_sample, options_for
+from tests.servers import DaskCluster
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("prefect_server")]
 
@@ -175,3 +177,19 @@ def test_batches_in_a_flow_come_back_in_order_and_a_failed_one_fails_the_flow() 
     assert parse_all(["1", "2", "3", "4", "5"]) == [1, 2, 3, 4, 5]
     with pytest.raises(ValueError, match="invalid literal for int"):
         parse_all(["1", "x", "3", "4"])
+
+
+def test_a_cluster_run_whose_batches_all_come_from_the_cache_runs_no_batch_task(
+    tmp_path: Path, dask_cluster: DaskCluster
+) -> None:
+    """A new reference date rebuilds the release from cached parts: nothing goes to the
+    cluster, and the flow's span over the cluster's batches is not made for nothing."""
+    from pipelines.flows import run_build_flow
+
+    source = copy_sample(tmp_path / "source", 6)
+    first = run_build_flow(options_for(source, tmp_path / "w", cluster=dask_cluster.address))
+    later = REFERENCE_DATE + dt.timedelta(days=1)
+    options = options_for(source, tmp_path / "w", cluster=dask_cluster.address, as_of=later)
+    again = run_build_flow(options)
+    assert again.release_id != first.release_id
+    assert again.changes == {"new": 0, "changed": 0, "unchanged": 6, "removed": 0}
