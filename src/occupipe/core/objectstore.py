@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from occupipe.core.rejection import SourceError
+from occupipe.core.rejection import SourceError, first_line
 
 if TYPE_CHECKING:
     import s3fs
@@ -96,9 +96,8 @@ def endpoint_name() -> str:
 
 def describe_s3_error(exc: BaseException, uri: str) -> str:
     """One sentence for an error of the S3 client at `uri` (no stack trace, no secrets)."""
-    name = type(exc).__name__
-    text = str(exc).splitlines()[0] if str(exc) else name
-    if name == "NoCredentialsError":
+    text = first_line(exc)
+    if type(exc).__name__ == "NoCredentialsError":
         return (
             f"cannot read {uri}: no AWS credentials found (set AWS_ACCESS_KEY_ID and"
             " AWS_SECRET_ACCESS_KEY, or AWS_PROFILE)"

@@ -18,3 +18,10 @@ class Rejection:
 
 class SourceError(Exception):
     """The source as a whole cannot be read (missing folder, unreadable file)."""
+
+
+def first_line(exc: BaseException) -> str:
+    """An error's message as one line: its first, or the error's class name when it has none
+    (a third-party error's later lines are its details, for logs, not for a sentence)."""
+    text = str(exc)
+    return text.splitlines()[0] if text else type(exc).__name__

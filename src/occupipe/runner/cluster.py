@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from occupipe.core.rejection import first_line
 from occupipe.core.runs import RunFailed
 from occupipe.ingest.fingerprints import parts_code_digest
 
@@ -68,7 +69,7 @@ def connect(address: str) -> Any:
     try:
         return Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)  # type: ignore[no-untyped-call]
     except (OSError, TimeoutError, ValueError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        reason = first_line(exc)
         raise ClusterError(f"cannot reach the Dask scheduler at {address}: {reason}") from None
 
 
@@ -82,7 +83,7 @@ def check_workers(client: Any, address: str) -> int:
     try:
         found: dict[str, str] = client.run(worker_identity)
     except Exception as exc:  # a worker that cannot even import occupipe
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        reason = first_line(exc)
         raise ClusterError(
             f"the Dask workers at {address} cannot run occupipe ({reason}): install {expected}"
             " on every worker"
@@ -105,7 +106,7 @@ def converting_cluster_errors(address: str) -> Iterator[None]:
     except Exception as exc:
         if not is_cluster_failure(exc):
             raise
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        reason = first_line(exc)
         raise ClusterError(
             f"the Dask cluster at {address} failed the run's batches: {reason}"
         ) from None

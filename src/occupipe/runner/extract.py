@@ -218,10 +218,8 @@ def describe_empty_source(source: Path | str, ignored: int) -> str:
     if is_http_source(source):
         return f"the index at {source} lists no records: nothing to build"
     others = f" ({ignored} other file{'s' if ignored != 1 else ''} ignored)" if ignored else ""
-    if is_s3_uri(source):
-        kind = "record objects"
-        return f"{source} holds no {kind} (.json, .jsonl or .ndjson){others}: nothing to build"
-    return f"{source} holds no record files (.json, .jsonl or .ndjson){others}: nothing to build"
+    kind = "record objects" if is_s3_uri(source) else "record files"
+    return f"{source} holds no {kind} (.json, .jsonl or .ndjson){others}: nothing to build"
 
 
 def fingerprint_if_unchanged(
