@@ -76,10 +76,11 @@ def diff_releases(
 
 def table_files(warehouse: Path, old: str, new: str, name: str) -> tuple[str, str]:
     """The two Parquet files of one table, as SQL literals."""
-    return tuple(  # type: ignore[return-value]
-        sql_literal(str(release_path(warehouse, release) / PARQUET_DIR / f"{name}.parquet"))
-        for release in (old, new)
-    )
+
+    def file_of(release: str) -> str:
+        return sql_literal(str(release_path(warehouse, release) / PARQUET_DIR / f"{name}.parquet"))
+
+    return file_of(old), file_of(new)
 
 
 def shared_columns(con: duckdb.DuckDBPyConnection, old: str, new: str) -> list[str]:
