@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -13,51 +12,15 @@ import typer.main
 from occupipe.core.settings import PROJECT_DIR
 from occupipe.reporting.dictionary import PAGE, render_data_dictionary_page
 from pipelines.cli import app
+from tests.doc_pages import PAGES, README, Mention, find_command_mentions, read_page, split_fences
 
-README = PROJECT_DIR / "README.md"
-PAGES = [README, *sorted((PROJECT_DIR / "docs").glob("*.md"))]
 README_MOST_LINES = 200
 
-FENCE = re.compile(r"^```[^\n]*\n(.*?)^```", re.S | re.M)
-INLINE_COMMAND = re.compile(r"`((?:\S*/)?occupipe [^`]+)`")
-COMMAND_LINE = re.compile(r"^\s*(?:\$\s+)?(?:[A-Z_]+=\S*\s+)*(?:uv run\s+|\S*/)?occupipe\s+(.*)$")
 MAKE_LINE = re.compile(r"^\s*(?:\$\s+)?make\s+([a-z][\w-]*)", re.M)
 INLINE_MAKE = re.compile(r"`make ([a-z][\w-]*)")
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 QUOTED = re.compile(r'"[^"]*"|\'[^\']*\'')
 SHELL_END = {"|", "||", "&&", ";", ">", ">>", "2>"}
-
-
-@dataclass(frozen=True)
-class Mention:
-    """An `occupipe ...` command line in a page: where it is and what follows `occupipe`."""
-
-    where: str
-    text: str
-
-
-def read_page(page: Path) -> str:
-    """A page's markdown."""
-    return page.read_text(encoding="utf-8")
-
-
-def split_fences(text: str) -> tuple[list[str], str]:
-    """The fenced code blocks of a markdown text, and the text without them."""
-    return FENCE.findall(text), FENCE.sub("", text)
-
-
-def find_command_mentions(page: Path) -> list[Mention]:
-    """Every command line in the page's code blocks, and every inline `occupipe ...` span."""
-    blocks, prose = split_fences(read_page(page))
-    name = page.relative_to(PROJECT_DIR)
-    mentions = []
-    for block in blocks:
-        for line in block.replace("\\\n", " ").splitlines():
-            if match := COMMAND_LINE.match(line):
-                mentions.append(Mention(f"{name}: {line.strip()}", match.group(1)))
-    for span in INLINE_COMMAND.findall(prose):
-        mentions.append(Mention(f"{name}: `{span}`", span.split("occupipe ", 1)[1]))
-    return mentions
 
 
 MENTIONS = [mention for page in PAGES for mention in find_command_mentions(page)]
