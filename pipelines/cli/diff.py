@@ -12,7 +12,14 @@ import typer
 
 from occupipe.core.duck import describe_duckdb_error
 from occupipe.release.store import ReleaseError
-from pipelines.cli.common import FormatOption, TextFormat, WarehouseOption, existing_warehouse, fail
+from pipelines.cli.common import (
+    FormatOption,
+    TextFormat,
+    WarehouseOption,
+    existing_warehouse,
+    fail,
+    say,
+)
 from pipelines.cli.results import emit
 
 
@@ -48,10 +55,14 @@ def diff(
         return
     table_rows = [(t.table, t.added, t.removed, t.changed) for t in tables]
     occupation_rows = [(o.slug, o.change, ", ".join(o.fields)) for o in occupations]
+    title = f"tables, {old} -> {new}"
+    if fmt == "table":  # the ids above the table: as its title they wrapped at 80 columns
+        say(f"releases: {old} -> {new}")
+        title = "tables"
     emit(
         fmt,
         [
-            (f"tables, {old} -> {new}", ["table", "added", "removed", "changed"], table_rows),
+            (title, ["table", "added", "removed", "changed"], table_rows),
             ("occupations", ["slug", "change", "fields"], occupation_rows),
         ],
     )

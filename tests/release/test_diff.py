@@ -82,6 +82,17 @@ def test_the_cli_prints_the_documented_json(two_builds: tuple[Path, str, str, li
     assert {o["change"] for o in document["occupations"]} == {"added", "removed", "changed"}
 
 
+def test_the_table_format_names_both_releases_above_the_tables(
+    two_builds: tuple[Path, str, str, list[str]],
+) -> None:
+    warehouse, first, second, _ = two_builds
+    code, out, err = invoke("diff", "--warehouse", str(warehouse))
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0] == f"releases: {first} -> {second}"
+    assert lines[1].strip() == "tables" and "occupations" in out
+
+
 def test_a_release_with_none_before_it_is_one_sentence(
     two_builds: tuple[Path, str, str, list[str]],
 ) -> None:
