@@ -76,6 +76,15 @@ def test_report_equals_the_view_the_cli_prints(warehouse: tuple[Path, str, str])
 
 
 @pytest.mark.parametrize(
+    "name",
+    ["wordcount_totals", "wordcount_by_category", "wordcount_by_kind", "wordcount_by_section"],
+)
+def test_word_totals_are_integers_not_decimals(warehouse: tuple[Path, str, str], name: str) -> None:
+    # DuckDB sums integers as HUGEINT, which reaches polars as decimal(38, 0)
+    assert occupipe.report(name, warehouse[0]).schema["words"] == pl.Int64
+
+
+@pytest.mark.parametrize(
     ("call", "message"),
     [
         (lambda w: occupipe.scan("nope", w), "there is no table 'nope'; the tables are "),

@@ -31,7 +31,7 @@ final as (
         count(*) filter (where is_federated) as federated,
         count(distinct kind) as kinds,
         (select count(*) from graph_edges) as edges,
-        sum(word_count) as words,
+        sum(word_count)::bigint as words,
         count(distinct category) as categories,
         (select count(distinct tag) from tags) as tags,
         (select count(distinct name) from record_contributors) as contributors,

@@ -9,7 +9,7 @@ final as (
     select
         kind,
         count(*) as records,
-        sum(word_count) as words,
+        sum(word_count)::bigint as words,
         round(avg(word_count), 1) as mean_words,
         median(word_count) as median_words,
         quantile_cont(word_count, 0.9) as p90_words

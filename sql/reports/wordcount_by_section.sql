@@ -11,7 +11,7 @@ final as (
         canonical_heading as section,
         min_words,
         count(*) filter (where is_present) as records,
-        sum(word_count) as words,
+        sum(word_count)::bigint as words,
         round(avg(word_count) filter (where is_present), 1) as mean_words,
         median(word_count) filter (where is_present) as median_words,
         quantile_cont(word_count, 0.9) filter (where is_present) as p90_words
