@@ -40,6 +40,7 @@ from occupipe.core.runs import RunOptions, RunSummary  # noqa: E402
 from occupipe.runner.replay import replay_quarantine  # noqa: E402
 from occupipe.runner.run import run_pipeline  # noqa: E402
 from occupipe.runner.stages import Pending, Stages, results_of, worker_pool  # noqa: E402
+from pipelines.observe import observed  # noqa: E402
 
 T = TypeVar("T")
 
@@ -168,13 +169,15 @@ def build_warehouse(options: RunOptions) -> quote:
     The summary is returned quoted: Prefect would otherwise walk all of it (a hash per input
     file) looking for futures, which takes longer the larger the corpus.
     """
-    return quote(run_pipeline(options, stage=run_as_task))
+    return quote(observed(options.warehouse_dir, lambda: run_pipeline(options, stage=run_as_task)))
 
 
 @flow(name="replay-quarantine", validate_parameters=False)
 def replay_warehouse(options: RunOptions) -> quote:
     """Re-validate the kept quarantined documents and rebuild with those that now pass."""
-    return quote(replay_quarantine(options, stage=run_as_task))
+    return quote(
+        observed(options.warehouse_dir, lambda: replay_quarantine(options, stage=run_as_task))
+    )
 
 
 @flow(name="scheduled-build", validate_parameters=True)
@@ -201,7 +204,7 @@ def scheduled_build(
         max_shrink=max_shrink,
         cluster=Settings().cluster,
     )
-    summary = run_pipeline(options, stage=run_as_task)
+    summary = observed(options.warehouse_dir, lambda: run_pipeline(options, stage=run_as_task))
     return {"run_id": summary.run_id, "loaded": summary.loaded, "quarantined": summary.rejected}
 
 

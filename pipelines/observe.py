@@ -1,0 +1,101 @@
+"""Prefect's view of a run: its summary in the run's logs, four artifacts, and events."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from prefect.artifacts import (
+    create_link_artifact,
+    create_markdown_artifact,
+    create_table_artifact,
+)
+from prefect.events import emit_event
+from prefect.logging import get_run_logger
+
+from occupipe.core.layout import RELEASES_DIR
+from occupipe.core.runs import RunFailed, RunSummary
+from occupipe.reporting.html import REPORT_NAME
+from occupipe.reporting.observations import (
+    ObservedEvent,
+    gate_lines,
+    previous_quarantined,
+    quarantine_rows,
+    run_events,
+    run_markdown,
+    summary_lines,
+    test_rows,
+)
+from pipelines.prefect_setup import telemetry_on
+
+# stable keys: the Artifacts page shows each one's history across runs
+SUMMARY_KEY = "occupipe-run-summary"
+TESTS_KEY = "occupipe-data-tests"
+QUARANTINE_KEY = "occupipe-quarantine"
+REPORT_KEY = "occupipe-release-report"
+
+
+def observed(warehouse_dir: Path, run: Callable[[], RunSummary]) -> RunSummary:
+    """`run()`, its summary reported to Prefect whether it publishes or fails a gate (the
+    failure is reported, then raised)."""
+    try:
+        summary = run()
+    except RunFailed as exc:
+        if exc.summary is not None:
+            report_run(exc.summary, warehouse_dir)
+        raise
+    report_run(summary, warehouse_dir)
+    return summary
+
+
+def report_run(summary: RunSummary, warehouse_dir: Path) -> None:
+    """Events first (queued, sent by Prefect's events worker), then the summary lines to the
+    run logger (queued too) and the artifacts (API calls, at the end, once)."""
+    if not telemetry_on():
+        return
+    for event in run_events(
+        summary, warehouse_dir, previous_quarantined(warehouse_dir, summary.run_id)
+    ):
+        send_event(event)
+    logger = get_run_logger()
+    for line in [f"occupipe run {summary.run_id}", *summary_lines(summary), *gate_lines(summary)]:
+        logger.info(line)
+    create_artifacts(summary, warehouse_dir)
+
+
+def send_event(event: ObservedEvent) -> None:
+    """Emit one event (inside a run, Prefect adds the flow run as a related resource)."""
+    emit_event(
+        event=event.event, resource=event.resource, related=event.related, payload=event.payload
+    )
+
+
+def report_link(summary: RunSummary, warehouse_dir: Path) -> str | None:
+    """A file:// link to the release's HTML report (or its folder if it has none)."""
+    release = summary.release_id or summary.unchanged_since
+    if not release:
+        return None
+    folder = (warehouse_dir / RELEASES_DIR / release).resolve()
+    report = folder / REPORT_NAME
+    return (report if report.exists() else folder).as_uri()
+
+
+def create_artifacts(summary: RunSummary, warehouse_dir: Path) -> None:
+    """The run summary, the data tests, the quarantine and the report link, keyed stably."""
+    link = report_link(summary, warehouse_dir)
+    create_markdown_artifact(
+        run_markdown(summary, link), key=SUMMARY_KEY, description="occupipe run summary"
+    )
+    create_table_artifact(
+        test_rows(summary), key=TESTS_KEY, description="data tests: name, severity, status, rows"
+    )
+    create_table_artifact(
+        quarantine_rows(summary),
+        key=QUARANTINE_KEY,
+        description="quarantined inputs: source, stage, reason",
+    )
+    if link:
+        create_link_artifact(
+            link, link_text=f"release {summary.release_id or summary.unchanged_since}",
+            key=REPORT_KEY, description="the release's report",
+        )  # fmt: skip
