@@ -18,13 +18,13 @@ from occupipe.core.runs import RunFailed, RunSummary
 from occupipe.reporting.html import REPORT_NAME
 from occupipe.reporting.observations import (
     ObservedEvent,
+    data_test_rows,
     gate_lines,
     previous_quarantined,
     quarantine_rows,
     run_events,
     run_markdown,
     summary_lines,
-    test_rows,
 )
 from pipelines.prefect_setup import telemetry_on
 
@@ -87,7 +87,9 @@ def create_artifacts(summary: RunSummary, warehouse_dir: Path) -> None:
         run_markdown(summary, link), key=SUMMARY_KEY, description="occupipe run summary"
     )
     create_table_artifact(
-        test_rows(summary), key=TESTS_KEY, description="data tests: name, severity, status, rows"
+        data_test_rows(summary),
+        key=TESTS_KEY,
+        description="data tests: name, severity, status, rows",
     )
     create_table_artifact(
         quarantine_rows(summary),

@@ -178,3 +178,19 @@ def test_a_failed_gate_is_an_event_that_the_documented_automation_acts_on(
     (body,) = [json.loads(b) for b in bodies]
     assert body["subject"] == "occupipe: gate reject_rate failed"
     assert failed.payload["run_id"] in body["body"]
+
+
+def test_a_rollback_is_an_event_when_a_prefect_api_is_in_use(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from pipelines.cli import app
+    from tests.helpers import build
+
+    warehouse = tmp_path / "wh"
+    first = build(copy_sample(tmp_path / "a", 20), warehouse).release_id
+    second = build(copy_sample(tmp_path / "b", 21), warehouse).release_id
+    result = CliRunner().invoke(app, ["rollback", "--warehouse", str(warehouse)])
+    assert result.exit_code == 0, result.output
+    (event,) = eventually(lambda: read_events("occupipe.release.rolled_back", warehouse), bool)
+    assert event.payload == {"from_release": second, "to_release": first}
+    assert f"occupipe.release.{first}" in [r.id for r in event.related]

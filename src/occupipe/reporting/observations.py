@@ -71,15 +71,15 @@ def gate_lines(summary: RunSummary) -> list[str]:
     return lines
 
 
-def test_status(result: DataTestResult) -> str:
+def data_test_status(result: DataTestResult) -> str:
     """pass, or the severity of a test that found rows (warn, error)."""
     return "pass" if result.passed else result.severity
 
 
-def test_rows(summary: RunSummary) -> list[dict[str, Any]]:
+def data_test_rows(summary: RunSummary) -> list[dict[str, Any]]:
     """The data tests as table rows: name, severity, status, rows."""
     return [
-        {"name": r.name, "severity": r.severity, "status": test_status(r), "rows": r.failures}
+        {"name": r.name, "severity": r.severity, "status": data_test_status(r), "rows": r.failures}
         for r in summary.test_results
     ]
 
