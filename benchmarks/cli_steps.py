@@ -31,6 +31,8 @@ FULL_RUN_TARGETS = {"server": 3.0, "no server": 5.0}
 NOOP_TARGET = 1.0
 NOOP_SHARE_TARGET = 0.10  # of the full run at LARGE_RECORDS
 COMMAND_TARGET = 1.0
+TELEMETRY = "OCCUPIPE_PREFECT_TELEMETRY"  # off: no run logs, artifacts or events to Prefect
+TELEMETRY_TARGET = 0.2  # issue 33: what they may add to a run at 654 records, in seconds
 UNCHANGED = "nothing changed since release"  # what a no-change run prints
 COMMANDS = {
     "--help": ["--help"],
@@ -157,14 +159,21 @@ def measure_full_runs(workdir: Path, records: int, repeat: int) -> list[dict[str
     corpus = make_corpus(records, workdir)
     warm_page_cache(corpus)
     args = run_args(corpus, workdir / f"cli-warehouse-{records}", full_refresh=True)
+    served: list[dict[str, Any]] = []
+    quiet: list[dict[str, Any]] = []
     with prefect_server(workdir, needed=True) as (env, _server):
-        served = [timed(args, env) for _ in range(repeat)]
+        for _ in range(repeat):  # in turns: the two cases see the same server and machine
+            served.append(timed(args, {**env, TELEMETRY: "on"}))
+            quiet.append(timed(args, {**env, TELEMETRY: "off"}))
     home = workdir / "prefect-cli-run"
     with no_server_left(home) as ended:
         alone = [timed(args, unconfigured_env(home)) for _ in range(repeat)]
     target = FULL_RUN_TARGETS
     return [
         row("cli-run-654", f"{records} records, server", served, target=target["server"]),
+        row("cli-run-654", f"{records} records, no telemetry", quiet,
+            telemetry_cost=statistics.median(run["seconds"] for run in served)
+            - statistics.median(run["seconds"] for run in quiet)),
         row("cli-run-654", f"{records} records, no server", alone,
             target=target["no server"], leftovers=len(ended)),
     ]  # fmt: skip
@@ -259,6 +268,12 @@ def print_cli_report(rows: list[dict[str, Any]], load: tuple[float, float]) -> N
             verdict = "met" if share <= NOOP_SHARE_TARGET else "OVER"
             print(f"cli-noop {line['case']}: {share:.1%} of the full run"
                   f" (target <= {NOOP_SHARE_TARGET:.0%}: {verdict})")  # fmt: skip
+        if "telemetry_cost" in line:
+            cost = float(line["telemetry_cost"])
+            verdict = "met" if cost <= TELEMETRY_TARGET else "OVER"
+            print(f"telemetry (run logs, artifacts, events) at {line['case'].split(',')[0]}:"
+                  f" {cost:+.2f} s a run, server median minus no telemetry"
+                  f" (target <= {TELEMETRY_TARGET} s: {verdict})")  # fmt: skip
         if line.get("leftovers"):
             print(f"{line['case']}: {line['leftovers']} process(es) left running were ended")
 
