@@ -68,6 +68,8 @@ def test_the_tables_and_the_markdown() -> None:
     assert markdown.startswith("# occupipe run r2: failed\n")
     assert "| volume | **failed** | 2 records, 10 before |" in markdown
     assert "[file:///wh/releases/r2](file:///wh/releases/r2)" in markdown
+    summary.gates["schema"] = {"passed": False, "detail": "a | b\nc"}
+    assert "| schema | **failed** | a \\| b c |" in run_markdown(summary, None)
 
 
 def test_a_failed_gate_and_a_grown_quarantine_are_events(tmp_path: Path) -> None:

@@ -92,6 +92,11 @@ def quarantine_rows(summary: RunSummary, limit: int = QUARANTINE_ROWS) -> list[d
     ]
 
 
+def table_cell(value: object) -> str:
+    """A value as a markdown table cell: its pipes escaped, on one line."""
+    return " ".join(str(value).replace("|", "\\|").splitlines())
+
+
 def run_markdown(summary: RunSummary, report: str | None) -> str:
     """The run summary artifact: outcome, counts, gates, release and links, in markdown."""
     failed_tests = [r for r in summary.test_results if not r.passed]
@@ -108,7 +113,8 @@ def run_markdown(summary: RunSummary, report: str | None) -> str:
         "| gate | result | detail |",
         "| --- | --- | --- |",
         *(
-            f"| {name} | {'passed' if gate['passed'] else '**failed**'} | {gate['detail']} |"
+            f"| {name} | {'passed' if gate['passed'] else '**failed**'}"
+            f" | {table_cell(gate['detail'])} |"
             for name, gate in summary.gates.items()
         ),
         "",
