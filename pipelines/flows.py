@@ -41,7 +41,7 @@ from occupipe.core.runs import RunOptions, RunSummary  # noqa: E402
 from occupipe.runner.replay import replay_quarantine  # noqa: E402
 from occupipe.runner.run import run_pipeline  # noqa: E402
 from occupipe.runner.stages import Pending, Stages, results_of, worker_pool  # noqa: E402
-from pipelines.observe import observed  # noqa: E402
+from pipelines.observe import logged_stage, observed  # noqa: E402
 
 T = TypeVar("T")
 
@@ -56,7 +56,7 @@ def as_task(name: str, fn: Callable[..., T], retries: int = 0) -> Task[..., T]:
         persist_result=False,
         retries=retries,
         retry_delay_seconds=RETRY_DELAY_SECONDS,
-    )(fn)
+    )(logged_stage(name, fn))
 
 
 RETRY_DELAY_SECONDS = 10.0

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from prefect.client.schemas.actions import ArtifactCreate
 from prefect.context import FlowRunContext
@@ -18,6 +21,7 @@ from occupipe.reporting.html import REPORT_NAME
 from occupipe.reporting.observations import (
     ObservedEvent,
     data_test_rows,
+    describe_result,
     gate_lines,
     previous_quarantined,
     quarantine_rows,
@@ -26,6 +30,8 @@ from occupipe.reporting.observations import (
     summary_lines,
 )
 from pipelines.prefect_setup import telemetry_on
+
+T = TypeVar("T")
 
 # stable keys: the Artifacts page shows each one's history across runs
 SUMMARY_KEY = "occupipe-run-summary"
@@ -45,6 +51,23 @@ def observed(warehouse_dir: Path, run: Callable[[], RunSummary]) -> RunSummary:
         raise
     report_run(summary, warehouse_dir)
     return summary
+
+
+def logged_stage(name: str, fn: Callable[..., T]) -> Callable[..., T]:
+    """`fn`, saying in its task run's logs what it produced and how long it took (as is when
+    telemetry is off)."""
+    if not telemetry_on():
+        return fn
+
+    @functools.wraps(fn)
+    def stage(*args: Any, **kwargs: Any) -> T:
+        started = time.perf_counter()
+        result = fn(*args, **kwargs)
+        seconds = time.perf_counter() - started
+        get_run_logger().info(f"{name}: {describe_result(result)}done in {seconds:.2f} s")
+        return result
+
+    return stage
 
 
 def report_run(summary: RunSummary, warehouse_dir: Path) -> None:

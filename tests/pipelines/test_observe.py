@@ -105,6 +105,13 @@ def test_a_published_run_has_info_logs_four_artifacts_and_an_event(tmp_path: Pat
     assert any(m.startswith("time per stage: ") for m in messages)
     assert "gate reject_rate: passed (ok)" in messages
     assert f"published release {summary.release_id}" in messages
+    with get_client(sync_client=True) as client:
+        task_logs = client.read_logs(
+            log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id]))
+        )
+    task_messages = [log.message for log in task_logs if log.task_run_id is not None]
+    assert any(m.startswith("discover: 21 record files, done in ") for m in task_messages)
+    assert any(m.startswith("load-warehouse: occupations 20, ") for m in task_messages)
     by_key = {artifact.key: artifact for artifact in artifacts}
     assert set(by_key) == {SUMMARY_KEY, TESTS_KEY, QUARANTINE_KEY, REPORT_KEY}
     assert by_key[SUMMARY_KEY].type == "markdown"

@@ -10,6 +10,7 @@ from occupipe.core.rejection import Rejection
 from occupipe.core.runs import DataTestResult, RunSummary
 from occupipe.reporting.observations import (
     data_test_rows,
+    describe_result,
     gate_lines,
     previous_quarantined,
     quarantine_rows,
@@ -107,3 +108,11 @@ def test_a_rollback_names_both_releases(tmp_path: Path) -> None:
     assert event.event == "occupipe.release.rolled_back"
     assert [r["prefect.resource.role"] for r in event.related] == ["release", "previous-release"]
     assert event.payload == {"from_release": "r2", "to_release": "r1"}
+
+
+def test_a_stage_s_result_in_a_few_words() -> None:
+    from types import SimpleNamespace
+
+    assert describe_result(SimpleNamespace(records=["a.json", "b.json"])) == "2 record files, "
+    assert describe_result({"occupations": 2, "tags": 5}) == "occupations 2, tags 5; "
+    assert describe_result(None) == describe_result({"a": "b"}) == ""

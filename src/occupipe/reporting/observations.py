@@ -49,6 +49,17 @@ def summary_lines(summary: RunSummary) -> list[str]:
     return lines
 
 
+def describe_result(result: object) -> str:
+    """What a stage returned, for its log line (`120 record files, `, `occupations 120, ...`),
+    or nothing for a result of another shape."""
+    records = getattr(result, "records", None)
+    if isinstance(records, list):
+        return f"{len(records)} record files, "
+    if isinstance(result, dict) and result and all(isinstance(v, int) for v in result.values()):
+        return ", ".join(f"{key} {value}" for key, value in list(result.items())[:12]) + "; "
+    return ""
+
+
 def outcome(summary: RunSummary) -> str:
     """published, unchanged or failed."""
     if summary.failure:
