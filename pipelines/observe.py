@@ -107,8 +107,7 @@ def report_link(summary: RunSummary, warehouse_dir: Path) -> str | None:
 
 def create_artifacts(summary: RunSummary, warehouse_dir: Path) -> None:
     """The run summary, the data tests, the quarantine and the report link, keyed stably,
-    through the flow run's own client (a client for each, as Prefect's `create_*_artifact`
-    make, cost about twice as much on a busy host)."""
+    through the flow run's own client (Prefect's `create_*_artifact` each make a client)."""
     link = report_link(summary, warehouse_dir)
     contents: list[tuple[str, str, str, str]] = [  # key, type, description, data
         (SUMMARY_KEY, "markdown", "occupipe run summary", run_markdown(summary, link)),

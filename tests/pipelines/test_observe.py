@@ -201,3 +201,16 @@ def test_a_rollback_is_an_event_when_a_prefect_api_is_in_use(tmp_path: Path) -> 
     (event,) = eventually(lambda: read_events("occupipe.release.rolled_back", warehouse), bool)
     assert event.payload == {"from_release": second, "to_release": first}
     assert f"occupipe.release.{first}" in [r.id for r in event.related]
+
+
+def test_telemetry_off_sends_nothing_and_wraps_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipelines import observe
+
+    def stage() -> int:
+        return 1
+
+    monkeypatch.setenv("OCCUPIPE_PREFECT_TELEMETRY", "off")
+    assert observe.logged_stage("stage", stage) is stage
+    observe.report_run(RunSummary("r1"), Path("nowhere"))  # outside any flow: nothing is sent
+    monkeypatch.setenv("OCCUPIPE_PREFECT_TELEMETRY", "on")
+    assert observe.logged_stage("stage", stage) is not stage
