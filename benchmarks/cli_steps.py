@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import resource
 import signal
 import statistics
 import subprocess
@@ -31,6 +32,8 @@ FULL_RUN_TARGETS = {"server": 3.0, "no server": 5.0}
 NOOP_TARGET = 1.0
 NOOP_SHARE_TARGET = 0.10  # of the full run at LARGE_RECORDS
 COMMAND_TARGET = 1.0
+TELEMETRY = "OCCUPIPE_PREFECT_TELEMETRY"  # off: no run logs, artifacts or events to Prefect
+TELEMETRY_TARGET = 0.2  # issue 33: what they may add to a run at 654 records, in seconds
 UNCHANGED = "nothing changed since release"  # what a no-change run prints
 COMMANDS = {
     "--help": ["--help"],
@@ -50,6 +53,7 @@ def timed(args: list[str], env: dict[str, str], expect: str | None = None) -> di
     """One `occupipe ARGS` in a fresh process: its wall clock from start to exit, and the peak
     RSS of its process tree (a server it starts included); `expect` must be in its output."""
     os.sync()  # the writes of the command before reach the disk first, untimed
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     with subprocess.Popen(
         [*occupipe_command(), *args],
@@ -64,7 +68,9 @@ def timed(args: list[str], env: dict[str, str], expect: str | None = None) -> di
     if process.returncode != 0 or (expect is not None and expect not in stdout):
         last = (stderr.strip() or stdout.strip()).splitlines()[-1:]
         raise SystemExit(f"`occupipe {' '.join(args)}` did not do what it should: {last}")
-    return {"seconds": seconds, "peak_rss_mb": peak[0]}
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
+    return {"seconds": seconds, "peak_rss_mb": peak[0], "cpu_seconds": cpu}
 
 
 def run_args(corpus: Path, warehouse: Path, full_refresh: bool) -> list[str]:
@@ -157,17 +163,39 @@ def measure_full_runs(workdir: Path, records: int, repeat: int) -> list[dict[str
     corpus = make_corpus(records, workdir)
     warm_page_cache(corpus)
     args = run_args(corpus, workdir / f"cli-warehouse-{records}", full_refresh=True)
+    served: list[dict[str, Any]] = []
+    quiet: list[dict[str, Any]] = []
     with prefect_server(workdir, needed=True) as (env, _server):
-        served = [timed(args, env) for _ in range(repeat)]
+        for _ in range(repeat):  # in turns: the two cases see the same server and machine
+            served.append(timed(args, {**env, TELEMETRY: "on"}))
+            quiet.append(timed(args, {**env, TELEMETRY: "off"}))
     home = workdir / "prefect-cli-run"
     with no_server_left(home) as ended:
         alone = [timed(args, unconfigured_env(home)) for _ in range(repeat)]
     target = FULL_RUN_TARGETS
     return [
         row("cli-run-654", f"{records} records, server", served, target=target["server"]),
+        row("cli-run-654", f"{records} records, no telemetry", quiet,
+            **telemetry_cost(served, quiet)),
         row("cli-run-654", f"{records} records, no server", alone,
             target=target["no server"], leftovers=len(ended)),
     ]  # fmt: skip
+
+
+def telemetry_cost(on: list[dict[str, Any]], off: list[dict[str, Any]]) -> dict[str, float]:
+    """What telemetry adds to a run, from runs taken in turns (on, off, on, off...): the median
+    of each pair's difference in wall clock, and in the command's CPU seconds (the server's
+    not included), which the host's other load moves less."""
+
+    def median_difference(key: str) -> float:
+        return statistics.median(
+            float(a[key]) - float(b[key]) for a, b in zip(on, off, strict=True)
+        )
+
+    return {
+        "telemetry_cost": median_difference("seconds"),
+        "telemetry_cpu_cost": median_difference("cpu_seconds"),
+    }
 
 
 def measure_noop(workdir: Path, sizes: Iterable[int], repeat: int) -> list[dict[str, Any]]:
@@ -259,6 +287,13 @@ def print_cli_report(rows: list[dict[str, Any]], load: tuple[float, float]) -> N
             verdict = "met" if share <= NOOP_SHARE_TARGET else "OVER"
             print(f"cli-noop {line['case']}: {share:.1%} of the full run"
                   f" (target <= {NOOP_SHARE_TARGET:.0%}: {verdict})")  # fmt: skip
+        if "telemetry_cost" in line:
+            cost = float(line["telemetry_cost"])
+            verdict = "met" if cost <= TELEMETRY_TARGET else "OVER"
+            print(f"telemetry (run logs, artifacts, events) at {line['case'].split(',')[0]}:"
+                  f" {cost:+.2f} s a run, median of the differences, run by run, in turns"
+                  f" (target <= {TELEMETRY_TARGET} s: {verdict});"
+                  f" CPU {float(line.get('telemetry_cpu_cost', 0.0)):+.2f} s")  # fmt: skip
         if line.get("leftovers"):
             print(f"{line['case']}: {line['leftovers']} process(es) left running were ended")
 

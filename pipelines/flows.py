@@ -15,6 +15,7 @@ from occupipe.core.settings import (
     DEFAULT_MAX_REJECT_RATE,
     DEFAULT_MAX_SHRINK,
     DEFAULT_SOURCE,
+    DEFAULT_SOURCE_RETRIES,
     DEFAULT_WAREHOUSE,
 )
 from pipelines.prefect_setup import configure_prefect
@@ -40,18 +41,27 @@ from occupipe.core.runs import RunOptions, RunSummary  # noqa: E402
 from occupipe.runner.replay import replay_quarantine  # noqa: E402
 from occupipe.runner.run import run_pipeline  # noqa: E402
 from occupipe.runner.stages import Pending, Stages, results_of, worker_pool  # noqa: E402
+from pipelines.observe import logged_stage, observed  # noqa: E402
 
 T = TypeVar("T")
 
 
-def as_task(name: str, fn: Callable[..., T]) -> Task[..., T]:
-    """A Prefect task for one stage, named after it (no result caching or persistence)."""
+def as_task(name: str, fn: Callable[..., T], retries: int = 0) -> Task[..., T]:
+    """A Prefect task for one stage, named after it (no result caching or persistence);
+    one that fails is run again `retries` times, RETRY_DELAY_SECONDS apart."""
     return task(
         name=name.rstrip("-0123456789"),
         task_run_name=name,
         cache_policy=NO_CACHE,
         persist_result=False,
-    )(fn)
+        retries=retries,
+        retry_delay_seconds=RETRY_DELAY_SECONDS,
+    )(logged_stage(name, fn))
+
+
+RETRY_DELAY_SECONDS = 10.0
+# the stages that read a remote source over the network: an HTTP API's fetch, an S3 listing
+NETWORK_STAGES = frozenset({"fetch", "discover"})
 
 
 def quoted(args: tuple[Any, ...]) -> list[Any]:
@@ -64,10 +74,16 @@ def quoted(args: tuple[Any, ...]) -> list[Any]:
 
 
 class TaskStages(Stages):
-    """Every stage a Prefect task; batches run in processes, grouped into a few tasks."""
+    """Every stage a Prefect task; batches run in processes, grouped into a few tasks. The
+    stages named in `retried` are run again up to `retries` times when they fail."""
+
+    def __init__(self, retried: frozenset[str] = frozenset(), retries: int = 0) -> None:
+        self.retried = retried
+        self.retries = retries
 
     def __call__(self, name: str, fn: Callable[..., T], /, *args: Any) -> T:
-        return as_task(name, fn)(*quoted(args))
+        retries = self.retries if name in self.retried else 0
+        return as_task(name, fn, retries)(*quoted(args))
 
     def start(self, name: str, fn: Callable[..., T], /, *args: Any) -> Pending[T]:
         return as_task(name, fn).submit(*quoted(args))
@@ -168,13 +184,15 @@ def build_warehouse(options: RunOptions) -> quote:
     The summary is returned quoted: Prefect would otherwise walk all of it (a hash per input
     file) looking for futures, which takes longer the larger the corpus.
     """
-    return quote(run_pipeline(options, stage=run_as_task))
+    return quote(observed(options.warehouse_dir, lambda: run_pipeline(options, stage=run_as_task)))
 
 
 @flow(name="replay-quarantine", validate_parameters=False)
 def replay_warehouse(options: RunOptions) -> quote:
     """Re-validate the kept quarantined documents and rebuild with those that now pass."""
-    return quote(replay_quarantine(options, stage=run_as_task))
+    return quote(
+        observed(options.warehouse_dir, lambda: replay_quarantine(options, stage=run_as_task))
+    )
 
 
 @flow(name="scheduled-build", validate_parameters=True)
@@ -183,10 +201,12 @@ def scheduled_build(
     warehouse: str = str(DEFAULT_WAREHOUSE),
     max_reject_rate: float = DEFAULT_MAX_REJECT_RATE,
     max_shrink: float = DEFAULT_MAX_SHRINK,
+    source_retries: int = DEFAULT_SOURCE_RETRIES,
 ) -> dict[str, Any]:
     """The build for deployments: plain parameters, today's reference date, and the run lock
     (an overlapping run stops with "another run is in progress" instead of colliding). The
     Dask cluster, if any, is the worker's `OCCUPIPE_CLUSTER`: where it runs, not what it builds.
+    A remote source's fetch or listing that fails is tried again `source_retries` times.
     """
     from occupipe.contract.sections import DEFAULT_SECTIONS_SPEC
     from occupipe.core.settings import Settings, find_sql_dir
@@ -201,7 +221,9 @@ def scheduled_build(
         max_shrink=max_shrink,
         cluster=Settings().cluster,
     )
-    summary = run_pipeline(options, stage=run_as_task)
+    remote = not isinstance(options.source, Path)
+    stages = TaskStages(NETWORK_STAGES if remote else frozenset(), source_retries)
+    summary = observed(options.warehouse_dir, lambda: run_pipeline(options, stage=stages))
     return {"run_id": summary.run_id, "loaded": summary.loaded, "quarantined": summary.rejected}
 
 

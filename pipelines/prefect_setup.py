@@ -28,6 +28,15 @@ QUIET_DEFAULTS = {
     "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "CRITICAL",
     "PREFECT_LOGGING_HANDLERS_CONSOLE_FLOW_RUNS_LEVEL": "CRITICAL",
 }
+# The run loggers at INFO: a flow or task run's Logs tab tells its story (pipelines/observe.py)
+# while the console handlers above stay at CRITICAL; only Prefect's API handler, attached to
+# these two loggers alone, receives the INFO lines. OCCUPIPE_PREFECT_TELEMETRY=off keeps them
+# at WARNING, and the artifacts and events unsent.
+TELEMETRY = "OCCUPIPE_PREFECT_TELEMETRY"
+RUN_LOGS_AT_INFO = {
+    "PREFECT_LOGGING_LOGGERS_PREFECT_FLOW_RUNS_LEVEL": "INFO",
+    "PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL": "INFO",
+}
 VERBOSE = {
     "PREFECT_LOGGING_LEVEL": "INFO",
     "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "INFO",
@@ -47,8 +56,15 @@ def configure_prefect(verbose: bool = False) -> None:
     PREFECT_HOME is not set: Prefect would put its database in the working folder)."""
     if not os.environ.get("PREFECT_HOME"):
         os.environ["PREFECT_HOME"] = str(default_prefect_home())
-    for name, value in {**QUIET_DEFAULTS, **(VERBOSE if verbose else {})}.items():
+    telemetry = RUN_LOGS_AT_INFO if telemetry_on() else {}
+    for name, value in {**QUIET_DEFAULTS, **telemetry, **(VERBOSE if verbose else {})}.items():
         os.environ.setdefault(name, value)
+
+
+def telemetry_on() -> bool:
+    """Whether runs send their summary to Prefect (logs, artifacts, events): unless
+    OCCUPIPE_PREFECT_TELEMETRY is off (or 0, false, no)."""
+    return os.environ.get(TELEMETRY, "on").strip().lower() not in {"off", "0", "false", "no"}
 
 
 class ServerFailed(Exception):

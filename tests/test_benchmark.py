@@ -75,6 +75,7 @@ def test_the_cli_steps_time_occupipe_as_typed_and_leave_no_server_behind(
     cases = [(r["step"], r["case"]) for r in rows]
     assert cases == [
         ("cli-run-654", "12 records, server"),
+        ("cli-run-654", "12 records, no telemetry"),
         ("cli-run-654", "12 records, no server"),
         ("cli-noop", "12 records, full run"),
         ("cli-noop", "12 records, no change"),  # each found nothing changed, or it failed
@@ -86,7 +87,9 @@ def test_the_cli_steps_time_occupipe_as_typed_and_leave_no_server_behind(
         ("cli-commands", "occupipe releases"),
     ]
     assert all(float(r["seconds"]) > 0 and int(r["peak_rss_mb"]) > 0 for r in rows)
-    assert 0 < rows[5]["share"] < 1
+    assert 0 < rows[6]["share"] < 1
+    assert isinstance(rows[1]["telemetry_cost"], float)
+    assert isinstance(rows[1]["telemetry_cpu_cost"], float)
     print_cli_report(rows, (1.0, 2.0))
     out = capsys.readouterr().out
     assert "cli-noop 20 records, no change: " in out and "of the full run (target <= 10%" in out
@@ -127,6 +130,13 @@ def test_the_cli_report_gives_each_case_against_its_target(
     print_cli_report(
         [
             row("cli-run-654", "654 records, server", [2.5, 2.9, 3.4], target=3.0),
+            row(
+                "cli-run-654",
+                "654 records, no telemetry",
+                [2.8, 2.7, 3.3],
+                telemetry_cost=0.1,
+                telemetry_cpu_cost=0.05,
+            ),
             row("cli-run-654", "654 records, no server", [6.0, 5.5, 7.0], target=5.0, leftovers=1),
             row("cli-noop", "13000 records, full run", [14.0, 15.0, 13.0]),
             row("cli-noop", "13000 records, no change", [0.9, 0.8, 1.1], target=1.0, share=0.064),
@@ -138,6 +148,8 @@ def test_the_cli_report_gives_each_case_against_its_target(
     assert "654 records, server               2.90  <= 3.0 s met" in out
     assert "654 records, no server            6.00  <= 5.0 s OVER" in out
     assert "  2.50 2.90 3.40\n" in out
+    assert "telemetry (run logs, artifacts, events) at 654 records: +0.10 s a run" in out
+    assert "(target <= 0.2 s: met); CPU +0.05 s" in out
     assert "cli-noop 13000 records, no change: 6.4% of the full run (target <= 10%: met)" in out
     assert "654 records, no server: 1 process(es) left running were ended" in out
 

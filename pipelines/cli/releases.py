@@ -12,6 +12,7 @@ from occupipe.core.layout import DATABASE_NAME, INPUT_LEDGER, RELEASES_DIR
 from occupipe.release.catalog import collect_garbage, find_release, list_releases, rollback
 from occupipe.release.lock import RunLocked, run_lock
 from occupipe.release.store import ReleaseError
+from occupipe.reporting.observations import rollback_event
 from pipelines.cli.common import (
     FormatOption,
     LimitOption,
@@ -25,6 +26,7 @@ from pipelines.cli.common import (
     say,
     warehouse_dir,
 )
+from pipelines.cli.events import send_if_observed
 from pipelines.cli.results import describe_cut, emit
 
 
@@ -113,6 +115,8 @@ def rollback_release(
         raise fail(f"cannot roll back in {folder}: {describe_os_error(exc)}.") from None
     moved = describe_rollback(previous, target)
     say(f"{moved} from {previous} to {target}; {folder / DATABASE_NAME} now serves {target}")
+    # for automations: only to a Prefect API already in use (none is started for it)
+    send_if_observed(rollback_event(folder, previous, target))
 
 
 def gc(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -38,3 +39,19 @@ def test_a_run_with_nothing_changed_does_not_import_prefect(tmp_path: Path) -> N
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "nothing changed since release" in done.stdout
+
+
+def test_a_rollback_with_no_prefect_api_in_use_does_not_import_prefect(
+    small_warehouse: Path, tmp_path: Path
+) -> None:
+    probe = (
+        "import sys; from pipelines.cli import main; sys.argv = ['occupipe', 'rollback',"
+        f" '--warehouse', {str(small_warehouse)!r}]\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+        "assert 'prefect' not in sys.modules, 'prefect was imported'"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env["PREFECT_HOME"] = str(tmp_path / "no-server-here")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.startswith("rolled back from ")

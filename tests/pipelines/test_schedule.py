@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from pathlib import Path
 from uuid import UUID
@@ -48,10 +49,52 @@ def test_prefect_yaml_deploys_the_scheduled_flow_with_the_settings_defaults() ->
         "warehouse": str(settings.DEFAULT_WAREHOUSE),
         "max_reject_rate": settings.DEFAULT_MAX_REJECT_RATE,
         "max_shrink": settings.DEFAULT_MAX_SHRINK,
+        "source_retries": settings.DEFAULT_SOURCE_RETRIES,
     }
     assert deployment["parameters"] == defaults
     flow_defaults = {k: v["default"] for k, v in scheduled_build.parameters.properties.items()}
     assert flow_defaults == defaults
+
+
+def test_prefect_yaml_and_the_automation_apply_to_a_server_and_read_back(tmp_path: Path) -> None:
+    import subprocess
+
+    from prefect import get_client
+    from prefect.blocks.notifications import CustomWebhookNotificationBlock
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.settings import get_current_settings
+
+    from occupipe.core.settings import PROJECT_DIR
+    from pipelines.automations import GATE_FAILED, apply_automation
+
+    CustomWebhookNotificationBlock(name="alerts", url="http://127.0.0.1:9/hook").save(
+        "occupipe-alerts", overwrite=True
+    )
+    with get_client(sync_client=True) as client:
+        client.create_work_pool(WorkPoolCreate(name="occupipe", type="process"), overwrite=True)
+    env = {
+        **os.environ,
+        "PREFECT_API_URL": str(get_current_settings().api.url),
+        "OCCUPIPE_CHECKOUT": str(PROJECT_DIR),
+    }
+    deploy = [sys.executable, "-m", "prefect", "--no-prompt", "deploy", "--all"]
+    done = subprocess.run(
+        deploy, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    automation_id = apply_automation(GATE_FAILED)
+    with get_client(sync_client=True) as client:
+        deployment = client.read_deployment_by_name("scheduled-build/occupipe-build")
+        automation = client.read_automation(automation_id)
+    assert deployment.work_pool_name == "occupipe"
+    assert deployment.parameters["source_retries"] == 2
+    assert [s.schedule.cron for s in deployment.schedules] == ["0 6 * * *"]  # type: ignore[union-attr]
+    assert deployment.global_concurrency_limit is not None
+    assert deployment.global_concurrency_limit.limit == 1
+    assert deployment.concurrency_options is not None
+    assert deployment.concurrency_options.collision_strategy == "ENQUEUE"
+    assert automation is not None and automation.name == "occupipe-gate-failed"
+    assert automation.actions[0].type == "send-notification"
 
 
 def test_the_scheduled_flow_builds_and_publishes(tmp_path: Path) -> None:

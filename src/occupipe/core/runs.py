@@ -15,7 +15,12 @@ from occupipe.core.settings import DEFAULT_BATCH_SIZE, DEFAULT_MAX_REJECT_RATE, 
 
 
 class RunFailed(Exception):
-    """The run could not complete; the previous warehouse is left as it was."""
+    """The run could not complete; the previous warehouse is left as it was.
+
+    `summary` is the failed run's summary (counts, gates, failure) once the run recorded it.
+    """
+
+    summary: RunSummary | None = None
 
 
 @dataclass(frozen=True)

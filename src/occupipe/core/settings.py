@@ -50,3 +50,4 @@ class Settings(BaseSettings):
 
 DEFAULT_MAX_REJECT_RATE = 0.05  # the share of quarantined inputs a run may publish with
 DEFAULT_MAX_SHRINK = 0.10  # the share of records a run may lose against the current release
+DEFAULT_SOURCE_RETRIES = 2  # a scheduled run tries a remote source's fetch or listing again

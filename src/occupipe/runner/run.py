@@ -98,6 +98,7 @@ def run_in_build_dir(options: RunOptions, stage: StageRunner, extractor: Extract
             raise  # not a run: `run_if_unchanged` found work to do, and leaves it to a run
         except RunFailed as exc:
             record_failure(options, summary, build_dir, str(exc), keep_release=True)
+            exc.summary = summary  # what an observer reports of the failure (pipelines/observe.py)
             raise
         except BaseException as exc:
             record_failure(options, summary, build_dir, describe_exception(exc), keep_release=False)
