@@ -277,11 +277,17 @@ def programs_shown() -> list[tuple[str, str]]:
         for lang, block in re.findall(r"^```([^\n]*)\n(.*?)^```", read_page(page), re.S | re.M):
             if lang.strip() not in ("sh", "bash", "shell", "console"):
                 continue
+            pending = ""
             for line in block_lines(block):
-                words = shlex.split(line.lstrip("$ "), comments=True)
+                pending = f"{pending}\n{line}" if pending else line
+                try:
+                    words = shlex.split(pending.lstrip("$ "), comments=True)
+                except ValueError:  # a quoted string goes on to the next line
+                    continue
                 words = [w for w in words if not re.match(r"^[A-Z_]+=", w)]
                 if words:
-                    found.append((f"{page.relative_to(PROJECT_DIR)}: {line.strip()}", words[0]))
+                    found.append((f"{page.relative_to(PROJECT_DIR)}: {pending.strip()}", words[0]))
+                pending = ""
     return found
 
 
