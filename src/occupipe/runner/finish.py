@@ -24,7 +24,7 @@ from occupipe.release.manifest import (
     write_manifest,
 )
 from occupipe.release.store import publish_release
-from occupipe.reporting.html import REPORT_NAME, write_report
+from occupipe.reporting.site import SiteSource, write_release_docs
 from occupipe.runner.stages import Pending, StageRunner
 from occupipe.warehouse.datatests import describe_failures, failed_tests
 from occupipe.warehouse.load import RunFacts, load_warehouse, merge_drift
@@ -98,7 +98,8 @@ def finish_build(
 def gate_and_report(
     options: RunOptions, stage: StageRunner, summary: RunSummary, build_dir: Path
 ) -> None:
-    """Apply the schema and data-test gates, read the headline metrics, write the HTML report."""
+    """Apply the schema and data-test gates, read the headline metrics, write the HTML report
+    and the docs site (`site/`), before the manifest checksums them."""
     published = options.warehouse_dir / PARQUET_DIR
     built = read_table_schemas(build_dir / PARQUET_DIR)
     schema = check_schema(read_table_schemas(published), built, options.allow_schema_change)
@@ -107,7 +108,12 @@ def gate_and_report(
     apply_gate(summary, "data_tests", describe_failures(errors) if errors else None)
     database = build_dir / DATABASE_NAME
     summary.metrics = read_metrics(database)
-    stage("html-report", write_report, database, build_dir / REPORT_NAME)
+    started = time.perf_counter()
+    source = SiteSource(
+        database, summary.run_id, summary.gates, options.sql_dir, summary.test_results
+    )
+    stage("html-report", write_release_docs, source, build_dir)
+    summary.time_stage("docs", started)
 
 
 def load_warehouse_file(
