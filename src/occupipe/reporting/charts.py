@@ -33,6 +33,14 @@ def number(value: float) -> str:
     return f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}"
 
 
+def exact(value: object) -> str:
+    """A figure as the stats document has it: integers with thousands separators, the rest
+    as stored (a share to its 3 decimals, a density to its 5)."""
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
+        return f"{int(value):,}"
+    return str(value)
+
+
 def percent(value: float) -> str:
     return f"{value:.0%}"
 

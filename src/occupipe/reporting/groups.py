@@ -9,11 +9,11 @@ import duckdb
 from occupipe.reporting.charts import (
     PALETTE,
     Series,
+    exact,
     hbar_chart,
     heat_map,
     histogram,
     line_chart,
-    number,
     percent,
     vbar_chart,
 )
@@ -114,9 +114,9 @@ def review_page(con: duckdb.DuckDBPyConnection) -> Page:
     overall = next((r for r in verified if r[0] == "all"), None)
     headline = figures(
         [
-            ("records", number(float(str(overall[1]))), "totals.souls"),
-            ("verified", number(float(str(overall[2]))), "totals.verified"),
-            ("verified share", str(overall[3]), "totals.verifiedShare"),
+            ("records", exact(overall[1]), "totals.souls"),
+            ("verified", exact(overall[2]), "totals.verified"),
+            ("verified share", exact(overall[3]), "totals.verifiedShare"),
         ]
         if overall
         else []
@@ -153,10 +153,10 @@ def wordcount_page(con: duckdb.DuckDBPyConnection) -> Page:
     )
     headline = figures(
         [
-            ("records", number(float(str(totals[0]))), "totals.souls"),
-            ("words", number(float(str(totals[1]))), "totals.words"),
-            ("mean words", str(totals[2]), ""),
-            ("median words", str(totals[3]), ""),
+            ("records", exact(totals[0]), "totals.souls"),
+            ("words", exact(totals[1]), "totals.words"),
+            ("mean words", exact(totals[2]), ""),
+            ("median words", exact(totals[3]), ""),
         ]
         if totals
         else []
@@ -191,9 +191,13 @@ def graph_page(con: duckdb.DuckDBPyConnection) -> Page:
     """Degrees, the graph's measures, the most central records."""
     degrees = rows(con, "select degree, count(*) from graph_nodes group by degree order by degree")
     measures = rows(con, "select measure, value from coverage_graph")
-    edges = next((v for m, v in measures if str(m).startswith("edges")), None)
+    edges = [
+        ("graph edges (authored to authored)", exact(value), "totals.edges")
+        for measure, value in measures
+        if str(measure).startswith("graph edges")
+    ]
     body = (
-        figures([("edges", number(float(str(edges))), "totals.edges")] if edges is not None else [])
+        figures(edges)
         + figure(
             vbar_chart(
                 [str(d) for d, _ in degrees],
@@ -268,7 +272,7 @@ def runs_chart(con: duckdb.DuckDBPyConnection) -> str:
     """Records and quarantined inputs over the published runs; verified share and completeness."""
     found = rows(
         con,
-        "select strftime(started_at, '%m-%d %H:%M'), records, coalesce(quarantined, 0),"
+        "select strftime(started_at, '%m-%d %H:%M:%S'), records, coalesce(quarantined, 0),"
         " verified_share, mean_completeness from trend_runs"
         " where status = 'published' and records is not null order by started_at",
     )

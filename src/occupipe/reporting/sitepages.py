@@ -8,7 +8,7 @@ from typing import Any
 import duckdb
 
 from occupipe.core.runs import DataTestResult
-from occupipe.reporting.charts import esc, number
+from occupipe.reporting.charts import esc, exact
 from occupipe.reporting.groups import runs_chart
 from occupipe.reporting.lineage import dictionary_anchor
 from occupipe.reporting.pages import NAVIGATION, Page, figures, query_table, table
@@ -63,7 +63,7 @@ def index_page(
     cursor = con.execute("select * from stats_totals")
     row = cursor.fetchone() or ()
     totals = dict(zip([d[0] for d in cursor.description or []], row, strict=False))
-    cards = [(TOTALS[k], number(float(v)), f"totals.{k}") for k, v in totals.items() if k in TOTALS]
+    cards = [(TOTALS[k], exact(v), f"totals.{k}") for k, v in totals.items() if k in TOTALS]
     day = con.execute('select "generatedFor" from stats_figures').fetchone()
     gate_rows = [
         (name, "passed" if g.get("passed") else "failed", g.get("detail"))
