@@ -30,7 +30,7 @@ def docs(
     warehouse: WarehouseOption = None,
 ) -> None:
     """Write a release's data-docs site (figures, charts, dictionary, lineage) to a folder."""
-    from occupipe.reporting.site import release_source, write_site
+    from occupipe.reporting.site import release_source, render_site, write_site
 
     folder = existing_warehouse(warehouse, EXIT_USAGE)
     chosen = release or current_release(folder)
@@ -42,7 +42,8 @@ def docs(
     if out.exists() and not out.is_dir():
         raise fail(f"{out} is a file; --out names a folder.", EXIT_USAGE)
     try:
-        written = write_site(release_source(folder, chosen, find_sql_dir()), out)
+        source, gates = release_source(folder, chosen, find_sql_dir())
+        written = write_site(render_site(source), gates, out)
     except ReleaseError as exc:
         raise fail(f"{exc}.", EXIT_USAGE) from None
     except OSError as exc:

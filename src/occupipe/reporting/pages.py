@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
@@ -26,6 +26,8 @@ NAVIGATION = (
     ("quarantine.html", "Quarantine"),
     ("runs.html", "Runs"),
 )
+
+ROW_LIMIT = 200  # rows of a table on a page
 
 STYLE = (
     "*{box-sizing:border-box}"
@@ -98,30 +100,66 @@ def table(columns: Sequence[str], rows: Sequence[Sequence[Any]], caption: str = 
     )
 
 
-def query_table(con: duckdb.DuckDBPyConnection, sql: str, limit: int = 200) -> str:
-    """The rows of a query as a table (at most `limit`, saying how many were left out)."""
+def query_table(con: duckdb.DuckDBPyConnection, sql: str, limit: int = ROW_LIMIT) -> str:
+    """The rows of a query as a table (at most `limit`, saying so when there were more)."""
     cursor = con.execute(sql)
     columns = [d[0] for d in cursor.description or []]
-    rows = cursor.fetchmany(limit + 1)
+    return rows_table(columns, cursor.fetchmany(limit + 1), limit)
+
+
+def rows_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], limit: int) -> str:
     note = f"<p>The first {limit} rows are shown.</p>" if len(rows) > limit else ""
     return table(columns, rows[:limit]) + note
 
 
-def view_section(
-    con: duckdb.DuckDBPyConnection, view: str, comment: str | None = None, limit: int = 200
-) -> str:
-    """A report view's rows under its name, with its description (read when not given),
-    linking to its model page."""
-    if comment is None:
-        row = con.execute(
-            "select comment from duckdb_views() where view_name = ? and not internal", [view]
-        ).fetchone()
-        comment = str(row[0] or "") if row else ""
-    about = f"<p>{esc(comment)}</p>" if comment else ""
-    link = f'<a href="model-{esc(view)}.html">{esc(view)}</a>'
-    return f'<h2 id="{esc(view)}">{link}</h2>{about}' + query_table(
-        con, f"select * from {view}", limit
-    )
+@dataclass
+class Reports:
+    """A page's view of the warehouse: queries, and the report views, each read once (a chart
+    and the table under it share the rows)."""
+
+    con: duckdb.DuckDBPyConnection
+    comments: Mapping[str, str]  # every view's description, by name
+    read: dict[str, tuple[list[str], list[tuple[Any, ...]]]] = field(default_factory=dict)
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        return self.con.execute(sql).fetchall()
+
+    def view(self, name: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """A view's columns and its first `ROW_LIMIT` + 1 rows."""
+        if name not in self.read:
+            cursor = self.con.execute(f"select * from {name}")
+            columns = [d[0] for d in cursor.description or []]
+            self.read[name] = columns, cursor.fetchmany(ROW_LIMIT + 1)
+        return self.read[name]
+
+    def column(self, name: str, column: str) -> list[Any]:
+        """One column of a view's rows."""
+        columns, rows = self.view(name)
+        index = columns.index(column)
+        return [row[index] for row in rows]
+
+    def pick(self, name: str, *wanted: str) -> list[tuple[Any, ...]]:
+        """A view's rows, with only the `wanted` columns, in that order."""
+        columns, rows = self.view(name)
+        indexes = [columns.index(c) for c in wanted]
+        return [tuple(row[i] for i in indexes) for row in rows]
+
+    def section(self, name: str) -> str:
+        """A report view's rows under its name and description, linking to its model page."""
+        comment = self.comments.get(name, "")
+        about = f"<p>{esc(comment)}</p>" if comment else ""
+        link = f'<a href="model-{esc(name)}.html">{esc(name)}</a>'
+        return f'<h2 id="{esc(name)}">{link}</h2>{about}' + rows_table(*self.view(name), ROW_LIMIT)
+
+    def sections(self, prefix: str) -> str:
+        """Every report view named `prefix*`, in name order."""
+        return "".join(self.section(v) for v in sorted(self.comments) if v.startswith(prefix))
+
+
+def view_comments(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Every view of the warehouse and its description."""
+    found = con.execute("select view_name, comment from duckdb_views() where not internal")
+    return {str(name): str(comment or "") for name, comment in found.fetchall()}
 
 
 def figure(chart: str, caption: str) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +15,11 @@ from occupipe.core.layout import DATABASE_NAME, MANIFEST, SITE_DIR
 from occupipe.core.runs import DataTestResult
 from occupipe.release.store import read_manifest, release_path
 from occupipe.reporting.groups import GROUP_PAGES
-from occupipe.reporting.html import REPORT_NAME, write_report
 from occupipe.reporting.lineage import lineage_site_pages
-from occupipe.reporting.pages import Page, render_page
+from occupipe.reporting.pages import Page, Reports, render_page, view_comments
 from occupipe.reporting.sitepages import (
     dictionary_page,
+    headline,
     index_page,
     quarantine_page,
     runs_page,
@@ -31,15 +30,24 @@ from occupipe.warehouse.datatests import RESULTS_TABLE, load_data_tests, run_dat
 
 @dataclass(frozen=True)
 class SiteSource:
-    """What a site is made from: a warehouse file, its release, gates and SQL models."""
+    """What a site is made from: a warehouse file, its release and SQL models."""
 
     database: Path
     release: str
-    gates: Mapping[str, Mapping[str, Any]]
     sql_dir: Path
     # the data tests' results with their sample rows, when the run has them; read from the
     # warehouse (and the failing tests re-run for samples) when empty
     results: Sequence[DataTestResult] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class RenderedSite:
+    """Every page but the index, which waits for the gates (`site_files`)."""
+
+    release: str
+    opening: str  # the index's headline figures
+    results: list[DataTestResult]
+    pages: list[Page]
 
 
 def read_results(con: duckdb.DuckDBPyConnection, sql_dir: Path) -> list[DataTestResult]:
@@ -64,16 +72,23 @@ def read_results(con: duckdb.DuckDBPyConnection, sql_dir: Path) -> list[DataTest
     return results
 
 
-PageMaker = Callable[[duckdb.DuckDBPyConnection], Page]
+PageMaker = Callable[[Reports], Page]
 SITE_THREADS = 2  # the pages' queries side by side (DuckDB lets go of the GIL while it works)
 
 
-def render_site(source: SiteSource) -> list[tuple[str, str]]:
-    """Every page of the site as (file name, HTML)."""
+def render_site(source: SiteSource) -> RenderedSite:
+    """Every page of the site that the warehouse and the SQL make (all but the index's gates).
+
+    A run calls it on a thread of its own as soon as the data tests have run, while the gates
+    are applied and `report.html` written: only the index waits for the gates.
+    """
 
     def render(make: PageMaker) -> list[Page]:
         with con.cursor() as cursor:
-            return [make(cursor)]
+            return [make(Reports(cursor, comments))]
+
+    def opening(r: Reports) -> Page:
+        return Page("", "", headline(r, source.release))
 
     with (
         duckdb.connect(str(source.database), read_only=True) as con,
@@ -81,40 +96,44 @@ def render_site(source: SiteSource) -> list[tuple[str, str]]:
     ):
         lineage = pool.submit(lineage_site_pages, source.sql_dir)
         results = list(source.results) or read_results(con, source.sql_dir)
-        makers: list[PageMaker] = [
-            partial(index_page, release=source.release, gates=source.gates, results=results),
-            *GROUP_PAGES,
-            dictionary_page,
-            quarantine_page,
-            runs_page,
-        ]
-        pages = [page for found in pool.map(render, makers) for page in found]
+        comments = view_comments(con)
+        makers = [opening, *GROUP_PAGES, dictionary_page, quarantine_page, runs_page]
+        first, *pages = [page for found in pool.map(render, makers) for page in found]
         pages += [tests_page(results), *lineage.result()]
-    return [(page.name, render_page(page, source.release)) for page in pages]
+    return RenderedSite(source.release, first.body, results, pages)
 
 
-def write_site(source: SiteSource, out: Path) -> list[Path]:
+def site_files(site: RenderedSite, gates: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, str]]:
+    """Every page of the site, the index with the gates, as (file name, HTML)."""
+    pages = [index_page(site.opening, gates, site.results), *site.pages]
+    return [(page.name, render_page(page, site.release)) for page in pages]
+
+
+def write_site(site: RenderedSite, gates: Mapping[str, Mapping[str, Any]], out: Path) -> list[Path]:
     """Write the site's pages into `out` (created if missing); the files written."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, page in render_site(source):
+    for name, page in site_files(site, gates):
         path = out / name
         write_bytes_atomically(path, page.encode("utf-8"))
         written.append(path)
     return written
 
 
-def write_release_docs(source: SiteSource, build_dir: Path) -> None:
-    """A release's documents: the one-page report (`report.html`) and the site (`site/`)."""
-    write_report(source.database, build_dir / REPORT_NAME)
-    write_site(source, build_dir / SITE_DIR)
+def write_release_site(
+    site: RenderedSite, gates: Mapping[str, Mapping[str, Any]], build_dir: Path
+) -> list[Path]:
+    """The site a release carries, in its `site/` folder."""
+    return write_site(site, gates, build_dir / SITE_DIR)
 
 
-def release_source(warehouse: Path, release: str, default_sql_dir: Path) -> SiteSource:
-    """A published (or failed) release as a site's source: its DuckDB file and manifest; the SQL
-    its manifest names, or `default_sql_dir` when that folder is gone."""
+def release_source(
+    warehouse: Path, release: str, default_sql_dir: Path
+) -> tuple[SiteSource, dict[str, Any]]:
+    """A published (or failed) release as a site's source, and its gates: its DuckDB file and
+    manifest; the SQL its manifest names, or `default_sql_dir` when that folder is gone."""
     folder = release_path(warehouse, release)
     manifest = read_manifest(warehouse, release) if (folder / MANIFEST).exists() else {}
     named = Path(str(manifest.get("options", {}).get("sql_dir", "")))
     sql_dir = named if str(named) and (named / "marts").is_dir() else default_sql_dir
-    return SiteSource(folder / DATABASE_NAME, release, manifest.get("gates", {}), sql_dir)
+    return SiteSource(folder / DATABASE_NAME, release, sql_dir), manifest.get("gates", {})

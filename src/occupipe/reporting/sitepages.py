@@ -5,13 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import duckdb
-
 from occupipe.core.runs import DataTestResult
 from occupipe.reporting.charts import esc, exact
 from occupipe.reporting.groups import runs_chart
 from occupipe.reporting.lineage import dictionary_anchor
-from occupipe.reporting.pages import NAVIGATION, Page, figures, query_table, table
+from occupipe.reporting.pages import NAVIGATION, Page, Reports, figures, query_table, table
 
 TOTALS = {  # stats.json's totals, as the index names them
     "souls": "records",
@@ -53,18 +51,22 @@ def outcome(result: DataTestResult) -> str:
     )
 
 
-def index_page(
-    con: duckdb.DuckDBPyConnection,
-    release: str,
-    gates: Mapping[str, Mapping[str, Any]],
-    results: Sequence[DataTestResult],
-) -> Page:
-    """Headline figures (stats.json's totals), the release, its gates and data tests, links."""
-    cursor = con.execute("select * from stats_totals")
-    row = cursor.fetchone() or ()
-    totals = dict(zip([d[0] for d in cursor.description or []], row, strict=False))
+def headline(r: Reports, release: str) -> str:
+    """The index's opening: the release, the date its figures are as of, stats.json's totals."""
+    columns, rows = r.view("stats_totals")
+    totals = dict(zip(columns, rows[0], strict=True)) if rows else {}
     cards = [(TOTALS[k], exact(v), f"totals.{k}") for k, v in totals.items() if k in TOTALS]
-    day = con.execute('select "generatedFor" from stats_figures').fetchone()
+    day = r.column("stats_figures", "generatedFor")
+    return (
+        f"<p>Release <strong>{esc(release)}</strong>, figures as of"
+        f' <span data-stat="generatedFor">{esc(day[0] if day else "")}</span>.</p>' + figures(cards)
+    )
+
+
+def index_page(
+    opening: str, gates: Mapping[str, Mapping[str, Any]], results: Sequence[DataTestResult]
+) -> Page:
+    """The headline (`headline`), the release's gates and data tests, links to every page."""
     gate_rows = [
         (name, "passed" if g.get("passed") else "failed", g.get("detail"))
         for name, g in gates.items()
@@ -81,9 +83,7 @@ def index_page(
         for file, title in NAVIGATION[1:]
     )
     body = (
-        f"<p>Release <strong>{esc(release)}</strong>, figures as of"
-        f' <span data-stat="generatedFor">{esc(day[0] if day else "")}</span>.</p>'
-        + figures(cards)
+        opening
         + "<h2>Gates</h2>"
         + table(["gate", "result", "detail"], gate_rows)
         + "<h2>Data tests</h2>"
@@ -93,8 +93,9 @@ def index_page(
     return Page("index.html", "Overview", body)
 
 
-def dictionary_page(con: duckdb.DuckDBPyConnection) -> Page:
+def dictionary_page(r: Reports) -> Page:
     """Every table and view of the warehouse and every column, with the warehouse's comments."""
+    con = r.con
     relations = con.execute(
         "select schema_name, table_name, 'table', comment from duckdb_tables()"
         " where database_name = current_database() and not temporary"
@@ -157,8 +158,9 @@ def _test_link(result: DataTestResult) -> str:
     )
 
 
-def quarantine_page(con: duckdb.DuckDBPyConnection) -> Page:
+def quarantine_page(r: Reports) -> Page:
     """The inputs that were not loaded, with the stage that stopped them and why."""
+    con = r.con
     count = con.execute("select count(*) from quarantine").fetchone()
     body = f"<p>{count[0] if count else 0} inputs were quarantined by this run.</p>" + query_table(
         con,
@@ -168,13 +170,13 @@ def quarantine_page(con: duckdb.DuckDBPyConnection) -> Page:
     return Page("quarantine.html", "Quarantine", body)
 
 
-def runs_page(con: duckdb.DuckDBPyConnection) -> Page:
+def runs_page(r: Reports) -> Page:
     """The runs over time (as the release's run history holds them)."""
     body = (
-        runs_chart(con)
+        runs_chart(r)
         + "<h2>Every run and rollback</h2>"
         + query_table(
-            con,
+            r.con,
             "select started_at, finished_at, event, status, release_id, records, quarantined,"
             " verified_share, mean_completeness, words, reason from run_history"
             " order by started_at desc",

@@ -24,7 +24,8 @@ from occupipe.release.manifest import (
     write_manifest,
 )
 from occupipe.release.store import publish_release
-from occupipe.reporting.site import SiteSource, write_release_docs
+from occupipe.reporting.html import REPORT_NAME, write_report
+from occupipe.reporting.site import SiteSource, render_site, write_release_site
 from occupipe.runner.stages import Pending, StageRunner
 from occupipe.warehouse.datatests import describe_failures, failed_tests
 from occupipe.warehouse.load import RunFacts, load_warehouse, merge_drift
@@ -79,10 +80,16 @@ def finish_build(
     summary.table_rows, summary.stage_seconds["parquet"], sealed = writing.result()
     database = build_dir / DATABASE_NAME
     # the database is final once its data tests ran: checksummed beside the last gates and the
-    # HTML report, not after them, where its sha256 added to the run's time
-    with ThreadPoolExecutor(1, thread_name_prefix="checksum") as pool:
+    # HTML report, not after them, where its sha256 added to the run's time; so is the docs
+    # site rendered, whose index alone waits for the gates ("docs": that wait and the writing)
+    site = SiteSource(database, summary.run_id, options.sql_dir, summary.test_results)
+    with ThreadPoolExecutor(2, thread_name_prefix="checksum") as pool:
         checksum = pool.submit(seal_files, build_dir, [database])
+        rendering = pool.submit(render_site, site)
         gate_and_report(options, stage, summary, build_dir)
+        started = time.perf_counter()
+        write_release_site(rendering.result(), summary.gates, build_dir)
+        summary.time_stage("docs", started)
         sealed = sealed.with_checksums(checksum.result())
 
     started = time.perf_counter()
@@ -98,8 +105,7 @@ def finish_build(
 def gate_and_report(
     options: RunOptions, stage: StageRunner, summary: RunSummary, build_dir: Path
 ) -> None:
-    """Apply the schema and data-test gates, read the headline metrics, write the HTML report
-    and the docs site (`site/`), before the manifest checksums them."""
+    """Apply the schema and data-test gates, read the headline metrics, write the HTML report."""
     published = options.warehouse_dir / PARQUET_DIR
     built = read_table_schemas(build_dir / PARQUET_DIR)
     schema = check_schema(read_table_schemas(published), built, options.allow_schema_change)
@@ -108,12 +114,7 @@ def gate_and_report(
     apply_gate(summary, "data_tests", describe_failures(errors) if errors else None)
     database = build_dir / DATABASE_NAME
     summary.metrics = read_metrics(database)
-    started = time.perf_counter()
-    source = SiteSource(
-        database, summary.run_id, summary.gates, options.sql_dir, summary.test_results
-    )
-    stage("html-report", write_release_docs, source, build_dir)
-    summary.time_stage("docs", started)
+    stage("html-report", write_report, database, build_dir / REPORT_NAME)
 
 
 def load_warehouse_file(
