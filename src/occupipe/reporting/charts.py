@@ -201,13 +201,22 @@ def vbar_chart(
             parts.append(text(x + bar / 2, bottom - value * scale - 3, number(value), 9, "middle"))
         if i % every == 0:
             parts.append(text(x + bar / 2, bottom + 14, name, 10, "middle"))
-    parts += [line(left, top, left, bottom), line(left, bottom, left + width, bottom)]
-    parts.append(text(left + width / 2, bottom + 32, axis_titles[0], anchor="middle"))
-    parts.append(
-        f'<text x="14" y="{top + height / 2:.1f}" font-size="11" text-anchor="middle"'
-        f' transform="rotate(-90 14 {top + height / 2:.1f})">{esc(axis_titles[1])}</text>'
-    )
+    parts += axes(left, top, width, height, axis_titles)
     return svg(left + width + 20, bottom + 42, "".join(parts), label)
+
+
+def axes(
+    left: float, top: float, width: float, height: float, titles: tuple[str, str]
+) -> list[str]:
+    """The two axes of a plot area and their titles (the value axis's turned upright)."""
+    bottom, middle = top + height, top + height / 2
+    return [
+        line(left, top, left, bottom),
+        line(left, bottom, left + width, bottom),
+        text(left + width / 2, bottom + 32, titles[0], anchor="middle"),
+        f'<text x="14" y="{middle:.1f}" font-size="11" text-anchor="middle"'
+        f' transform="rotate(-90 14 {middle:.1f})">{esc(titles[1])}</text>',
+    ]
 
 
 def histogram(
@@ -269,12 +278,7 @@ def line_chart(
             )
             if len(coords) <= 12:
                 parts.append(text(x, y - 7, fmt(value), 9, "middle"))
-    parts += [line(left, top, left, bottom), line(left, bottom, left + width, bottom)]
-    parts.append(text(left + width / 2, bottom + 32, axis_titles[0], anchor="middle"))
-    parts.append(
-        f'<text x="14" y="{top + height / 2:.1f}" font-size="11" text-anchor="middle"'
-        f' transform="rotate(-90 14 {top + height / 2:.1f})">{esc(axis_titles[1])}</text>'
-    )
+    parts += axes(left, top, width, height, axis_titles)
     return svg(left + width + 30, bottom + 42, "".join(parts), label)
 
 

@@ -41,9 +41,16 @@ def pivot(
 
 
 def bars(labels: list[str], values: list[float], colour: str, *titles: str) -> str:
-    """One series of horizontal bars: (value axis title, chart label[, 'percent'])."""
-    fmt = percent if titles[2:] == ("percent",) else exact
-    return hbar_chart(labels, [Series(titles[1], values, colour)], titles[0], titles[1], fmt)
+    """One series of horizontal bars: (value axis title, chart label)."""
+    return hbar_chart(labels, [Series(titles[1], values, colour)], titles[0], titles[1], exact)
+
+
+def share_bars(
+    labels: list[str], shares: list[float], titles: tuple[str, str], caption: str
+) -> str:
+    """A figure of shares as horizontal bars, in percent: (value axis title, chart label)."""
+    chart = hbar_chart(labels, [Series(titles[1], shares, PALETTE[2])], *titles, percent)
+    return figure(chart, caption)
 
 
 def coverage_page(r: Reports) -> Page:
@@ -70,15 +77,10 @@ def coverage_page(r: Reports) -> Page:
             heat_map(categories, sections, shares, "coverage heat map"),
             "Authored records: share meeting each canonical section's minimum, by category.",
         )
-        + figure(
-            bars(
-                sections,
-                present,
-                PALETTE[2],
-                "share of records with the section (%)",
-                "section presence",
-                "percent",
-            ),
+        + share_bars(
+            sections,
+            present,
+            ("share of records with the section (%)", "section presence"),
             "Share of records in which each canonical section is present.",
         )
         + r.sections("coverage_")
@@ -111,15 +113,10 @@ def review_page(r: Reports) -> Page:
             hbar_chart(labels, series, "records (count)", "review status by provenance"),
             "Records by provenance, stacked by review status.",
         )
-        + figure(
-            bars(
-                texts([v[0] for v in verified]),
-                shares,
-                PALETTE[2],
-                "verified share of records (%)",
-                "verified share by provenance",
-                "percent",
-            ),
+        + share_bars(
+            texts([v[0] for v in verified]),
+            shares,
+            ("verified share of records (%)", "verified share by provenance"),
             "Share of records verified, overall and by provenance.",
         )
         + r.sections("review_")
