@@ -42,7 +42,7 @@ def pivot(
 
 def bars(labels: list[str], values: list[float], colour: str, *titles: str) -> str:
     """One series of horizontal bars: (value axis title, chart label)."""
-    return hbar_chart(labels, [Series(titles[1], values, colour)], titles[0], titles[1], exact)
+    return hbar_chart(labels, [Series(titles[1], values, colour)], titles[0], titles[1])
 
 
 def share_bars(
