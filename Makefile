@@ -34,7 +34,7 @@ run: setup ## build the warehouse from data/raw (SOURCE=dir to change) and print
 test: setup lint browser ## lint, type-check and run the whole test suite
 	@$(BIN)/pytest
 
-browser: ## headless Chromium for the HTML report's browser test (Debian package)
+browser: ## headless Chromium for the browser tests of the HTML report and the docs site (Debian package)
 	@command -v chromium >/dev/null 2>&1 || { \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 			echo "installing chromium (Debian package) for the browser test"; \

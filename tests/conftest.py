@@ -76,7 +76,7 @@ def prefect_server() -> Iterator[None]:
 
 # Tests that build the whole real sample or start a Prefect server: `pytest -m "not slow"`
 # leaves them out for a fast loop (`make test-fast`); `make test` and CI run everything.
-SLOW_FIXTURES = {"corpus_warehouse", "prefect_server"}
+SLOW_FIXTURES = {"corpus_warehouse", "prefect_server", "docs_warehouse"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -9,6 +9,7 @@ from typer._click.exceptions import NoArgsIsHelpError, UsageError  # typer's own
 
 from pipelines.cli import (
     diff,
+    docs,
     export,
     query,
     releases,
@@ -33,6 +34,7 @@ app.command()(run.run)
 app.command()(run.replay)
 app.command("quarantine")(releases.list_quarantine)
 app.command()(report.report)
+app.command()(docs.docs)
 app.command()(query.query)
 app.command()(export.export)
 app.command()(schedule.schedule)

@@ -18,11 +18,6 @@ record_contributors as (
     select * from record_contributors
 ),
 
-authored as (
-    select * from occupations
-    where not is_federated
-),
-
 final as (
     select
         -- never NaN (not JSON): a share of no authored records is null; the density of a
@@ -42,13 +37,15 @@ final as (
             0
         ) as "graphDensity",
         round(
-            (select count(*) from authored where status = 'stable')
-            / nullif((select count(*) from authored), 0),
+            count(*) filter (where not is_federated and status = 'stable')
+            / nullif(count(*) filter (where not is_federated), 0),
             3
         ) as "stableShare",
         count(*) filter (where is_verified) as verified,
-        round(count(*) filter (where is_verified) / nullif((select count(*) from authored), 0), 3)
-            as "verifiedShare"
+        round(
+            count(*) filter (where is_verified) / nullif(count(*) filter (where not is_federated), 0),
+            3
+        ) as "verifiedShare"
     from occupations
 )
 

@@ -17,13 +17,21 @@ def releases_of(warehouse: Path) -> list[str]:
     return sorted(path.name for path in (warehouse / "releases").iterdir())
 
 
+def listed(warehouse: Path, release: str) -> int:
+    """How many files a release's manifest lists: 15 data files and the docs site's pages."""
+    manifest = json.loads((warehouse / "releases" / release / "manifest.json").read_bytes())
+    assert any(name.startswith("site/") for name in manifest["outputs"])
+    return len(manifest["outputs"])
+
+
 def test_verify_of_an_intact_current_release_prints_a_summary_and_exits_0(
     small_warehouse: Path,
 ) -> None:
     code, out, err = invoke("verify", "--warehouse", str(small_warehouse))
     current = releases_of(small_warehouse)[-1]
     assert (code, err) == (0, "")
-    assert out == f"release {current}: 15 files verified, all intact\n"
+    files = listed(small_warehouse, current)
+    assert out == f"release {current}: {files} files verified, all intact\n"
 
 
 def test_verify_names_each_differing_file_then_a_summary_and_exits_1(
@@ -38,12 +46,13 @@ def test_verify_names_each_differing_file_then_a_summary_and_exits_1(
     assert (code, err, len(lines)) == (1, "", 3)
     assert lines[0] == "inputs.parquet is missing"
     assert lines[1].startswith("parquet/occupations.parquet changed (sha256 ")
-    assert lines[2] == f"release {first}: 15 files verified, 2 differ"
+    files = listed(small_warehouse, first)
+    assert lines[2] == f"release {first}: {files} files verified, 2 differ"
     code, out, _ = invoke(
         "verify", "--release", first, "-f", "json", "--warehouse", str(small_warehouse)
     )
     found = json.loads(out)
-    assert (code, found["intact"], found["files_verified"]) == (1, False, 15)
+    assert (code, found["intact"], found["files_verified"]) == (1, False, files)
     assert [(p["file"], p["problem"]) for p in found["problems"]] == [
         ("inputs.parquet", "missing"),
         ("parquet/occupations.parquet", "changed"),

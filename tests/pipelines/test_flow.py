@@ -64,6 +64,7 @@ def test_the_flow_records_a_completed_run_with_every_stage(tmp_path: Path) -> No
         "models",
         "tests",
         "parquet",  # written while the warehouse is loaded, modelled and tested
+        "docs",  # the docs site: the wait for its pages, and their writing
         "publish",
     ]
 

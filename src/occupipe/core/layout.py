@@ -13,6 +13,7 @@ CURRENT = "current"
 HISTORY = "history.jsonl"
 MANIFEST = "manifest.json"
 INPUT_LEDGER = "inputs.parquet"  # every input document, its hash and outcome
+SITE_DIR = "site"  # a release's static data-docs site
 BUILD_DIR = ".build"
 HTTP_CACHE = Path(".cache") / "http"  # the HTTP source's local mirror
 CACHE_DIR = Path(".cache") / "extract"  # the extraction's cached part files, by batch

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from occupipe.core.history import now_utc, read_history
-from occupipe.core.layout import DATABASE_NAME, INPUT_LEDGER, MANIFEST, PARQUET_DIR
+from occupipe.core.layout import DATABASE_NAME, INPUT_LEDGER, MANIFEST, PARQUET_DIR, SITE_DIR
 from occupipe.core.rejection import Rejection
 from occupipe.core.runs import RunOptions, RunSummary
 from occupipe.core.settings import PROJECT_DIR
@@ -100,7 +100,8 @@ def write_manifest(
     if sealed is None:
         sealed = seal_inputs(build_dir, summary.accounted_parts, summary.rejections)
     data_files = [*(build_dir / PARQUET_DIR).glob("*.parquet"), build_dir / DATABASE_NAME]
-    outputs = sorted([*data_files, build_dir / "report.html", build_dir / INPUT_LEDGER])
+    site = [p for p in (build_dir / SITE_DIR).rglob("*") if p.is_file()]
+    outputs = sorted([*data_files, build_dir / "report.html", build_dir / INPUT_LEDGER, *site])
     outputs = [p for p in outputs if p.exists()]
     checksums = {}
     for path in outputs:

@@ -25,6 +25,7 @@ from occupipe.release.manifest import (
 )
 from occupipe.release.store import publish_release
 from occupipe.reporting.html import REPORT_NAME, write_report
+from occupipe.reporting.site import SiteSource, render_site, write_release_site
 from occupipe.runner.stages import Pending, StageRunner
 from occupipe.warehouse.datatests import describe_failures, failed_tests
 from occupipe.warehouse.load import RunFacts, load_warehouse, merge_drift
@@ -79,10 +80,16 @@ def finish_build(
     summary.table_rows, summary.stage_seconds["parquet"], sealed = writing.result()
     database = build_dir / DATABASE_NAME
     # the database is final once its data tests ran: checksummed beside the last gates and the
-    # HTML report, not after them, where its sha256 added to the run's time
-    with ThreadPoolExecutor(1, thread_name_prefix="checksum") as pool:
+    # HTML report, not after them, where its sha256 added to the run's time; so is the docs
+    # site rendered, whose index alone waits for the gates ("docs": that wait and the writing)
+    site = SiteSource(database, summary.run_id, options.sql_dir, summary.test_results)
+    with ThreadPoolExecutor(2, thread_name_prefix="checksum") as pool:
         checksum = pool.submit(seal_files, build_dir, [database])
+        rendering = pool.submit(render_site, site)
         gate_and_report(options, stage, summary, build_dir)
+        started = time.perf_counter()
+        write_release_site(rendering.result(), summary.gates, build_dir)
+        summary.time_stage("docs", started)
         sealed = sealed.with_checksums(checksum.result())
 
     started = time.perf_counter()

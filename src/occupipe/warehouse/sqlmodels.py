@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from functools import lru_cache
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
@@ -56,10 +57,19 @@ def discover_models(sql_dir: Path) -> list[Model]:
     models = []
     for path in paths:
         sql = path.read_text(encoding="utf-8").strip().rstrip(";")
-        tree = parse_sql(sql, f"model file {path.parent.name}/{path.name}")
-        references = find_references(tree) & names - {path.stem}
+        tree, found = parse_model(sql, f"model file {path.parent.name}/{path.name}")
+        references = found & names - {path.stem}
         models.append(Model(path.stem, path.parent.name, path, sql, frozenset(references), tree))
     return models
+
+
+@lru_cache(maxsize=512)
+def parse_model(sql: str, source: str) -> tuple[exp.Expr, frozenset[str]]:
+    """A model's tree and the relations it reads (`find_relations`), parsed once per process for
+    the same text: the run's docs site reads the lineage again after the build (the trees are
+    never changed)."""
+    tree = parse_sql(sql, source)
+    return tree, frozenset(find_relations(tree))
 
 
 def parse_sql(sql: str, source: str) -> exp.Expr:
@@ -91,6 +101,19 @@ def find_references(tree: exp.Expr) -> set[str]:
         for table in tree.find_all(exp.Table)
         if is_plain_name(table) and resolve_cte(table) is None
     }
+
+
+def find_relations(tree: exp.Expr) -> set[str]:
+    """`find_references`, and the `raw.<table>` relations the query reads (as `raw.<table>`),
+    in one walk of the tree: the lineage's sources."""
+    found = set()
+    for table in tree.find_all(exp.Table):
+        if is_plain_name(table):
+            if resolve_cte(table) is None:
+                found.add(table.name.lower())
+        elif table.db.lower() == "raw" and not table.catalog:
+            found.add(f"raw.{table.name.lower()}")
+    return found
 
 
 def find_unused_ctes(tree: exp.Expr) -> list[str]:
