@@ -14,7 +14,7 @@ from prefect.context import FlowRunContext
 from prefect.events import emit_event
 from prefect.logging import get_run_logger
 
-from occupipe.core.layout import RELEASES_DIR
+from occupipe.core.layout import RELEASES_DIR, SITE_DIR, SITE_INDEX
 from occupipe.core.rejection import first_line
 from occupipe.core.runs import RunFailed, RunSummary
 from occupipe.reporting.html import REPORT_NAME
@@ -96,13 +96,15 @@ def send_event(event: ObservedEvent) -> None:
 
 
 def report_link(summary: RunSummary, warehouse_dir: Path) -> str | None:
-    """A file:// link to the release's HTML report (or its folder if it has none)."""
+    """A file:// link to the release's docs site, else its HTML report, else its folder."""
     release = summary.release_id or summary.unchanged_since
     if not release:
         return None
     folder = (warehouse_dir / RELEASES_DIR / release).resolve()
-    report = folder / REPORT_NAME
-    return (report if report.exists() else folder).as_uri()
+    for page in (folder / SITE_DIR / SITE_INDEX, folder / REPORT_NAME):
+        if page.exists():
+            return page.as_uri()
+    return folder.as_uri()
 
 
 def create_artifacts(summary: RunSummary, warehouse_dir: Path) -> None:
@@ -127,7 +129,7 @@ def create_artifacts(summary: RunSummary, warehouse_dir: Path) -> None:
     if link:
         release = summary.release_id or summary.unchanged_since
         contents.append(
-            (REPORT_KEY, "markdown", "the release's report", f"[release {release}]({link})")
+            (REPORT_KEY, "markdown", "the release's docs site", f"[release {release}]({link})")
         )
     context = FlowRunContext.get()
     assert context is not None and context.flow_run is not None, "report_run runs in a flow"

@@ -121,7 +121,7 @@ def test_a_published_run_has_info_logs_four_artifacts_and_an_event(tmp_path: Pat
     assert set(tests[0]) == {"name", "severity", "status", "rows"}
     (quarantined,) = json.loads(str(by_key[QUARANTINE_KEY].data))
     assert quarantined["source"].endswith("broken.json") and quarantined["stage"]
-    assert str(by_key[REPORT_KEY].data).endswith(f"releases/{summary.release_id}/report.html)")
+    assert str(by_key[REPORT_KEY].data).endswith(f"releases/{summary.release_id}/site/index.html)")
 
 
 class Receiver(BaseHTTPRequestHandler):

@@ -14,6 +14,7 @@ HISTORY = "history.jsonl"
 MANIFEST = "manifest.json"
 INPUT_LEDGER = "inputs.parquet"  # every input document, its hash and outcome
 SITE_DIR = "site"  # a release's static data-docs site
+SITE_INDEX = "index.html"  # the site's front page
 BUILD_DIR = ".build"
 HTTP_CACHE = Path(".cache") / "http"  # the HTTP source's local mirror
 CACHE_DIR = Path(".cache") / "extract"  # the extraction's cached part files, by batch
