@@ -40,3 +40,16 @@ def test_a_model_page_shows_its_sql_escaped_and_links_both_ways() -> None:
     assert 'href="model-stg_occupations.html"' in page.body  # what it reads
     assert 'href="model-stats_totals.html"' in page.body  # what reads it
     assert "&gt;" in page.body or "&lt;" in page.body or "&#x27;" in page.body  # SQL escaped
+
+
+def test_each_box_is_drawn_in_its_layers_column_inside_the_picture() -> None:
+    # a model reading one of its own layer (graph_nodes, stats) once moved its box to the arc's end
+    nodes = lineage_nodes(discover_models(find_sql_dir()))
+    svg = lineage_svg(nodes)
+    width = float(re.search(r'viewBox="0 0 ([\d.]+) ', svg).group(1))  # type: ignore[union-attr]
+    boxes = re.findall(r'<rect class="node" x="([\d.]+)" y="[\d.]+" width="([\d.]+)"', svg)
+    columns = {layer: {float(x) for (x, _), n in zip(boxes, nodes, strict=True) if n.layer == layer}
+               for layer in {n.layer for n in nodes}}  # fmt: skip
+    assert all(len(xs) == 1 for xs in columns.values()), columns
+    assert len({x for xs in columns.values() for x in xs}) == 4
+    assert max(float(x) + float(w) for x, w in boxes) <= width

@@ -81,12 +81,12 @@ def lineage_svg(nodes: Sequence[Node]) -> str:
                 continue
             x1, y1 = places[name]
             x1, y1, y2m = x1 + BOX_WIDTH, y1 + BOX_HEIGHT / 2, y2 + BOX_HEIGHT / 2
-            middle = (x1 + x2) / 2
-            if x1 > x2:  # a report reading another report: an arc on the column's right
-                x2, middle = x1, x1 + 40
+            end, middle = x2, (x1 + x2) / 2
+            if x1 > x2:  # a model reading one of its own layer: an arc on the column's right
+                end, middle = x1, x1 + 40
             edges.append(
                 f'<path class="edge" d="M{x1:.0f},{y1:.0f} C{middle:.0f},{y1:.0f}'
-                f' {middle:.0f},{y2m:.0f} {x2:.0f},{y2m:.0f}" fill="none" stroke="#999"/>'
+                f' {middle:.0f},{y2m:.0f} {end:.0f},{y2m:.0f}" fill="none" stroke="#999"/>'
             )
         boxes.append(
             f'<a href="{esc(node.href)}"><rect class="node" x="{x2}" y="{y2}"'
