@@ -56,6 +56,7 @@ def test_every_feed_string_is_escaped(site_dir: Path) -> None:
     assert escaped in pages["tests.html"]  # the title's sample row of a warning test
     assert escaped in pages["review.html"] or escaped in pages["wordcount.html"]
     assert "broken.json" in pages["quarantine.html"]
+    assert "1 input was quarantined by this run." in pages["quarantine.html"]
 
 
 def test_every_link_resolves(site_dir: Path) -> None:

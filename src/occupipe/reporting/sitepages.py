@@ -161,8 +161,10 @@ def _test_link(result: DataTestResult) -> str:
 def quarantine_page(r: Reports) -> Page:
     """The inputs that were not loaded, with the stage that stopped them and why."""
     con = r.con
-    count = con.execute("select count(*) from quarantine").fetchone()
-    body = f"<p>{count[0] if count else 0} inputs were quarantined by this run.</p>" + query_table(
+    found = con.execute("select count(*) from quarantine").fetchone()
+    count = found[0] if found else 0
+    said = "1 input was" if count == 1 else f"{count} inputs were"
+    body = f"<p>{said} quarantined by this run.</p>" + query_table(
         con,
         "select source_file, stage, reason, content_hash from quarantine order by source_file",
         1000,
