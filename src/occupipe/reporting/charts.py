@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 PALETTE = ("#4575b4", "#fc8d59", "#1a9850", "#d73027", "#984ea3", "#8c510a", "#35978f")
+STATUS_COLOURS = {"stub": "#d73027", "draft": "#fc8d59", "review": "#91bfdb", "stable": "#4575b4"}
 AXIS = "#444"
 CHAR_WIDTH = 6.5  # of an 11px sans-serif character, roughly: for label widths
 

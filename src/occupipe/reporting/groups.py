@@ -7,6 +7,7 @@ from typing import Any
 
 from occupipe.reporting.charts import (
     PALETTE,
+    STATUS_COLOURS,
     Series,
     exact,
     hbar_chart,
@@ -17,8 +18,6 @@ from occupipe.reporting.charts import (
     vbar_chart,
 )
 from occupipe.reporting.pages import Page, Reports, figure, figures, query_table
-
-STATUS_COLOURS = {"stub": "#d73027", "draft": "#fc8d59", "review": "#91bfdb", "stable": "#4575b4"}
 
 
 def floats(values: Sequence[Any]) -> list[float]:

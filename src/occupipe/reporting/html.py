@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import html
 from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
 
 from occupipe.core.files import write_bytes_atomically
+from occupipe.reporting.charts import STATUS_COLOURS, esc, text
 
 REPORT_NAME = "report.html"
-STATUS_COLOURS = {"stub": "#d73027", "draft": "#fc8d59", "review": "#91bfdb", "stable": "#4575b4"}
-
-
-def esc(value: object) -> str:
-    return html.escape(str(value), quote=True)
 
 
 def heat_colour(share: float) -> str:
@@ -24,13 +19,6 @@ def heat_colour(share: float) -> str:
     level = max(0.0, min(1.0, share))
     red, green, blue = (int(255 - (255 - c) * level) for c in (1, 102, 94))
     return f"rgb({red},{green},{blue})"
-
-
-def text(x: float, y: float, content: object, size: int = 11, anchor: str = "start") -> str:
-    return (
-        f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}">'
-        f"{esc(content)}</text>"
-    )
 
 
 def rect(css: str, x: float, y: float, width: float, height: float, fill: str, tip: str) -> str:
