@@ -32,14 +32,10 @@ def send_if_observed(event: ObservedEvent) -> bool:
         return False
     own = configured_api_url() is None
     with api_url_set(url) if own else contextlib.nullcontext():
-        from prefect.events import emit_event
         from prefect.events.worker import EventsWorker
 
-        emit_event(
-            event=event.event,
-            resource=event.resource,
-            related=event.related,
-            payload=event.payload,
-        )
+        from pipelines.observe import send_event
+
+        send_event(event)
         EventsWorker.instance().wait_until_empty()
     return True
