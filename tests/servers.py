@@ -312,10 +312,14 @@ def forward(target: str, request: Any) -> bytes:
         connection.close()
 
 
-def upload(server: S3Server, folder: Path, prefix: str) -> str:
-    """Copy a folder's files under `prefix` in the server's bucket; the prefix's URI."""
+def upload(server: S3Server, folder: Path, prefix: str, bucket: str | None = None) -> str:
+    """Copy a folder's files under `prefix` in the server's bucket (or another, made if it is
+    missing); the prefix's URI."""
     import s3fs
 
     fs = s3fs.S3FileSystem(skip_instance_cache=True)
-    fs.put(f"{folder}/", f"{server.bucket}/{prefix}/", recursive=True)
-    return server.uri(prefix)
+    bucket = bucket or server.bucket
+    if bucket != server.bucket and not fs.exists(bucket):  # the server's is made at its start
+        fs.mkdir(bucket)
+    fs.put(f"{folder}/", f"{bucket}/{prefix}/", recursive=True)
+    return f"s3://{bucket}/{prefix}"

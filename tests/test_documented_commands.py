@@ -30,7 +30,7 @@ from pipelines.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_US
 from tests.doc_pages import PAGES, Shown, block_lines, find_shown_commands, read_page
 from tests.helpers import DEMO, SAMPLE, SOULS, build, copy_records
 from tests.http_server import serve
-from tests.servers import S3Server
+from tests.servers import S3Server, upload
 
 BIN = Path(sys.executable).parent  # the environment's `occupipe`, `prefect`, `dask`
 RELEASE_ID = re.compile(r"\b\d{8}T\d{6}\.\d{6}Z-[0-9a-f]{4}\b")
@@ -197,11 +197,10 @@ def give_s3(request: pytest.FixtureRequest, space: Workspace) -> Iterator[None]:
     server: S3Server = request.getfixturevalue("s3_server")
     space.env.update(server.env)
     store = s3fs.S3FileSystem(skip_instance_cache=True)
-    for bucket in ("analytics", "atlas"):
-        if not store.exists(bucket):
-            store.mkdir(bucket)
+    if not store.exists("analytics"):
+        store.mkdir("analytics")
     if not store.exists("atlas/souls"):
-        store.put(f"{SOULS}/", "atlas/souls/", recursive=True)
+        upload(server, SOULS, "souls", bucket="atlas")
     credentials = space.folder.parent / "aws-credentials"
     credentials.write_text(
         "[atlas]\naws_access_key_id = {AWS_ACCESS_KEY_ID}\n"
