@@ -129,6 +129,17 @@ def existing_warehouse(option: Path | None, code: int = EXIT_FAILED) -> Path:
     return folder
 
 
+def chosen_release(folder: Path, release: str | None) -> str:
+    """The release a command names, or the warehouse's current one; none current is a usage
+    error."""
+    from occupipe.release.store import current_release
+
+    chosen = release or current_release(folder)
+    if chosen is None:
+        raise fail(f"no release of {folder} is current; name one with --release.", EXIT_USAGE)
+    return chosen
+
+
 def connect_read_only(warehouse: Path | None) -> duckdb.DuckDBPyConnection:
     """Open the published warehouse read-only, with no access to files outside it."""
     from occupipe.warehouse.load import load_past_runs  # not at the top: every command would

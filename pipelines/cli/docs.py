@@ -8,11 +8,13 @@ from typing import Annotated
 import duckdb
 import typer
 
+from occupipe.core.layout import SITE_INDEX
 from occupipe.core.settings import find_sql_dir
-from occupipe.release.store import ReleaseError, current_release, has_warehouse
+from occupipe.release.store import ReleaseError, has_warehouse
 from pipelines.cli.common import (
     EXIT_USAGE,
     WarehouseOption,
+    chosen_release,
     describe_os_error,
     existing_warehouse,
     fail,
@@ -33,9 +35,7 @@ def docs(
     from occupipe.reporting.site import release_source, render_site, write_site
 
     folder = existing_warehouse(warehouse, EXIT_USAGE)
-    chosen = release or current_release(folder)
-    if chosen is None:
-        raise fail(f"no release of {folder} is current; name one with --release.", EXIT_USAGE)
+    chosen = chosen_release(folder, release)
     if not has_warehouse(folder, chosen):
         missing = f"release {chosen} of {folder} has no warehouse file"
         raise fail(f"{missing}; see `occupipe releases`.", EXIT_USAGE)
@@ -50,4 +50,4 @@ def docs(
         raise fail(f"cannot write the site to {out}: {describe_os_error(exc)}.") from None
     except duckdb.Error as exc:
         raise fail(f"cannot read release {chosen}: {str(exc).splitlines()[0]}.") from None
-    say(f"wrote {len(written)} pages of release {chosen} to {out}; open {out / 'index.html'}")
+    say(f"wrote {len(written)} pages of release {chosen} to {out}; open {out / SITE_INDEX}")

@@ -9,12 +9,13 @@ from typing import Annotated, Any
 import typer
 
 from occupipe.core.objectstore import ObjectStoreError
-from occupipe.release.store import ReleaseError, current_release
+from occupipe.release.store import ReleaseError
 from occupipe.release.verify import Verification, verify_export, verify_release
 from pipelines.cli.common import (
     EXIT_FAILED,
     EXIT_USAGE,
     WarehouseOption,
+    chosen_release,
     describe_os_error,
     existing_warehouse,
     fail,
@@ -66,10 +67,7 @@ def verify(
 def verify_chosen(warehouse: Path | None, release: str | None) -> Verification:
     """Verify the named release of the warehouse, or its current one."""
     folder = existing_warehouse(warehouse, EXIT_USAGE)
-    release = release or current_release(folder)
-    if release is None:
-        raise ReleaseError(f"no release of {folder} is current; name one with --release")
-    return verify_release(folder, release)
+    return verify_release(folder, chosen_release(folder, release))
 
 
 def as_json(result: Verification) -> dict[str, Any]:
