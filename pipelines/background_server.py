@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from importlib.metadata import version
 from pathlib import Path
 
+from occupipe.core.files import write_bytes_atomically
 from pipelines.prefect_setup import SERVER_ENV, ServerFailed, free_port, server_command
 
 STATE_NAME = "server.json"  # under PREFECT_HOME: which server serves it
@@ -69,10 +70,8 @@ def read_state(home: Path) -> ServerState | None:
 
 def write_state(home: Path, state: ServerState) -> None:
     """Record the server, atomically (a reader never sees half a record)."""
-    path = state_path(home)
-    partial = path.with_suffix(".json.partial")
-    partial.write_text(json.dumps(asdict(state), indent=2) + "\n", encoding="utf-8")
-    partial.replace(path)
+    text = json.dumps(asdict(state), indent=2) + "\n"
+    write_bytes_atomically(state_path(home), text.encode("utf-8"))
 
 
 def forget(home: Path) -> None:

@@ -37,3 +37,33 @@ def test_each_module_is_short_and_opens_with_a_one_line_docstring(path: Path) ->
     docstring = ast.get_docstring(ast.parse(text))
     assert docstring, "every module says what it is for"
     assert len(docstring.splitlines()[0]) <= 100
+
+
+# renames that move whole folders or symlinks into place, not files: `core.files` is for files
+FOLDER_SWAPS = {"src/occupipe/release/store.py", "src/occupipe/export/writer.py"}
+FOLDER_SWAPS |= {"src/occupipe/ingest/cache.py", "src/occupipe/core/files.py"}
+
+
+def renames_in(path: Path) -> list[int]:
+    """Lines calling os.replace / os.rename or a `.replace(...)`/`.rename(...)` of one argument
+    on something other than a string (a Path's rename)."""
+    lines = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        owner = node.func.value
+        if node.func.attr not in ("replace", "rename") or not isinstance(owner, ast.Name):
+            continue
+        if owner.id == "os" or (len(node.args) == 1 and owner.id != "dataclasses"):
+            lines.append(node.lineno)
+    return lines
+
+
+def test_files_are_replaced_whole_only_through_the_one_atomic_write_helper() -> None:
+    found = {
+        f"{path.relative_to(PROJECT_DIR)}:{line}"
+        for path in SOURCES
+        if str(path.relative_to(PROJECT_DIR)) not in FOLDER_SWAPS
+        for line in renames_in(path)
+    }
+    assert not found, "write files through occupipe.core.files.write_atomically"

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from occupipe.core.files import write_bytes_atomically
 from occupipe.core.objectstore import (
     converting_s3_errors,
     is_s3_uri,
@@ -100,10 +99,7 @@ class Location:
             with converting_s3_errors(self.uri):
                 s3_filesystem().pipe_file(f"{self.key}/{name}", text.encode("utf-8"))
             return
-        path = Path(self.key) / name
-        partial = path.with_name(f".{name}.partial-{uuid.uuid4().hex}")
-        partial.write_text(text, encoding="utf-8")
-        os.replace(partial, path)
+        write_bytes_atomically(Path(self.key) / name, text.encode("utf-8"))
 
     def read_text(self, name: str) -> str | None:
         """One small file under the destination; None if it is not there."""
