@@ -40,7 +40,7 @@ from prefect.utilities.annotations import quote  # noqa: E402
 from occupipe.core.runs import RunOptions, RunSummary  # noqa: E402
 from occupipe.runner.replay import replay_quarantine  # noqa: E402
 from occupipe.runner.run import run_pipeline  # noqa: E402
-from occupipe.runner.stages import Pending, Stages, results_of, worker_pool  # noqa: E402
+from occupipe.runner.stages import Calls, Pending, Stages, results_of, worker_pool  # noqa: E402
 from pipelines.observe import logged_stage, observed  # noqa: E402
 
 T = TypeVar("T")
@@ -88,29 +88,18 @@ class TaskStages(Stages):
     def start(self, name: str, fn: Callable[..., T], /, *args: Any) -> Pending[T]:
         return as_task(name, fn).submit(*quoted(args))
 
-    def fan_out(
-        self,
-        names: list[str],
-        fn: Callable[..., T],
-        calls: list[tuple[Any, ...]],
-        workers: int,
-        executor: Executor | None = None,
-    ) -> Iterator[T]:
-        if executor is not None:
-            yield from self.fan_out_on_cluster(names, fn, calls, workers, executor)
-            return
-        if workers <= 1 or len(calls) <= 1:
-            yield from (self(name, fn, *args) for name, args in zip(names, calls, strict=True))
-            return
+    def on_pool(self, work: Calls[T], workers: int) -> Iterator[T]:
+        """The batches on a process pool, shown as MAX_BATCH_TASKS tasks that each end with
+        their share of the batches."""
         groups: list[PrefectFuture[int]] = []
         try:
-            with worker_pool(min(workers, len(calls))) as pool:
-                batches = [pool.submit(fn, *args) for args in calls]
+            with worker_pool(workers) as pool:
+                batches = [pool.submit(work.fn, *args) for args in work.args]
                 groups = [
-                    as_task(group_name(names, group), wait_for_batches).submit(
+                    as_task(group_name(work.names, group), wait_for_batches).submit(
                         quote([batches[i] for i in group])
                     )
-                    for group in split_evenly(len(calls), MAX_BATCH_TASKS)
+                    for group in split_evenly(len(batches), MAX_BATCH_TASKS)
                 ]
                 # each batch's result as soon as it is done: progress does not wait for a group
                 yield from results_of(batches)
@@ -118,23 +107,17 @@ class TaskStages(Stages):
             for group_task in groups:
                 group_task.wait()
 
-    def fan_out_on_cluster(
-        self,
-        names: list[str],
-        fn: Callable[..., T],
-        calls: list[tuple[Any, ...]],
-        slots: int,
-        executor: Executor,
-    ) -> Iterator[T]:
+    def on_cluster(self, work: Calls[T], executor: Executor, slots: int) -> Iterator[T]:
         """The batches on a cluster's executor, shown as one task spanning them all (a task
         run per batch costs more than the batch: benchmarks/HISTORY.md); none when every batch
         came from the cache."""
-        if not calls:
+        if not work.args:
             return
         done = threading.Event()
+        names = work.names
         span = as_task(group_name(names, range(len(names))), wait_until_set).submit(quote(done))
         try:
-            yield from super().fan_out(names, fn, calls, slots, executor)
+            yield from super().on_cluster(work, executor, slots)
         finally:
             done.set()
             span.wait()

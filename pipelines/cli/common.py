@@ -46,6 +46,9 @@ WarehouseOption = Annotated[
         "--warehouse", help="Warehouse folder (default data/warehouse, or $OCCUPIPE_WAREHOUSE)."
     ),
 ]
+ReleaseOption = Annotated[
+    str | None, typer.Option("--release", help="Release id (default: the current one).")
+]
 AsOfOption = Annotated[
     str | None,
     typer.Option("--as-of", help="Reference date for staleness, YYYY-MM-DD (default today)."),
@@ -129,15 +132,16 @@ def existing_warehouse(option: Path | None, code: int = EXIT_FAILED) -> Path:
     return folder
 
 
-def chosen_release(folder: Path, release: str | None) -> str:
-    """The release a command names, or the warehouse's current one; none current is a usage
-    error."""
+def chosen_release(warehouse: Path | None, release: str | None) -> tuple[Path, str]:
+    """The warehouse a command names (it must exist) and the release it names there, or the
+    current one; a missing warehouse or no current release is a usage error."""
     from occupipe.release.store import current_release
 
+    folder = existing_warehouse(warehouse, EXIT_USAGE)
     chosen = release or current_release(folder)
     if chosen is None:
         raise fail(f"no release of {folder} is current; name one with --release.", EXIT_USAGE)
-    return chosen
+    return folder, chosen
 
 
 def connect_read_only(warehouse: Path | None) -> duckdb.DuckDBPyConnection:

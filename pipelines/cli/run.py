@@ -55,6 +55,20 @@ MaxRejectOption = Annotated[
     ),
 ]
 StrictOption = Annotated[bool, typer.Option("--strict", help="Fail the run on any quarantine.")]
+BatchSizeOption = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        help=f"Files per extract batch (default {DEFAULT_BATCH_SIZE}, or $OCCUPIPE_BATCH_SIZE).",
+    ),
+]
+ClusterOption = Annotated[
+    str | None,
+    typer.Option(
+        "--cluster",
+        help="Dask scheduler (tcp://HOST:PORT, or $OCCUPIPE_CLUSTER) to extract batches on.",
+    ),
+]
 
 
 def run(
@@ -71,14 +85,7 @@ def run(
     with_html: Annotated[
         bool, typer.Option("--with-html", help="Keep rendered section HTML.")
     ] = False,
-    batch_size: Annotated[
-        int | None,
-        typer.Option(
-            min=1,
-            help=f"Files per extract batch (default {DEFAULT_BATCH_SIZE}, or"
-            " $OCCUPIPE_BATCH_SIZE).",
-        ),
-    ] = None,
+    batch_size: BatchSizeOption = None,
     max_reject_rate: MaxRejectOption = DEFAULT_MAX_REJECT_RATE,
     strict: StrictOption = False,
     max_shrink: Annotated[
@@ -101,13 +108,7 @@ def run(
     full_refresh: Annotated[
         bool, typer.Option("--full-refresh", help="Re-extract everything; ignore the cache.")
     ] = False,
-    cluster: Annotated[
-        str | None,
-        typer.Option(
-            "--cluster",
-            help="Dask scheduler (tcp://HOST:PORT, or $OCCUPIPE_CLUSTER) to extract batches on.",
-        ),
-    ] = None,
+    cluster: ClusterOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     verbose: VerboseOption = False,
 ) -> None:

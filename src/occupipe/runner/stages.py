@@ -9,7 +9,8 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, Protocol, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
 
 from occupipe.core.lifetime import sigint_held, start_worker
 
@@ -23,6 +24,15 @@ class Pending(Protocol[T_co]):
     def result(self) -> T_co:
         """Wait for the stage; its return value, or its exception raised here."""
         ...
+
+
+@dataclass(frozen=True)
+class Calls(Generic[T]):
+    """Independent calls of one function, each with a name (its task run's, in a flow)."""
+
+    names: list[str]
+    fn: Callable[..., T]
+    args: list[tuple[Any, ...]]
 
 
 class Stages:
@@ -43,14 +53,21 @@ class Stages:
     ) -> Iterator[T]:
         """Run many independent calls, on `workers` processes (or `workers` at a time on a
         cluster's `executor`); results in call order."""
+        work = Calls(names, fn, calls)
         if executor is not None:
-            yield from submit_in_turn(executor, fn, calls, workers)
-            return
+            return self.on_cluster(work, executor, workers)
         if workers <= 1 or len(calls) <= 1:
-            yield from (fn(*args) for args in calls)
-            return
-        with worker_pool(min(workers, len(calls))) as pool:
-            yield from results_of([pool.submit(fn, *args) for args in calls])
+            return (self(name, fn, *args) for name, args in zip(names, calls, strict=True))
+        return self.on_pool(work, min(workers, len(calls)))
+
+    def on_cluster(self, work: Calls[T], executor: Executor, slots: int) -> Iterator[T]:
+        """The calls on a cluster's executor, `slots` at a time."""
+        return submit_in_turn(executor, work.fn, work.args, slots)
+
+    def on_pool(self, work: Calls[T], workers: int) -> Iterator[T]:
+        """The calls on a pool of `workers` processes."""
+        with worker_pool(workers) as pool:
+            yield from results_of([pool.submit(work.fn, *args) for args in work.args])
 
     def start(self, name: str, fn: Callable[..., T], /, *args: Any) -> Pending[T]:
         """Start one stage on a thread of its own; its `result()` waits for it."""
