@@ -15,8 +15,8 @@ from occupipe.core.files import write_atomically
 from pipelines.cli.common import Format, TextFormat, fail, out
 from pipelines.cli.output import TEXT_WRITERS, print_table, write_json_object
 
-# rows fetched at a time when a result is written to a file (at most one such batch in memory:
-# the whole of 100k records' sections took 1.7 GB as Parquet this way)
+# rows fetched at a time when a result is written to a file: at most one such batch is in
+# memory, whatever the result's size (fetched whole, a large result's memory grew with it)
 RESULT_BATCH_ROWS = 50_000
 
 

@@ -189,7 +189,7 @@ def replay(
         raise fail(f"no warehouse at {options.warehouse_dir}; run `occupipe run` first.")
     if not has_quarantine(options.warehouse_dir / DATABASE_NAME):
         say("nothing is quarantined in the published warehouse: nothing to replay")
-        return  # at once: no Prefect server for a no-op (it took 8-9 s)
+        return  # at once: no Prefect server for a no-op (it took seconds)
     check_not_running(options)
     configure_prefect(verbose)
     with own_api_server() as ready:

@@ -37,7 +37,8 @@ app = typer.Typer(
     " 1 failure (status: none runs).",
 )
 
-STARTUP_SECONDS = 60.0  # a new server, its database perhaps migrated first (10 s measured)
+# a new server may migrate its database first: several times the usual start-up, with room
+STARTUP_SECONDS = 60.0
 ANSWER_SECONDS = 5.0  # a server up for a while answers at once, or something is wrong
 
 

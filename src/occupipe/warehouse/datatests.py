@@ -204,8 +204,8 @@ def run_side_by_side(
 ) -> list[DataTestResult]:
     """Run the tests on `threads` threads, each test on a free cursor; results in test order.
 
-    Most test queries are small and leave a core idle: at 100k records 88 tests took 2.8 s one
-    after another, 1.9-2.5 s two at a time. A failure (or Ctrl-C) cancels the tests not started.
+    Most test queries are small and leave a core idle, so two at a time finish sooner than one
+    after another (benchmarks/HISTORY.md). A failure (or Ctrl-C) cancels the tests not started.
     """
     cursors = [con.cursor() for _ in range(threads)]
     free: queue.SimpleQueue[duckdb.DuckDBPyConnection] = queue.SimpleQueue()
