@@ -20,6 +20,7 @@ from occupipe.export.location import Location
 from occupipe.export.writer import (
     MANIFEST_NAME,
     README_NAME,
+    ExportRequest,
     ExportUsageError,
     export_readme,
     resolve_export,
@@ -51,21 +52,17 @@ class DeltaExport:
 
 
 def export_release_as_delta(
-    warehouse: Path,
-    location: Location,
-    tables: Sequence[str] | None = None,
-    release_id: str | None = None,
-    partition_by: str | None = None,
+    warehouse: Path, location: Location, asked: ExportRequest
 ) -> DeltaExport:
     """Commit a release (default: the current one) to one Delta table per table under
     `location`: a version overwriting the table with the release's rows, the release id in the
     commit's metadata. A table that already holds the release in some version is left as is."""
-    if partition_by is not None:
+    if asked.partition_by is not None:
         raise ExportUsageError(
             "--partition-by is for --format parquet only: a Delta table holds whole releases,"
             " and readers filter on category as on any column"
         )
-    release_id, source, names = resolve_export(warehouse, tables, release_id, None)
+    release_id, source, names = resolve_export(warehouse, asked.tables, asked.release_id, None)
     options = storage_options(location)
     if (
         options is not None

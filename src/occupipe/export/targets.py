@@ -8,7 +8,7 @@ from pathlib import Path
 
 from occupipe.core.objectstore import ObjectStoreError, split_s3_uri
 from occupipe.export.location import Location
-from occupipe.export.writer import ExportUsageError, export_release
+from occupipe.export.writer import ExportRequest, ExportUsageError, export_release
 
 FORMATS = ("parquet", "delta")
 
@@ -62,15 +62,16 @@ def export(
             split_s3_uri(out)
         except ObjectStoreError as exc:
             raise ExportUsageError(str(exc)) from None
+    asked = ExportRequest(tables, release_id, partition_by)
     if fmt == "delta":
         from occupipe.export.delta import export_release_as_delta
 
-        done = export_release_as_delta(warehouse, location, tables, release_id, partition_by)
+        done = export_release_as_delta(warehouse, location, asked)
         return ExportResult(done.release_id, out, list(done.versions), done.versions, done.added)
     if location.is_s3:
         from occupipe.export.upload import export_release_to_s3
 
-        manifest = export_release_to_s3(warehouse, location, tables, release_id, partition_by)
+        manifest = export_release_to_s3(warehouse, location, asked)
     else:
         manifest = export_release(warehouse, Path(out), tables, release_id, partition_by)
     return ExportResult(manifest["release_id"], out, list(manifest["tables"]))

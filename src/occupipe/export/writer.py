@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -27,6 +28,16 @@ MANIFEST_NAME, README_NAME = "manifest.json", "README.md"
 
 class ExportUsageError(ReleaseError):
     """An export asked for something that cannot be (an unknown table, format or option)."""
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """What an export takes from a warehouse: a release (default: the current one), tables
+    (default: all) and a partitioning (Parquet only)."""
+
+    tables: Sequence[str] | None = None
+    release_id: str | None = None
+    partition_by: str | None = None
 
 
 def export_release(
