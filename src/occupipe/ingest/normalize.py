@@ -122,10 +122,29 @@ def add_occupation_row(columns: Columns, document: int, item: Extracted) -> None
     columns[INPUT_COLUMN].append(document)
 
 
+# columns filled from a record's optional parts: column -> the part's attribute
+SOURCE_COLUMNS = {
+    "source_origin": "origin",
+    "source_url": "url",
+    "source_repo": "repo",
+    "source_license": "license",
+    "source_attribution": "attribution",
+    "source_fetched_on": "fetched",
+}
+CITATION_COLUMNS = {"citation_apa": "apa", "citation_bibtex": "bibtex", "citation_text": "text"}
+
+
+def columns_of(part: object | None, columns: dict[str, str]) -> dict[str, Any]:
+    """The columns an optional part of a record fills; all null when the record has none."""
+    if part is None:
+        return dict.fromkeys(columns)
+    return {column: getattr(part, attribute) for column, attribute in columns.items()}
+
+
 def occupation_row(item: Extracted) -> dict[str, Any]:
     """The scalar part of a record as one row of `occupations`."""
     record, meta, computed = item.record, item.record.metadata, item.record.computed
-    source, git, citation = meta.source, record.git, record.citation
+    git = record.git
     return {
         "slug": record.slug,
         "title": record.title,
@@ -140,12 +159,7 @@ def occupation_row(item: Extracted) -> dict[str, Any]:
         "created_on": meta.created,
         "updated_on": meta.updated,
         "last_reviewed_on": meta.last_reviewed,
-        "source_origin": source.origin if source else None,
-        "source_url": source.url if source else None,
-        "source_repo": source.repo if source else None,
-        "source_license": source.license if source else None,
-        "source_attribution": source.attribution if source else None,
-        "source_fetched_on": source.fetched if source else None,
+        **columns_of(meta.source, SOURCE_COLUMNS),
         "stated_word_count": computed.wordCount,
         "stated_reading_time_minutes": computed.readingTimeMinutes,
         "stated_completeness": computed.completeness,
@@ -156,9 +170,7 @@ def occupation_row(item: Extracted) -> dict[str, Any]:
         "git_created": git.created,
         "git_updated": git.updated,
         "git_revisions": git.revisions,
-        "citation_apa": citation.apa if citation else None,
-        "citation_bibtex": citation.bibtex if citation else None,
-        "citation_text": citation.text if citation else None,
+        **columns_of(record.citation, CITATION_COLUMNS),
         "section_count": len(record.sections),
         "unknown_field_count": len(item.unknown_fields),
         "is_synthetic": record.synthetic,
