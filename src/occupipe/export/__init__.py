@@ -1,1 +1,1 @@
-"""Export a release's tables for downstream analysts."""
+"""Export a release for downstream analysts: Parquet or Delta Lake, to a folder or S3."""

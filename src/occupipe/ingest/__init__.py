@@ -1,1 +1,1 @@
-"""Source to Parquet parts: discovery, HTTP source, batches, fingerprints, cache, normalize."""
+"""Source to Parquet parts: discovery, HTTP and S3 sources, batches, cache, normalize."""

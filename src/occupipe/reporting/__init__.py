@@ -1,1 +1,1 @@
-"""Reports for people: the HTML report and the data dictionary."""
+"""Reports for people: the HTML report, the docs site, the data dictionary, run observations."""
