@@ -13,10 +13,17 @@ import duckdb
 import pytest
 
 from occupipe.core.runs import RunSummary
+from occupipe.reporting.charts import STATUS_COLOURS
 from occupipe.reporting.html import render_report
 
 CHROMIUM = shutil.which("chromium")
 TEAL, DRAFT_ORANGE, DEGREE_BROWN = (1, 102, 94), (252, 141, 89), (140, 81, 10)
+WORDS_TEAL = (90, 180, 172)
+HEAT_CELL = re.compile(r"<title>([^<,]+), ([^<:]+): (\d+)%</title>")  # charts.heat_map's tips
+REVIEW_BAR = re.compile(
+    r"<title>([^<,]+), (" + "|".join(STATUS_COLOURS) + r"): (\d+)</title>"
+)  # charts.hbar_chart's tips: "provenance, status: records"
+RECORDS_POINT = re.compile(r'<circle class="mark"[^>]*><title>([^<]+), records: (\d+)</title>')
 
 
 @pytest.fixture(scope="module")
@@ -28,16 +35,38 @@ def page(corpus_warehouse: tuple[Path, RunSummary]) -> str:
 def test_the_report_is_self_contained(page: str) -> None:
     assert "<script" not in page
     assert not re.search(r'(src|href)="', page)  # nothing to fetch: no network needed
-    assert page.count("<svg") == 4  # heat map, review bars, word counts, degrees
+    assert page.count("<svg") == 5  # heat map, review bars, word counts, degrees, runs
+    assert "182 records, " in page and " verified. Generated " in page  # the headline
 
 
 def test_the_heat_map_has_a_cell_per_category_and_section(page: str) -> None:
-    assert page.count('class="cell"') == 21 * 20
+    cells = HEAT_CELL.findall(page)
+    assert len(cells) == 21 * 20
+    assert len({(c, s) for c, s, _ in cells}) == 21 * 20  # each pair once
+    assert len({c for c, _, _ in cells}) == 21 and len({s for _, s, _ in cells}) == 20
+    assert all(0 <= int(share) <= 100 for _, _, share in cells)
+    assert ("Agriculture", "Purpose", "100") in cells
+
+
+def test_the_review_bars_stack_every_status_of_every_provenance(page: str) -> None:
+    bars = REVIEW_BAR.findall(page)
+    assert {p for p, _, _ in bars} == {"ai-assisted", "ai-generated", "human"}
+    assert len(bars) == 3 * len(STATUS_COLOURS)  # a segment per status, empty ones at width 0
+    assert sum(int(n) for _, _, n in bars) == 182  # every record in one segment
 
 
 def test_each_release_carries_its_report(corpus_warehouse: tuple[Path, RunSummary]) -> None:
     report = corpus_warehouse[0] / "current" / "report.html"
-    assert report.read_text().count("<svg") == 4
+    assert report.read_text().count("<svg") == 5
+
+
+def test_records_over_runs_has_a_point_per_published_run(page: str, two_releases: Path) -> None:
+    assert [n for _, n in RECORDS_POINT.findall(page)] == ["182"]  # one run: one point
+    with duckdb.connect(str(two_releases / "occupations.duckdb"), read_only=True) as con:
+        later = render_report(con)
+    assert [n for _, n in RECORDS_POINT.findall(later)] == ["30", "31"]  # in run order
+    chart = later[later.index('aria-label="records over runs"') :]
+    assert chart.count("<polyline") == 2  # records and quarantined, joined run to run
 
 
 def read_png_pixels(path: Path) -> tuple[int, int, bytes]:
@@ -132,14 +161,7 @@ def test_a_real_browser_draws_the_charts(page: str, tmp_path: Path) -> None:
     )  # fmt: skip
     width, channels, pixels = read_png_pixels(shot)
     assert width == 1000
-    assert count_colour(pixels, channels, TEAL) > 10_000  # the heat map's full-coverage cells
+    assert count_colour(pixels, channels, TEAL) > 100_000  # the heat map's full cells (of 420)
     assert count_colour(pixels, channels, DRAFT_ORANGE) > 1_000  # draft bars
+    assert count_colour(pixels, channels, WORDS_TEAL) > 1_000  # word-count bars
     assert count_colour(pixels, channels, DEGREE_BROWN) > 1_000  # degree bars
-
-
-def test_trends_are_drawn_once_there_are_two_runs() -> None:
-    from occupipe.reporting.html import line_chart
-
-    chart = line_chart([("r1", 30.0), ("r2", 31.0), ("r3", 29.0)], "records over runs")
-    assert chart.count("<circle") == 3 and "<polyline" in chart and "29 .. 31" in chart
-    assert "Trends appear after two published runs" in line_chart([("r1", 30.0)], "x")
