@@ -84,6 +84,17 @@ def test_word_totals_are_integers_not_decimals(warehouse: tuple[Path, str, str],
     assert occupipe.report(name, warehouse[0]).schema["words"] == pl.Int64
 
 
+def test_no_table_or_view_hands_clients_128_bit_integers(warehouse: tuple[Path, str, str]) -> None:
+    # a HUGEINT column reaches polars, Parquet and pandas as decimal(38, 0), not as an integer
+    found = query(
+        warehouse[0],
+        "select table_name || '.' || column_name from information_schema.columns"
+        " where data_type in ('HUGEINT', 'UHUGEINT') order by all",
+    )
+    assert found == []
+    assert occupipe.report("wordcount_extremes", warehouse[0]).schema["word_count"] == pl.Int64
+
+
 @pytest.mark.parametrize(
     ("call", "message"),
     [

@@ -20,8 +20,9 @@ reviewers as (
 record_words as (
     select
         slug,
-        sum(word_count) as word_count,
-        sum(stated_word_count) as stated_section_word_count
+        -- bigint: DuckDB sums integers as hugeint, which clients read as decimal(38, 0)
+        sum(word_count)::bigint as word_count,
+        sum(stated_word_count)::bigint as stated_section_word_count
     from sections
     group by slug
 ),

@@ -30,7 +30,7 @@ this_run as (
         (
             select round(avg(completeness), 4) from occupations where not is_federated
         ) as mean_completeness,
-        (select sum(word_count) from occupations) as words,
+        (select sum(word_count) from occupations)::bigint as words,
         null as from_release,
         null as to_release,
         false as is_rolled_back
