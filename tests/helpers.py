@@ -1,12 +1,13 @@
-"""Helpers the tests share: the real corpus's paths, building a warehouse, reading it back."""
+"""Helpers the tests share: the real corpus, building a warehouse, reading it back, the CLI."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import shutil
+import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
@@ -14,6 +15,9 @@ from occupipe.contract.sections import DEFAULT_SECTIONS_SPEC
 from occupipe.core.runs import RunOptions, RunSummary
 from occupipe.core.settings import PROJECT_DIR, find_sql_dir
 from occupipe.runner.run import run_pipeline
+
+if TYPE_CHECKING:  # pytest is not imported by the processes a test starts
+    import pytest
 
 CORPUS = PROJECT_DIR.parent / "shared" / "corpus"
 SAMPLE = CORPUS / "soul-atlas-sample"
@@ -100,3 +104,39 @@ def minimal_record(**changes: Any) -> dict[str, Any]:
     }
     record.update(changes)
     return record
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    """`occupipe ARGS` through Typer's test runner: (exit code, stdout, stderr)."""
+    from typer.testing import CliRunner
+
+    from pipelines.cli import app
+
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def refuse_server(monkeypatch: pytest.MonkeyPatch, case: str) -> None:
+    """Fail the test if the command starts its Prefect server: `case` should have stopped it."""
+    from pipelines.cli import run
+
+    def no_server() -> None:
+        raise AssertionError(f"a Prefect server was started for {case}")
+
+    monkeypatch.setattr(run, "own_api_server", no_server)
+
+
+def run_main(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
+) -> tuple[int, str, str]:
+    """The console script's own entry point (not the test runner's), with these arguments."""
+    import pytest
+
+    from pipelines.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["occupipe", *args])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    captured = capsys.readouterr()
+    code = exit_info.value.code
+    return code if isinstance(code, int) else 1, captured.out, captured.err
