@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -40,6 +41,26 @@ def copy_sample(folder: Path, count: int = 30) -> Path:
     return copy_records(folder, sorted(SOULS.glob("*.json"))[:count])
 
 
+REAL = (SOULS / "absurdist.json").read_bytes()  # one real record's bytes, as published
+
+
+def variant(slug: str, **metadata: Any) -> dict[str, Any]:
+    """The real record under another slug, with metadata changes."""
+    data: dict[str, Any] = json.loads(REAL)
+    data["slug"] = data["metadata"]["slug"] = slug
+    data["metadata"].update(metadata)
+    return data
+
+
+def write(folder: Path, files: dict[str, Any]) -> Path:
+    """Files into a folder (created if needed), by name: bytes as they are, the rest as JSON."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        data = content if isinstance(content, bytes) else json.dumps(content).encode()
+        (folder / name).write_bytes(data)
+    return folder
+
+
 def is_running(pid: int) -> bool:
     """Whether a process exists and is not a zombie waiting to be reaped."""
     try:
@@ -53,6 +74,20 @@ def query(warehouse: Path, sql: str) -> list[tuple[Any, ...]]:
     """Run SQL on a published warehouse, read-only."""
     with duckdb.connect(str(warehouse / "occupations.duckdb"), read_only=True) as con:
         return con.execute(sql).fetchall()
+
+
+ALL = sorted(SOULS.glob("*.json"))  # every record file of the sample, in name order
+
+
+def source_with(folder: Path, paths: list[Path]) -> Path:
+    """A fresh folder holding exactly these records."""
+    shutil.rmtree(folder, ignore_errors=True)
+    return copy_records(folder, paths)
+
+
+def count(warehouse: Path) -> int:
+    """The occupations a published warehouse holds."""
+    return int(query(warehouse, "select count(*) from occupations")[0][0])
 
 
 def parquet_digests(warehouse: Path) -> dict[str, str]:
