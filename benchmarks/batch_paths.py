@@ -36,7 +36,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
-from benchmarks.run import make_corpus
+from benchmarks.corpus import make_corpus
 from occupipe.contract.sections import DEFAULT_SECTIONS_SPEC, read_canonical_headings
 from occupipe.contract.wordcount import count_words
 from occupipe.ingest.batch import document_id, paused_garbage_collection, process_batch, write_part

@@ -15,14 +15,9 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from benchmarks.run import (
-    AS_OF,
-    PYTHON,
-    make_corpus,
-    prefect_server,
-    sampled_peak_rss,
-    warm_page_cache,
-)
+from benchmarks.corpus import AS_OF, PYTHON, make_corpus, warm_page_cache
+from benchmarks.processes import sampled_peak_rss
+from benchmarks.run import prefect_server
 
 CLI_STEPS = ("cli-run-654", "cli-noop", "cli-commands")
 HUMAN_RECORDS = 654  # the real corpus's published records

@@ -33,7 +33,8 @@ SERIAL_STAGES = ("load", "models", "tests", "publish")  # timed by the run itsel
 
 def run_once(corpus: Path, warehouse: Path, workers: int) -> dict[str, Any]:
     """Inside a fresh process: one full build with `workers` extraction processes, timed."""
-    from benchmarks.run import cpu_seconds_between, run_options
+    from benchmarks.processes import cpu_seconds_between
+    from benchmarks.steps import run_options
     from occupipe.runner.extract import extract_source
     from occupipe.runner.run import run_in_build_dir
     from occupipe.runner.stages import Stages
@@ -143,7 +144,7 @@ def main() -> None:
     if args.one:
         print(json.dumps(run_once(args.corpus, args.warehouse, args.one)))
         return
-    from benchmarks.run import make_corpus, warm_page_cache
+    from benchmarks.corpus import make_corpus, warm_page_cache
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="occupipe-stage-model-"))
     try:

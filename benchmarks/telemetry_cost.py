@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from benchmarks.cli_steps import HUMAN_RECORDS
-from benchmarks.run import make_corpus, warm_page_cache
+from benchmarks.corpus import make_corpus, warm_page_cache
 
 
 def measure(records: int, repeat: int, workdir: Path) -> tuple[list[float], list[float]]:

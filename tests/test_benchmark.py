@@ -20,15 +20,9 @@ from benchmarks.cli_steps import (
     print_cli_report,
     processes_with_home,
 )
-from benchmarks.run import (
-    benchmark,
-    descendants,
-    describe_cpu_overhead,
-    peaks_by_stage,
-    print_report,
-    process_cpu_seconds,
-    tree_rss_mb,
-)
+from benchmarks.processes import descendants, peaks_by_stage, process_cpu_seconds, tree_rss_mb
+from benchmarks.run import benchmark
+from benchmarks.run_report import describe_cpu_overhead, print_report
 from occupipe.contract.sections import DEFAULT_SECTIONS_SPEC, read_canonical_headings
 from occupipe.ingest.batch import process_batch
 from occupipe.synth.corpus import write_corpus

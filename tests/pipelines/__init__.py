@@ -1,0 +1,1 @@
+"""Tests of `pipelines`: the CLI, the Prefect flows and schedules, their observability."""

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import SOULS, build, parquet_digests
-from tests.pipelines.test_cli import invoke, refuse_server
+from tests.helpers import SOULS, build, invoke, parquet_digests, refuse_server
 from tests.pipelines.test_cli_process import occupipe_run
 from tests.servers import DaskCluster, S3Server, free_port, upload
 

@@ -20,8 +20,7 @@ from pipelines.background_server import (
     read_state,
     terminate,
 )
-from tests.helpers import DEMO
-from tests.pipelines.test_cli import invoke
+from tests.helpers import DEMO, invoke
 from tests.pipelines.test_cli_process import occupipe_run
 from tests.servers import free_port
 

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import REFERENCE_DATE, build, copy_sample
-from tests.pipelines.test_cli import invoke, refuse_server
+from tests.helpers import REFERENCE_DATE, build, copy_sample, invoke, refuse_server
 
 
 def test_a_run_with_nothing_changed_starts_no_prefect_server_and_is_recorded(

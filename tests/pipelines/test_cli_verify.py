@@ -9,8 +9,7 @@ import pytest
 
 from occupipe.export.writer import export_release
 from occupipe.release.store import current_release
-from tests.helpers import flip_byte
-from tests.pipelines.test_cli import invoke
+from tests.helpers import flip_byte, invoke
 
 
 def releases_of(warehouse: Path) -> list[str]:

@@ -134,7 +134,7 @@ def test_a_bad_schedule_or_an_unreachable_server_is_one_sentence(
 def test_a_schedule_that_could_not_run_as_asked_is_a_usage_error(
     tmp_path: Path, options: list[str], message: str
 ) -> None:
-    from tests.pipelines.test_cli import invoke
+    from tests.helpers import invoke
 
     code, _, err = invoke("schedule", *options, "--warehouse", str(tmp_path / "wh"))
     assert code == 2 and message in err and err.count("\n") == 1

@@ -10,8 +10,7 @@ import pytest
 
 from occupipe.release.diff import choose_releases, diff_releases
 from occupipe.release.store import ReleaseError
-from tests.helpers import SOULS, build, copy_records, copy_sample
-from tests.pipelines.test_cli import invoke
+from tests.helpers import SOULS, build, copy_records, copy_sample, invoke
 
 
 @pytest.fixture(scope="module")
