@@ -23,8 +23,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
@@ -34,31 +32,18 @@ SERIAL_STAGES = ("load", "models", "tests", "publish")  # timed by the run itsel
 def run_once(corpus: Path, warehouse: Path, workers: int) -> dict[str, Any]:
     """Inside a fresh process: one full build with `workers` extraction processes, timed."""
     from benchmarks.processes import cpu_seconds_between
-    from benchmarks.steps import run_options
+    from benchmarks.steps import FanOutTimed, run_options
     from occupipe.runner.extract import extract_source
     from occupipe.runner.run import run_in_build_dir
-    from occupipe.runner.stages import Stages
 
     spans: dict[str, tuple[float, float]] = {}  # name -> (seconds, CPU seconds)
 
-    class TimedFanOut(Stages):
+    class TimedFanOut(FanOutTimed):
         """The plain stage runner, timing the fan-out of the batches (its worker processes
         have ended, and been counted, when its last result is out)."""
 
-        def fan_out(
-            self,
-            names: list[str],
-            fn: Callable[..., Any],
-            calls: list[Any],
-            workers: int,
-            executor: Executor | None = None,
-        ) -> Iterator[Any]:
-            started, before = time.perf_counter(), os.times()
-            yield from super().fan_out(names, fn, calls, workers, executor)
-            spans["fan-out"] = (
-                time.perf_counter() - started,
-                cpu_seconds_between(before, os.times()),
-            )
+        def fanned_out(self, started: float, before: os.times_result) -> None:
+            spans["fan-out"] = (time.time() - started, cpu_seconds_between(before, os.times()))
 
     def timed_extraction(*args: Any) -> Any:
         started, before = time.perf_counter(), os.times()

@@ -13,8 +13,30 @@ from typing import Any
 
 from benchmarks.corpus import AS_OF
 from benchmarks.processes import cpu_seconds_between
+from occupipe.runner.stages import Stages
 
 CLUSTER_ENV = "OCCUPIPE_BENCH_CLUSTER"  # the Dask cluster's address, for the cluster-run step
+
+
+class FanOutTimed(Stages):
+    """The plain stage runner; `fanned_out` hears of each fan-out of batches as it ends."""
+
+    def fan_out(
+        self,
+        names: list[str],
+        fn: Callable[..., Any],
+        calls: list[Any],
+        workers: int,
+        executor: Executor | None = None,
+    ) -> Iterator[Any]:
+        started, before = time.time(), os.times()
+        try:
+            yield from super().fan_out(names, fn, calls, workers, executor)
+        finally:
+            self.fanned_out(started, before)
+
+    def fanned_out(self, started: float, before: os.times_result) -> None:
+        """A fan-out begun at `started` (time.time()) has ended; `before` is os.times() then."""
 
 
 def prepare_parse_only(corpus: Path, warehouse: Path) -> Callable[[], dict[str, Any]]:
@@ -92,9 +114,8 @@ def prepare_full_run(
 def spanned_stages() -> Any:
     """The plain stage runner, noting when each stage ran (wall-clock start and end, for the
     memory sampled meanwhile); the extraction's batches count as one stage, `extract`."""
-    from occupipe.runner.stages import Stages
 
-    class SpannedStages(Stages):
+    class SpannedStages(FanOutTimed):
         def __init__(self) -> None:
             self.spans: list[tuple[str, float, float]] = []
 
@@ -114,19 +135,8 @@ def spanned_stages() -> Any:
         def start(self, name: str, fn: Callable[..., Any], /, *args: Any) -> Any:
             return super().start(name, self.spanned(name, fn), *args)
 
-        def fan_out(
-            self,
-            names: list[str],
-            fn: Callable[..., Any],
-            calls: list[Any],
-            workers: int,
-            executor: Executor | None = None,
-        ) -> Iterator[Any]:
-            started = time.time()
-            try:
-                yield from super().fan_out(names, fn, calls, workers, executor)
-            finally:
-                self.spans.append(("extract", started, time.time()))
+        def fanned_out(self, started: float, before: os.times_result) -> None:
+            self.spans.append(("extract", started, time.time()))
 
     return SpannedStages()
 
