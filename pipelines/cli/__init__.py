@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from typing import Any
 
 import typer
 from typer._click.exceptions import NoArgsIsHelpError, UsageError  # typer's own click
@@ -30,29 +28,22 @@ app = typer.Typer(
     help="Turn SOUL Atlas occupation records into a DuckDB warehouse and report on it.\n\n"
     "Exit codes: 0 success, 1 run or data failure, 2 usage error.",
 )
-# in the order `occupipe --help` lists them, each with its name where the function's differs
-COMMANDS: list[tuple[Callable[..., Any] | typer.Typer, str | None]] = [
-    (run.run, None),
-    (run.replay, None),
-    (releases.list_quarantine, "quarantine"),
-    (report.report, None),
-    (published.docs, None),
-    (query.query, None),
-    (export.export, None),
-    (schedule.schedule, None),
-    (server.app, "server"),
-    (synth.synth, None),
-    (releases.releases, None),
-    (releases.rollback_release, "rollback"),
-    (releases.gc, None),
-    (published.verify, None),
-    (diff.diff, None),
-]
-for command, name in COMMANDS:
-    if isinstance(command, typer.Typer):
-        app.add_typer(command, name=name)
-    else:
-        app.command(name)(command)
+# in the order `occupipe --help` lists them
+app.command()(run.run)
+app.command()(run.replay)
+app.command("quarantine")(releases.list_quarantine)
+app.command()(report.report)
+app.command()(published.docs)
+app.command()(query.query)
+app.command()(export.export)
+app.command()(schedule.schedule)
+app.add_typer(server.app, name="server")
+app.command()(synth.synth)
+app.command()(releases.releases)
+app.command("rollback")(releases.rollback_release)
+app.command()(releases.gc)
+app.command()(published.verify)
+app.command()(diff.diff)
 
 
 def main() -> None:
