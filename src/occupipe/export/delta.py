@@ -62,7 +62,7 @@ def export_release_as_delta(
             "--partition-by is for --format parquet only: a Delta table holds whole releases,"
             " and readers filter on category as on any column"
         )
-    release_id, source, names = resolve_export(warehouse, asked.tables, asked.release_id, None)
+    release_id, source, names = resolve_export(warehouse, asked)
     options = storage_options(location)
     if (
         options is not None

@@ -21,9 +21,7 @@ def export_release_to_s3(
 ) -> dict[str, Any]:
     """Export a release as `export_release` does into a local temporary folder, then upload
     that folder under the prefix, the manifest last: the same files, byte for byte."""
-    release_id, _, names = resolve_export(
-        warehouse, asked.tables, asked.release_id, asked.partition_by
-    )
+    release_id, _, names = resolve_export(warehouse, asked)
     if not location.is_empty():
         # as a local export refuses a folder that is not empty: it would mix releases
         raise ReleaseError(f"{location.uri} is not empty; export into a new or empty prefix")

@@ -48,7 +48,8 @@ def export_release(
     partition_by: str | None = None,
 ) -> dict[str, Any]:
     """Write the chosen tables of a release (default: the current one) to `out`."""
-    release_id, source, names = resolve_export(warehouse, tables, release_id, partition_by)
+    asked = ExportRequest(tables, release_id, partition_by)
+    release_id, source, names = resolve_export(warehouse, asked)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         # an export beside older files would mix releases, and its manifest would not list them
         raise ReleaseError(f"{out} is not an empty folder; export into a new or empty one")
@@ -65,26 +66,21 @@ def export_release(
     return manifest
 
 
-def resolve_export(
-    warehouse: Path,
-    tables: Sequence[str] | None,
-    release_id: str | None,
-    partition_by: str | None,
-) -> tuple[str, Path, list[str]]:
+def resolve_export(warehouse: Path, asked: ExportRequest) -> tuple[str, Path, list[str]]:
     """(release id, its Parquet folder, table names) of an export request, checked: the release
     exists and holds every table asked for (default: all), the partitioning is known."""
-    release_id = release_id or current_release(warehouse)
+    release_id = asked.release_id or current_release(warehouse)
     if release_id is None:
         raise ReleaseError(f"no release in {warehouse} to export; run `occupipe run` first")
     find_release(warehouse, release_id)
     source = release_path(warehouse, release_id) / PARQUET_DIR
     if not source.exists():
         raise ReleaseError(f"release {release_id} has no tables to export")
-    names = list(tables) if tables else list(TABLES_BY_NAME)
+    names = list(asked.tables) if asked.tables else list(TABLES_BY_NAME)
     unknown = sorted(set(names) - set(TABLES_BY_NAME))
     if unknown:
         raise ExportUsageError(f"unknown table(s): {', '.join(unknown)}")
-    if partition_by not in (None, "category"):
+    if asked.partition_by not in (None, "category"):
         raise ExportUsageError("only --partition-by category is supported")
     missing = [name for name in names if not (source / f"{name}.parquet").exists()]
     if missing:
