@@ -6,6 +6,7 @@ import html
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 PALETTE = ("#4575b4", "#fc8d59", "#1a9850", "#d73027", "#984ea3", "#8c510a", "#35978f")
 STATUS_COLOURS = {"stub": "#d73027", "draft": "#fc8d59", "review": "#91bfdb", "stable": "#4575b4"}
@@ -115,6 +116,25 @@ def legend_rows(items: Sequence[tuple[str, str]], width: float = 400) -> int:
             rows, used = rows + 1, 0.0
         used += size
     return rows
+
+
+def floats(values: Sequence[Any]) -> list[float]:
+    return [float(v) if v is not None else 0.0 for v in values]
+
+
+def texts(values: Sequence[Any]) -> list[str]:
+    return [str(v) for v in values]
+
+
+def pivot(
+    found: Sequence[tuple[Any, ...]], keys: Sequence[str]
+) -> tuple[list[str], dict[str, list[float]]]:
+    """(label, key, value) rows as labels in order of first appearance and a series per key."""
+    labels = list(dict.fromkeys(str(r[0]) for r in found))
+    by_key = {key: [0.0] * len(labels) for key in keys}
+    for label, key, value in found:
+        by_key.setdefault(str(key), [0.0] * len(labels))[labels.index(str(label))] = float(value)
+    return labels, by_key
 
 
 def is_whole(values: Sequence[float]) -> bool:

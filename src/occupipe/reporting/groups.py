@@ -2,41 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable
 
 from occupipe.reporting.charts import (
     PALETTE,
     STATUS_COLOURS,
     Series,
     exact,
+    floats,
     hbar_chart,
     heat_map,
     histogram,
     line_chart,
     percent,
+    pivot,
+    texts,
     vbar_chart,
 )
 from occupipe.reporting.pages import Page, Reports, figure, figures, query_table
-
-
-def floats(values: Sequence[Any]) -> list[float]:
-    return [float(v) if v is not None else 0.0 for v in values]
-
-
-def texts(values: Sequence[Any]) -> list[str]:
-    return [str(v) for v in values]
-
-
-def pivot(
-    found: Sequence[tuple[Any, ...]], keys: Sequence[str]
-) -> tuple[list[str], dict[str, list[float]]]:
-    """(label, key, value) rows as labels in order of first appearance and a series per key."""
-    labels = list(dict.fromkeys(str(r[0]) for r in found))
-    by_key = {key: [0.0] * len(labels) for key in keys}
-    for label, key, value in found:
-        by_key.setdefault(str(key), [0.0] * len(labels))[labels.index(str(label))] = float(value)
-    return labels, by_key
 
 
 def bars(labels: list[str], values: list[float], colour: str, *titles: str) -> str:

@@ -14,13 +14,15 @@ from occupipe.reporting.charts import (
     STATUS_COLOURS,
     Series,
     esc,
+    floats,
     hbar_chart,
     heat_map,
     histogram,
     line_chart,
+    pivot,
+    texts,
     vbar_chart,
 )
-from occupipe.reporting.groups import floats, pivot, texts
 
 REPORT_NAME = "report.html"
 STYLE = (
